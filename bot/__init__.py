@@ -1,0 +1,1 @@
+"""Torus support desk bot: the application core (no Telegram routing here)."""
