@@ -1,0 +1,34 @@
+"""Command line: `python -m bot [run|start|sandbox|firmware|hours] ...`; no subcommand means `run`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Each module registers one subcommand (register(subparsers) sets func=run(args) -> int).
+SUBCOMMANDS = ("bot.cli.run", "bot.cli.start", "bot.cli.sandbox", "bot.cli.firmware", "bot.cli.hours")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Telegram front desk of the Torus technical support.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        argv = ["run", *argv]
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

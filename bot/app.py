@@ -1,0 +1,199 @@
+"""The composition root: builds the Bot, the Dispatcher, storage and services, and wires routers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings, SettingsError
+from bot.services.calendar import CalendarError, ProductionCalendar
+from bot.services.cases import CaseService
+from bot.services.catalogue import Catalogue, CatalogueError, CatalogueService
+from bot.services.admin_alerts import AdminAlerts
+from bot.services.debounce import Debouncer
+from bot.services.outbox import Outbox
+from bot.services.schedule import Schedule
+from bot.storage.cases import CaseRepository
+from bot.storage.database import Database
+from bot.storage.fsm import SQLiteStorage
+from bot.storage.outbox import MessageLinkRepository
+from bot.storage.partners import PartnerRepository
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    bot: Bot
+    dp: Dispatcher
+    db: Database
+    clock: Clock
+    partners: PartnerRepository
+    cases: CaseService
+    outbox: Outbox
+    schedule: Schedule
+    catalogue: CatalogueService
+    debouncer: Debouncer
+    alerts: AdminAlerts
+    background: list[asyncio.Task] = field(default_factory=list)
+    closed: bool = False
+
+    async def on_startup(self) -> None:
+        self.background.append(asyncio.create_task(self.outbox.run(), name="outbox"))
+        self.background.append(asyncio.create_task(self.housekeeping(), name="housekeeping"))
+
+    async def housekeeping(self, interval: float = 30.0) -> None:
+        """Periodic duties: reminders about unclaimed cases, the calendar fallback warning."""
+        while True:
+            for duty in (self.cases.remind_unclaimed, self.alerts.check_calendar):
+                try:
+                    await duty()
+                except Exception:
+                    log.exception("Housekeeping duty %s failed", duty.__name__)
+            await asyncio.sleep(interval)
+
+    @property
+    def inflight(self):
+        return self.dp["inflight"]
+
+    async def settle(self, timeout: float = 10.0, *, outbox: bool = True) -> None:
+        """Wait until updates are handled, delayed answers have gone out and (unless told
+        otherwise) the outbox is empty: the sandbox demo and tests read the chat after this."""
+        await self.inflight.wait_idle(timeout)
+        await self.debouncer.wait_idle(timeout)
+        if outbox:
+            await self.outbox.wait_idle(timeout)
+
+    async def run_polling(self, *, handle_signals: bool = True) -> None:
+        """Long polling until stopped (signal or `stop()`); the database is closed afterwards."""
+        try:
+            await self.dp.start_polling(
+                self.bot,
+                handle_signals=handle_signals,
+                polling_timeout=10,
+                close_bot_session=True,
+            )
+        finally:
+            await self.close()
+
+    async def stop(self) -> None:
+        try:
+            await self.dp.stop_polling()
+        except RuntimeError:
+            pass  # polling was not started
+
+    async def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for task in self.background:
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
+        self.background.clear()
+        await self.outbox.stop()
+        await self.debouncer.close()
+        await self.bot.session.close()
+        await self.db.close()
+
+
+def make_bot(settings: Settings) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(
+        token=settings.token,
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def make_dispatcher(**dependencies) -> Dispatcher:
+    # Routers are imported here, not at module level, so importing bot.app stays cheap and
+    # every router module is free of configuration (it reads what it needs from handler kwargs).
+    from dialogs import firmware, intake
+    from handlers import admin, common, fallback, group, partner
+    from handlers.middlewares import PartnerMiddleware
+    from handlers.tracking import InflightUpdates
+
+    # Event isolation serialises updates per chat, user and topic: the items of one album,
+    # which arrive together, then never overwrite each other's dialog data.
+    dp = Dispatcher(
+        storage=SQLiteStorage(dependencies["db"]),
+        events_isolation=SimpleEventIsolation(),
+        **dependencies,
+    )
+    inflight = InflightUpdates()
+    dp.update.outer_middleware(inflight)
+    dp["inflight"] = inflight
+    partner_mw = PartnerMiddleware()
+    dp.message.outer_middleware(partner_mw)
+    dp.callback_query.outer_middleware(partner_mw)
+    # Order matters: the group first (its filter is narrow), dialogs before one-step partner
+    # handlers, and the fallback last.
+    routers = (group.router, admin.router, common.router, intake.router, firmware.router, partner.router, fallback.router)
+    for router in routers:
+        # Module routers are created once per process, but tests and the sandbox build a new
+        # Dispatcher on every restart; aiogram refuses a router that still has a parent.
+        router._parent_router = None
+    dp.include_routers(*routers)
+    return dp
+
+
+def make_schedule(settings: Settings) -> Schedule:
+    try:
+        calendar = ProductionCalendar.from_directory(settings.calendar_dir)
+    except CalendarError as exc:
+        raise SettingsError(f"CALENDAR_DIR: {exc}") from None
+    return Schedule(calendar, settings.work_start, settings.work_end, settings.shortened_day_hours)
+
+
+def make_catalogue(settings: Settings) -> CatalogueService:
+    root = settings.firmware_catalogue_dir
+    if not root.is_dir():
+        raise SettingsError(f"FIRMWARE_CATALOGUE_DIR: folder {root} does not exist")
+    try:
+        catalogue = Catalogue.load(root)
+    except CatalogueError as exc:
+        raise SettingsError(f"FIRMWARE_CATALOGUE_DIR: {exc}") from None
+    if len(catalogue) == 0:
+        log.warning("The firmware catalogue in %s holds no models", root)
+    return CatalogueService(root, catalogue)
+
+
+async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
+    clock = clock or SystemClock()
+    schedule = make_schedule(settings)
+    catalogue = make_catalogue(settings)
+    db = await Database.open(settings.database_path)
+    try:
+        partners = PartnerRepository(db)
+        case_repo = CaseRepository(db)
+        links = MessageLinkRepository(db)
+        bot = make_bot(settings)
+        outbox = Outbox(bot=bot, db=db, settings=settings, clock=clock, cases=case_repo, partners=partners)
+        cases = CaseService(db=db, cases=case_repo, outbox=outbox, clock=clock, settings=settings, schedule=schedule)
+        debouncer = Debouncer()
+        alerts = AdminAlerts(db=db, outbox=outbox, settings=settings, schedule=schedule)
+        dp = make_dispatcher(
+            settings=settings, db=db, clock=clock, partners=partners, case_repo=case_repo, links=links,
+            outbox=outbox, cases=cases, schedule=schedule, catalogue=catalogue, debouncer=debouncer,
+            alerts=alerts,
+        )
+    except BaseException:
+        await db.close()
+        raise
+    app = App(
+        settings=settings, bot=bot, dp=dp, db=db, clock=clock, partners=partners, cases=cases,
+        outbox=outbox, schedule=schedule, catalogue=catalogue, debouncer=debouncer, alerts=alerts,
+    )
+    dp.startup.register(app.on_startup)
+    return app

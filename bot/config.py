@@ -1,0 +1,195 @@
+"""The bot's settings: one pydantic-settings class read from the environment and `.env`."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Telegram tokens are "<bot id>:<35 url-safe characters>"; accept any length from 30 up to be
+# tolerant of future formats while still catching obvious typos and placeholders.
+TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{30,}$")
+DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is one line naming it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    engineers_chat_id: int | None = None
+    admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    database_path: Path = Path("data/bot.sqlite3")
+    firmware_catalogue_dir: Path = Path("data/firmware")
+    firmware_base_url: str = ""
+    calendar_dir: Path = Path("data/calendar")
+    log_level: str = "INFO"
+
+    work_start: time = time(7, 0)
+    work_end: time = time(18, 0)
+    shortened_day_hours: int = Field(default=1, ge=0, le=8)
+    # Reaction time of each complexity level, in working time ("4h", "8h", "5d").
+    reaction_levels: Annotated[dict[int, str], NoDecode] = Field(
+        default_factory=lambda: {1: "4h", 2: "8h", 3: "5d"}
+    )
+    # The level a new case gets from its request type.
+    default_levels: Annotated[dict[str, int], NoDecode] = Field(
+        default_factory=lambda: {"general": 1, "docs": 1, "config": 2, "malfunction": 1, "wish": 3}
+    )
+
+    # Outbox pacing: Telegram allows about 1 message a second per chat and 20 a minute per group.
+    outbox_group_per_minute: int = Field(default=20, ge=1, le=1000)
+    outbox_chat_interval: float = Field(default=1.0, ge=0, le=10)
+
+    @field_validator("bot_token", mode="before")
+    @classmethod
+    def _token(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        text = str(value).strip()
+        if not TOKEN_RE.match(text):
+            raise ValueError("the token is malformed (expected '123456789:AA…' as given by @BotFather)")
+        return text
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL such as https://api.telegram.org")
+        return value
+
+    @field_validator("firmware_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.match(r"^(https?|ftp)://[^\s/]+", value):
+            raise ValueError("must be an http(s) or ftp URL, or empty")
+        return value
+
+    @field_validator("engineers_chat_id", mode="before")
+    @classmethod
+    def _chat_id(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise ValueError("must be a whole number such as -1001234567890") from None
+        if number >= 0:
+            raise ValueError("must be the negative id of a group such as -1001234567890")
+        return number
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _admin_ids(cls, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return tuple(int(v) for v in value)
+        text = str(value or "").strip()
+        if not text:
+            return ()
+        ids = []
+        for part in re.split(r"[,\s;]+", text):
+            if not part:
+                continue
+            if not part.isdigit():
+                raise ValueError(f"'{part}' is not a user id (comma-separated positive numbers expected)")
+            ids.append(int(part))
+        return tuple(ids)
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("work_start", "work_end", mode="before")
+    @classmethod
+    def _clock_time(cls, value: Any) -> Any:
+        if isinstance(value, time):
+            return value
+        match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", str(value))
+        if not match or int(match[1]) > 23 or int(match[2]) > 59:
+            raise ValueError("must be a time of day such as 07:00")
+        return time(int(match[1]), int(match[2]))
+
+    @field_validator("reaction_levels", mode="before")
+    @classmethod
+    def _levels(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return value
+        levels: dict[int, str] = {}
+        for part in filter(None, (p.strip() for p in str(value).split(","))):
+            level, _, duration = part.partition("=")
+            if not level.strip().isdigit() or not DURATION_RE.match(duration):
+                raise ValueError(f"'{part}' should look like 1=4h (level=duration with m, h or d)")
+            levels[int(level)] = duration.strip()
+        if not levels:
+            raise ValueError("at least one level is needed, e.g. 1=4h,2=8h,3=5d")
+        return levels
+
+    @field_validator("default_levels", mode="before")
+    @classmethod
+    def _default_levels(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return value
+        result: dict[str, int] = {}
+        for part in filter(None, (p.strip() for p in str(value).split(","))):
+            kind, _, level = part.partition("=")
+            if not kind.strip() or not level.strip().isdigit():
+                raise ValueError(f"'{part}' should look like config=2 (request type=level)")
+            result[kind.strip()] = int(level)
+        return result
+
+    def check_levels(self) -> None:
+        unknown = {t: lvl for t, lvl in self.default_levels.items() if lvl not in self.reaction_levels}
+        if unknown:
+            raise SettingsError(
+                f"DEFAULT_LEVELS: level(s) {sorted(set(unknown.values()))} are not defined in REACTION_LEVELS"
+            )
+        if self.work_start >= self.work_end:
+            raise SettingsError("WORK_END: must be later than WORK_START")
+
+    @property
+    def token(self) -> str:
+        if self.bot_token is None:
+            raise SettingsError("BOT_TOKEN: not set (get one from @BotFather and put it into .env)")
+        return self.bot_token.get_secret_value()
+
+    def require_for_run(self) -> None:
+        """Settings a real (non-sandbox) run cannot do without."""
+        _ = self.token
+        if self.engineers_chat_id is None:
+            raise SettingsError(
+                "ENGINEERS_CHAT_ID: not set (the id of the engineers' supergroup, e.g. -1001234567890)"
+            )
+        self.check_levels()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings, turning pydantic's report into one line that names the setting."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]).upper() if error.get("loc") else "settings"
+        message = str(error.get("msg", "invalid value"))
+        message = message.removeprefix("Value error, ")
+        raise SettingsError(f"{name}: {message}") from None
+    settings.check_levels()
+    return settings

@@ -1,0 +1,354 @@
+"""Cases: filing, claiming and relaying between partner and engineers. Every change is one
+transaction that also queues what must be sent, so nothing is announced that was not stored."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from html import escape
+
+from datetime import datetime
+from typing import Any
+
+from bot import texts
+from bot.clock import Clock
+from bot.config import Settings
+from bot.domain import MAX_ATTACHMENTS, RequestType, Status
+from bot.services import hours_text
+from bot.services.outbox import Outbox
+from bot.services.schedule import Schedule, reaction_due, reminder_points
+from bot.storage.cases import Attachment, Case, CaseRepository, NewCase
+from bot.storage.database import Database
+
+log = logging.getLogger(__name__)
+
+ALBUM_KINDS = {"photo": "visual", "video": "visual", "document": "document", "audio": "audio"}
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A message to relay, reduced to what relaying needs (handlers build it from aiogram's Message)."""
+
+    chat_id: int
+    message_id: int
+    kind: str                        # text, photo, video, document, voice, audio, animation, video_note, other
+    html: str                        # text or caption as HTML, already escaped by aiogram
+    reply_to_message_id: int | None = None
+    media_group_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    won: bool
+    case: Case | None
+    claimed_by_name: str | None = None
+
+
+@dataclass
+class SubmitResult:
+    case: Case
+    created: bool
+    notes: list[str] = field(default_factory=list)
+
+
+def attachment_batches(items: list[Attachment]) -> list[list[Attachment]]:
+    """Group attachments the way Telegram allows albums: photos and videos together, documents
+    together, audio together, 2 to 10 per album; anything else goes alone."""
+    batches: list[list[Attachment]] = []
+    by_family: dict[str, list[Attachment]] = {}
+    for item in items:
+        family = ALBUM_KINDS.get(item.kind)
+        if family is None:
+            batches.append([item])
+        else:
+            by_family.setdefault(family, []).append(item)
+    for family_items in by_family.values():
+        for start in range(0, len(family_items), 10):
+            batches.append(family_items[start : start + 10])
+    return batches
+
+
+class CaseService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        cases: CaseRepository,
+        outbox: Outbox,
+        clock: Clock,
+        settings: Settings,
+        schedule: Schedule,
+    ) -> None:
+        self.db = db
+        self.schedule = schedule
+        self.cases = cases
+        self.outbox = outbox
+        self.clock = clock
+        self.settings = settings
+        self.group_id = settings.engineers_chat_id
+
+    # --- filing ----------------------------------------------------------------------------------
+
+    def level_for(self, request_type: RequestType) -> int:
+        return self.settings.default_levels.get(request_type.value, min(self.settings.reaction_levels))
+
+    def due_for(self, level: int, filed_at: datetime) -> datetime:
+        """Reaction is counted in working time from the moment the case was filed."""
+        return reaction_due(self.schedule, filed_at, self.settings.reaction_levels[level])
+
+    async def submit_draft(self, partner_id: int, draft: dict[str, Any]) -> SubmitResult:
+        """Turn the intake dialog's draft into a case; after hours, add when the desk opens."""
+        now = self.clock.now()
+        request_type = RequestType(draft["request_type"])
+        level = self.level_for(request_type)
+        contact = draft.get("contact") or {}
+        new = NewCase(
+            submit_key=draft["submit_key"],
+            partner_id=partner_id,
+            request_type=request_type,
+            brand=draft.get("brand") or "",
+            model=draft.get("model") or "",
+            model_matched=bool(draft.get("model_matched")),
+            model_folders=tuple(draft.get("model_folders") or ()),
+            serial=draft.get("serial"),
+            description=draft.get("description") or "",
+            web_access=draft.get("web_access") if request_type.asks_web_access else None,
+            contact_name=contact.get("name") or "",
+            contact_company=contact.get("company"),
+            contact_phone=contact.get("phone") or "",
+            level=level,
+            after_hours=not self.schedule.is_open(now),
+            created_at=now,
+            due_at=self.due_for(level, now),
+            attachments=tuple(Attachment.from_dict(a) for a in draft.get("attachments", [])),
+        )
+        result = await self.submit(new)
+        if result.case.after_hours:
+            result.notes.append(hours_text.after_hours_notice(self.schedule, now))
+        return result
+
+    async def submit(self, new: NewCase) -> SubmitResult:
+        """Write the case and queue its delivery in one transaction; a second submit with the
+        same key returns the case the first one made."""
+        if len(new.attachments) > MAX_ATTACHMENTS:
+            raise ValueError(f"at most {MAX_ATTACHMENTS} attachments per case")
+        async with self.db.transaction() as conn:
+            case_id = await self.cases.insert(conn, new)
+            if case_id is not None:
+                await self.outbox.enqueue(conn, self.group_id, "case_card", {"to": "topic"}, case_id)
+                card_room = texts.MESSAGE_LIMIT - 1200
+                if len(escape(new.description)) > card_room:
+                    # The card shows the start; the whole text follows so nothing is cut off.
+                    for chunk in split_text(escape(new.description), texts.MESSAGE_LIMIT - 100):
+                        await self.outbox.enqueue(
+                            conn, self.group_id, "send_message",
+                            {"to": "topic", "text": texts.FULL_DESCRIPTION + "\n" + chunk}, case_id,
+                        )
+                for batch in attachment_batches(list(new.attachments)):
+                    await self._enqueue_files(conn, case_id, batch)
+        if case_id is None:
+            case = await self.cases.get_by_submit_key(new.submit_key)
+            assert case is not None
+            return SubmitResult(case, created=False)
+        self.outbox.wake()
+        case = await self.cases.get(case_id)
+        assert case is not None
+        log.info("Case %s filed by partner %s", case.id, case.partner_id)
+        return SubmitResult(case, created=True)
+
+    async def _enqueue_files(self, conn, case_id: int, batch: list[Attachment]) -> None:
+        if len(batch) == 1:
+            item = batch[0]
+            await self.outbox.enqueue(
+                conn, self.group_id, "send_file",
+                {"to": "topic", "type": item.kind, "file_id": item.file_id,
+                 "caption": escape(item.caption) if item.caption else None},
+                case_id,
+            )
+            return
+        media = [
+            {"type": item.kind, "media": item.file_id, "caption": escape(item.caption) if item.caption else None}
+            for item in batch
+        ]
+        await self.outbox.enqueue(conn, self.group_id, "media_group", {"to": "topic", "media": media}, case_id)
+
+    # --- claiming ---------------------------------------------------------------------------------
+
+    async def claim(self, case_id: int, engineer_id: int, engineer_name: str) -> ClaimResult:
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            won = await self.cases.try_claim(conn, case_id, engineer_id, engineer_name, now)
+            if won:
+                await self.cases.add_history(conn, case_id, now, engineer_id, engineer_name,
+                                             Status.NEW, Status.CLAIMED, None)
+                await self.outbox.enqueue(conn, self.group_id, "edit_card", {"to": "topic"}, case_id)
+                case = await self._get_in(conn, case_id)
+                await self.outbox.enqueue(
+                    conn, case.partner_id, "send_message",
+                    {"text": texts.case_claimed_for_partner(case.number, engineer_name)}, case_id,
+                )
+        case = await self.cases.get(case_id)
+        if won:
+            self.outbox.wake()
+            log.info("Case %s claimed by engineer %s", case_id, engineer_id)
+            return ClaimResult(True, case, engineer_name)
+        return ClaimResult(False, case, case.claimed_by_name if case else None)
+
+    async def _get_in(self, conn, case_id: int) -> Case:
+        case = await self.cases.get(case_id)
+        assert case is not None
+        return case
+
+    async def set_level(self, case_id: int, level: int, engineer_id: int, engineer_name: str) -> Case | None:
+        """A new level means a new reaction time, counted again from when the case was filed."""
+        if level not in self.settings.reaction_levels:
+            raise ValueError(f"no level {level}")
+        case = await self.cases.get(case_id)
+        if case is None or case.level == level or not case.status.is_open:
+            return case
+        due = self.due_for(level, case.created_at)
+        async with self.db.transaction() as conn:
+            await self.cases.set_level(conn, case_id, level, due)
+            await self.cases.add_history(conn, case_id, self.clock.now(), engineer_id, engineer_name,
+                                         case.status, case.status, f"уровень {case.level} → {level}")
+            await self.outbox.enqueue(conn, self.group_id, "edit_card", {"to": "topic"}, case_id)
+            await self.outbox.enqueue(
+                conn, self.group_id, "send_message",
+                {"to": "topic", "text": texts.level_changed(level, engineer_name, due)}, case_id,
+            )
+        self.outbox.wake()
+        return await self.cases.get(case_id)
+
+    async def remind_unclaimed(self) -> int:
+        """Remind the group of unclaimed cases at 75 % of their reaction time and at breach, once
+        each and only while the desk is open; returns how many reminders were queued."""
+        now = self.clock.now()
+        if not self.schedule.is_open(now):
+            return 0
+        sent = 0
+        for case, warned, breached in await self.cases.unclaimed_with_due():
+            points = reminder_points(self.schedule, case.created_at, case.due_at)
+            if now >= points.breach_at and not breached:
+                text, warn, breach = texts.reminder_breach(case), True, True
+            elif now >= points.warn_at and not warned and now < points.breach_at:
+                text, warn, breach = texts.reminder_warn(case), True, False
+            else:
+                continue
+            async with self.db.transaction() as conn:
+                await self.cases.mark_reminded(conn, case.id, warn=warn, breach=breach)
+                await self.outbox.enqueue(conn, self.group_id, "send_message", {"to": "topic", "text": text}, case.id)
+            sent += 1
+        if sent:
+            self.outbox.wake()
+        return sent
+
+    # --- relaying ---------------------------------------------------------------------------------
+
+    async def relay_to_topic(self, case: Case, message: Incoming, header: str) -> None:
+        """A partner's message goes into the case topic, with who wrote it on top."""
+        await self._relay(case, message, header, chat_id=self.group_id, to_topic=True, origin="partner")
+
+    async def relay_to_partner(self, case: Case, message: Incoming, header: str) -> None:
+        await self._relay(case, message, header, chat_id=case.partner_id, to_topic=False, origin="engineer")
+
+    async def _relay(
+        self, case: Case, message: Incoming, header: str, *, chat_id: int, to_topic: bool, origin: str
+    ) -> None:
+        base = {"origin": origin, "source": [message.chat_id, message.message_id]}
+        if to_topic:
+            base["to"] = "topic"
+        if message.reply_to_message_id:
+            base["reply_to_source"] = [message.chat_id, message.reply_to_message_id]
+        async with self.db.transaction() as conn:
+            if message.media_group_id:
+                first = not await self._album_started(conn, chat_id, message.media_group_id)
+                if first:
+                    await self.outbox.enqueue(conn, chat_id, "send_message",
+                                              {**({"to": "topic"} if to_topic else {}), "text": header}, case.id)
+                await self.outbox.enqueue(
+                    conn, chat_id, "album_item",
+                    {**base, "media_group_id": message.media_group_id, "from_chat_id": message.chat_id,
+                     "message_id": message.message_id},
+                    case.id,
+                )
+            elif message.kind == "text":
+                text = f"{header}\n{message.html}"
+                if len(text) <= texts.MESSAGE_LIMIT:
+                    await self.outbox.enqueue(conn, chat_id, "send_message", {**base, "text": text}, case.id)
+                else:
+                    await self.outbox.enqueue(conn, chat_id, "send_message",
+                                              {**({"to": "topic"} if to_topic else {}), "text": header}, case.id)
+                    await self.outbox.enqueue(conn, chat_id, "copy_message",
+                                              {**base, "from_chat_id": message.chat_id, "message_id": message.message_id},
+                                              case.id)
+            else:
+                caption = f"{header}\n{message.html}" if message.html else header
+                payload = {**base, "from_chat_id": message.chat_id, "message_id": message.message_id}
+                if message.kind in ("video_note", "sticker") or len(caption) > texts.CAPTION_LIMIT:
+                    # These carry no caption (or it would not fit): the header goes first, alone.
+                    await self.outbox.enqueue(conn, chat_id, "send_message",
+                                              {**({"to": "topic"} if to_topic else {}), "text": header}, case.id)
+                else:
+                    payload["caption"] = caption
+                await self.outbox.enqueue(conn, chat_id, "copy_message", payload, case.id)
+        self.outbox.wake()
+
+    async def _album_started(self, conn, chat_id: int, media_group_id: str) -> bool:
+        cursor = await conn.execute(
+            "SELECT 1 FROM outbox WHERE chat_id = ? AND kind = 'album_item' "
+            "AND json_extract(payload, '$.media_group_id') = ? LIMIT 1",
+            (chat_id, media_group_id),
+        )
+        return await cursor.fetchone() is not None
+
+    async def case_of_relayed(self, chat_id: int, message_id: int) -> Case | None:
+        """The case a message was relayed for, if the bot relayed it (edits are mirrored only then)."""
+        copies = await self.outbox.links.copies_of(chat_id, message_id)
+        if not copies or copies[0].case_id is None:
+            return None
+        return await self.cases.get(copies[0].case_id)
+
+    async def mirror_edit(self, case: Case, message: Incoming, header: str, *, to_partner: bool) -> None:
+        """An edited message is edited in the other chat too (text or caption)."""
+        chat_id = case.partner_id if to_partner else self.group_id
+        kind = "edit_text" if message.kind == "text" else "edit_caption"
+        text = f"{header}\n{message.html}" if message.html else header
+        limit = texts.MESSAGE_LIMIT if kind == "edit_text" else texts.CAPTION_LIMIT
+        if len(text) > limit:
+            text = text[: limit - 1] + "…"
+        payload = {"source": [message.chat_id, message.message_id], "text": text}
+        if not to_partner:
+            payload["to"] = "topic"
+        async with self.db.transaction() as conn:
+            await self.outbox.enqueue(conn, chat_id, kind, payload, case.id)
+        self.outbox.wake()
+
+    async def notify_partner(self, case: Case, text: str) -> None:
+        async with self.db.transaction() as conn:
+            await self.outbox.enqueue(conn, case.partner_id, "send_message", {"text": text}, case.id)
+        self.outbox.wake()
+
+    async def note_in_topic(self, case: Case, text: str) -> None:
+        async with self.db.transaction() as conn:
+            await self.outbox.enqueue(conn, self.group_id, "send_message", {"to": "topic", "text": text}, case.id)
+        self.outbox.wake()
+
+
+def split_text(text: str, size: int) -> list[str]:
+    """Cut escaped text into pieces of at most `size`, on line or word breaks where possible and
+    never inside an HTML entity such as &amp;."""
+    pieces = []
+    while len(text) > size:
+        cut = text.rfind("\n", 0, size)
+        if cut < size // 2:
+            cut = text.rfind(" ", 0, size)
+        if cut < size // 2:
+            cut = size
+            amp = text.rfind("&", cut - 8, cut)
+            if amp != -1 and ";" not in text[amp:cut]:
+                cut = amp
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip("\n ")
+    if text:
+        pieces.append(text)
+    return pieces

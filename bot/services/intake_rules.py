@@ -1,0 +1,78 @@
+"""Checks for what partners type in the intake dialog: serial numbers, phones, descriptions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Cyrillic letters that look like Latin ones on a label; partners on a Russian keyboard type them.
+LOOKALIKES = str.maketrans("АВЕКМНОРСТХУавекмнорстху", "ABEKMHOPCTXYabekmhopctxy")
+DAHUA_SERIAL = re.compile(r"^[A-Z0-9]{15}$")
+OTHER_SERIAL = re.compile(r"^[A-Z0-9][A-Z0-9\-/]{3,39}$")
+
+
+@dataclass(frozen=True)
+class Check:
+    ok: bool
+    value: str = ""
+    problem: str = ""
+
+
+def normalize_serial(text: str) -> str:
+    """Upper case, look-alike Cyrillic to Latin, spaces and stray separators removed."""
+    value = text.translate(LOOKALIKES).upper()
+    value = re.sub(r"[\s\u200b-\u200f\u2060\ufeff]+", "", value)
+    value = value.removeprefix("S/N:").removeprefix("SN:").removeprefix("S/N").removeprefix("SN")
+    return value.strip(":.-")
+
+
+def check_serial(text: str, brand: str) -> Check:
+    value = normalize_serial(text)
+    if not value:
+        return Check(False, value, "номер пустой")
+    if brand == "Dahua":
+        if re.search(r"[^A-Z0-9]", value):
+            bad = "".join(sorted(set(re.findall(r"[^A-Z0-9]", value))))[:5]
+            return Check(False, value, f"в серийном номере Dahua только латинские буквы и цифры, а здесь есть «{bad}»")
+        if len(value) != 15:
+            return Check(False, value, f"у Dahua серийный номер из 15 знаков, а здесь {len(value)}")
+        return Check(True, value)
+    if not OTHER_SERIAL.match(value):
+        if len(value) < 4:
+            return Check(False, value, "слишком короткий номер")
+        if len(value) > 40:
+            return Check(False, value, "слишком длинный номер")
+        return Check(False, value, "допустимы латинские буквы, цифры, дефис и косая черта")
+    return Check(True, value)
+
+
+def check_description(text: str) -> Check:
+    value = text.strip()
+    words = re.findall(r"\w+", value)
+    if len(value) < 20 or len(words) < 3:
+        return Check(False, value, "слишком коротко")
+    return Check(True, value)
+
+
+def normalize_phone(text: str) -> Check:
+    """Russian numbers become +7XXXXXXXXXX; other international numbers are kept with +."""
+    raw = text.strip()
+    digits = re.sub(r"\D", "", raw)
+    if re.search(r"[^\d\s()+\-.]", raw):
+        return Check(False, raw, "в номере должны быть только цифры")
+    if len(digits) == 11 and digits[0] in "78":
+        return Check(True, "+7" + digits[1:])
+    if len(digits) == 10 and digits[0] == "9":
+        return Check(True, "+7" + digits)
+    if raw.startswith("+") and 10 <= len(digits) <= 15:
+        return Check(True, "+" + digits)
+    return Check(False, raw, "нужен номер вида +7 999 123-45-67")
+
+
+def clean_line(text: str, limit: int) -> Check:
+    value = " ".join(text.split())
+    if not value:
+        return Check(False, value, "пусто")
+    if len(value) > limit:
+        return Check(False, value, f"не больше {limit} символов")
+    return Check(True, value)

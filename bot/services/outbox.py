@@ -1,0 +1,431 @@
+"""The outbox sender: delivers what the outbox table holds, in order per chat, within Telegram's
+limits; the only code that knows about 429s, retries and lost or closed forum topics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import (
+    InlineKeyboardMarkup,
+    InputMediaAudio,
+    InputMediaDocument,
+    InputMediaPhoto,
+    InputMediaVideo,
+    Message,
+    ReplyParameters,
+)
+
+from bot import keyboards, texts
+from bot.clock import Clock
+from bot.config import Settings
+from bot.storage.cases import Case, CaseRepository
+from bot.storage.database import Database
+from bot.storage.outbox import MessageLink, MessageLinkRepository, OutboxItem, OutboxRepository
+from bot.storage.partners import PartnerRepository
+
+log = logging.getLogger(__name__)
+
+MEDIA_TYPES = {
+    "photo": InputMediaPhoto,
+    "video": InputMediaVideo,
+    "document": InputMediaDocument,
+    "audio": InputMediaAudio,
+}
+MAX_BACKOFF = 60.0
+ALBUM_QUIET_SECONDS = 0.8
+FILE_SENDERS = {
+    "photo": "send_photo",
+    "video": "send_video",
+    "document": "send_document",
+    "voice": "send_voice",
+    "audio": "send_audio",
+    "animation": "send_animation",
+    "video_note": "send_video_note",
+}
+
+
+class Pacer:
+    """Keeps sends within Telegram's limits: about 30 a second overall, one a second per chat
+    (configurable) and N a minute per group."""
+
+    def __init__(self, chat_interval: float, group_per_minute: int, global_per_second: int = 30) -> None:
+        self.chat_interval = chat_interval
+        self.group_per_minute = group_per_minute
+        self.global_interval = 1.0 / global_per_second
+        self._last_chat: dict[int, float] = {}
+        self._group_sends: dict[int, deque[float]] = {}
+        self._last_global = 0.0
+        self._lock = asyncio.Lock()
+
+    def delay(self, chat_id: int, now: float) -> float:
+        wait = max(0.0, self._last_global + self.global_interval - now)
+        last = self._last_chat.get(chat_id)
+        if last is not None:
+            wait = max(wait, last + self.chat_interval - now)
+        if chat_id < 0:
+            sends = self._group_sends.setdefault(chat_id, deque())
+            while sends and sends[0] <= now - 60:
+                sends.popleft()
+            if len(sends) >= self.group_per_minute:
+                wait = max(wait, sends[0] + 60 - now)
+        return wait
+
+    def record(self, chat_id: int, now: float) -> None:
+        self._last_global = now
+        self._last_chat[chat_id] = now
+        if chat_id < 0:
+            self._group_sends.setdefault(chat_id, deque()).append(now)
+
+    async def wait(self, chat_id: int) -> None:
+        async with self._lock:
+            while (pause := self.delay(chat_id, time.monotonic())) > 0:
+                await asyncio.sleep(pause)
+            self.record(chat_id, time.monotonic())
+
+
+class Outbox:
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        db: Database,
+        settings: Settings,
+        clock: Clock,
+        cases: CaseRepository,
+        partners: PartnerRepository,
+    ) -> None:
+        self.bot = bot
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.cases = cases
+        self.partners = partners
+        self.repo = OutboxRepository(db)
+        self.links = MessageLinkRepository(db)
+        self.pacer = Pacer(settings.outbox_chat_interval, settings.outbox_group_per_minute)
+        self.group_id = settings.engineers_chat_id
+        self.levels = tuple(sorted(settings.reaction_levels))
+        self.forum: bool | None = None  # learnt from the first topic we try to create
+        self._wake = asyncio.Event()
+        self._workers: dict[int, asyncio.Task] = {}
+        # Not idle until the loop has looked at the table: items left from before a restart count.
+        self._idle = asyncio.Event()
+
+    # --- enqueueing (called by services inside their transactions) --------------------------
+
+    async def enqueue(self, conn, chat_id: int, kind: str, payload: dict[str, Any], case_id: int | None = None) -> int:
+        self._idle.clear()
+        return await self.repo.enqueue(conn, chat_id, kind, payload, case_id)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    # --- the loop -------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Forever: start a worker for every chat with pending items; each drains its chat in order."""
+        while True:
+            self._wake.clear()
+            try:
+                chats = await self.repo.pending_chats()
+            except Exception:  # the database is closing; the next start resumes from the table
+                log.exception("Outbox could not read the queue")
+                chats = []
+            for chat_id in chats:
+                worker = self._workers.get(chat_id)
+                if worker is None or worker.done():
+                    self._workers[chat_id] = asyncio.create_task(self._drain(chat_id), name=f"outbox-{chat_id}")
+            if not chats and not any(not w.done() for w in self._workers.values()):
+                self._idle.set()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+            except asyncio.TimeoutError:
+                pass
+
+    async def stop(self) -> None:
+        workers = list(self._workers.values())
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        self._workers.clear()
+
+    async def wait_idle(self, timeout: float = 10.0) -> None:
+        self.wake()
+        await asyncio.wait_for(self._idle.wait(), timeout)
+
+    async def _drain(self, chat_id: int) -> None:
+        backoff = 1.0
+        while True:
+            item = await self.repo.head(chat_id)
+            if item is None:
+                self.wake()
+                return
+            try:
+                await self.pacer.wait(chat_id)
+                result = await self._execute(item)
+            except TelegramRetryAfter as exc:
+                log.warning("Outbox item %s: Telegram asks to wait %s s", item.id, exc.retry_after)
+                await self.repo.note_attempt(item.id, f"retry after {exc.retry_after}")
+                await asyncio.sleep(exc.retry_after)
+                continue
+            except (TelegramNetworkError, TelegramServerError) as exc:
+                log.warning("Outbox item %s: %s; retrying in %.0f s", item.id, exc, backoff)
+                await self.repo.note_attempt(item.id, str(exc))
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+                continue
+            except TelegramForbiddenError as exc:
+                log.info("Outbox item %s: chat %s is closed to the bot (%s)", item.id, chat_id, exc.message)
+                if chat_id > 0:
+                    await self.partners.set_blocked_bot(chat_id, True)
+                await self.repo.fail(item.id, exc.message)
+                continue
+            except TelegramBadRequest as exc:
+                if await self._mend_topic(item, exc):
+                    continue
+                if "message is not modified" in exc.message:
+                    await self._finish(item, None, [])
+                    continue
+                log.error("Outbox item %s (%s to %s) refused: %s", item.id, item.kind, chat_id, exc.message)
+                await self.repo.fail(item.id, exc.message)
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a bug must not stop the queue for good
+                log.exception("Outbox item %s failed unexpectedly", item.id)
+                await self.repo.fail(item.id, repr(exc))
+                continue
+            backoff = 1.0
+            await self._finish(item, *result)
+
+    async def _finish(
+        self, item: OutboxItem, result: Any, links: list[MessageLink], also_done: tuple[int, ...] = ()
+    ) -> None:
+        async with self.db.transaction() as conn:
+            for link in links:
+                await self.links.add(conn, link)
+            await self.repo.finish(conn, item.id, result)
+            for other in also_done:
+                await self.repo.finish(conn, other, result)
+
+    # --- topics -----------------------------------------------------------------------------
+
+    async def _mend_topic(self, item: OutboxItem, exc: TelegramBadRequest) -> bool:
+        """A deleted topic is made anew (with the case card first), a closed one reopened;
+        True means the item should simply be tried again."""
+        if item.case_id is None or item.chat_id != self.group_id:
+            return False
+        text = exc.message.lower()
+        case = await self.cases.get(item.case_id)
+        if case is None:
+            return False
+        if "thread not found" in text or "topic_deleted" in text or "topic_id_invalid" in text:
+            log.warning("Topic of case %s is gone; making a new one", case.id)
+            await self.cases.set_thread(case.id, None)
+            if item.kind != "case_card":
+                thread_id = await self._ensure_topic(await self.cases.get(case.id))
+                await self._post_card(await self.cases.get(case.id), thread_id, note=texts.TOPIC_RECREATED)
+            return True
+        if "topic_closed" in text:
+            log.info("Topic of case %s is closed; reopening it to deliver", case.id)
+            try:
+                await self.bot.reopen_forum_topic(self.group_id, case.thread_id)
+            except TelegramBadRequest as again:
+                if "topic_not_modified" not in again.message.lower():
+                    raise
+            return True
+        return False
+
+    async def _ensure_topic(self, case: Case) -> int | None:
+        if case.thread_id is not None:
+            return case.thread_id
+        if self.forum is False:
+            return None
+        try:
+            topic = await self.bot.create_forum_topic(
+                self.group_id, name=texts.topic_name(case), icon_color=texts.TOPIC_COLOR
+            )
+        except TelegramBadRequest as exc:
+            if "not a forum" in exc.message.lower():
+                log.warning("The engineers' group has no topics: cases go to the group itself")
+                self.forum = False
+                return None
+            raise
+        self.forum = True
+        await self.cases.set_thread(case.id, topic.message_thread_id)
+        return topic.message_thread_id
+
+    async def _post_card(self, case: Case, thread_id: int | None, note: str | None = None) -> Message:
+        attachments = await self.cases.attachments(case.id)
+        partner = await self.partners.get(case.partner_id)
+        message = await self.bot.send_message(
+            self.group_id,
+            texts.case_card(case, partner, len(attachments), note=note),
+            message_thread_id=thread_id,
+            reply_markup=keyboards.case_card(case, self.levels),
+        )
+        await self.cases.mark_delivered(case.id, message.message_id, self.clock.now())
+        async with self.db.transaction() as conn:
+            await self.links.add(conn, MessageLink(case.id, "bot", self.group_id, message.message_id,
+                                                   self.group_id, message.message_id, "card"))
+        return message
+
+    # --- executing one item ---------------------------------------------------------------------
+
+    async def _target(self, item: OutboxItem) -> tuple[int, int | None, Case | None]:
+        """Chat and topic the item goes to; the case's topic is made on first need."""
+        case = await self.cases.get(item.case_id) if item.case_id is not None else None
+        if item.payload.get("to") == "topic" and case is not None:
+            return self.group_id, await self._ensure_topic(case), case
+        return item.chat_id, None, case
+
+    async def _reply_parameters(self, item: OutboxItem, chat_id: int) -> ReplyParameters | None:
+        source = item.payload.get("reply_to_source")
+        if not source:
+            return None
+        target = await self.links.counterpart(source[0], source[1], chat_id)
+        if target is None:
+            return None
+        return ReplyParameters(message_id=target, allow_sending_without_reply=True)
+
+    async def _execute(self, item: OutboxItem) -> tuple[Any, list[MessageLink]]:
+        p = item.payload
+        chat_id, thread_id, case = await self._target(item)
+        case_id = case.id if case else None
+        markup = InlineKeyboardMarkup.model_validate(p["reply_markup"]) if p.get("reply_markup") else None
+
+        def links_for(messages: list[Message], sources: list[list[int]] | None) -> list[MessageLink]:
+            origin = p.get("origin", "bot")
+            result = []
+            for index, message in enumerate(messages):
+                if sources and index < len(sources):
+                    src_chat, src_id = sources[index]
+                else:
+                    src_chat, src_id = chat_id, message.message_id
+                result.append(MessageLink(case_id, origin, src_chat, src_id, chat_id, message.message_id,
+                                          p.get("link_kind", "text")))
+            return result
+
+        if item.kind == "case_card":
+            message = await self._post_card(case, thread_id)
+            return message.message_id, []
+
+        if item.kind == "send_message":
+            message = await self.bot.send_message(
+                chat_id, p["text"], message_thread_id=thread_id, reply_markup=markup,
+                reply_parameters=await self._reply_parameters(item, chat_id),
+            )
+            return message.message_id, links_for([message], [p["source"]] if p.get("source") else None)
+
+        if item.kind == "copy_message":
+            kwargs: dict[str, Any] = {}
+            if "caption" in p:
+                kwargs["caption"] = p["caption"]
+            result = await self.bot.copy_message(
+                chat_id, p["from_chat_id"], p["message_id"], message_thread_id=thread_id,
+                reply_markup=markup, reply_parameters=await self._reply_parameters(item, chat_id), **kwargs,
+            )
+            link = MessageLink(case_id, p.get("origin", "bot"), p["from_chat_id"], p["message_id"], chat_id,
+                               result.message_id, p.get("link_kind", "media"))
+            return result.message_id, [link]
+
+        if item.kind == "media_group":
+            media = []
+            for entry in p["media"]:
+                cls = MEDIA_TYPES[entry["type"]]
+                media.append(cls(media=entry["media"], caption=entry.get("caption")))
+            messages = await self.bot.send_media_group(
+                chat_id, media=media, message_thread_id=thread_id,
+                reply_parameters=await self._reply_parameters(item, chat_id),
+            )
+            return [m.message_id for m in messages], links_for(messages, p.get("sources"))
+
+        if item.kind == "send_file":
+            sender = FILE_SENDERS[p["type"]]
+            kwargs = {} if p["type"] == "video_note" else {"caption": p.get("caption")}
+            message = await getattr(self.bot, sender)(
+                chat_id, p["file_id"], message_thread_id=thread_id, **kwargs
+            )
+            return message.message_id, links_for([message], None)
+
+        if item.kind == "album_item":
+            return await self._send_album(item, chat_id, thread_id, case_id)
+
+        if item.kind in ("edit_text", "edit_caption"):
+            source = p["source"]
+            target = await self.links.counterpart(source[0], source[1], chat_id)
+            if target is None:
+                return None, []  # the original never reached this chat; nothing to mirror
+            if item.kind == "edit_text":
+                await self.bot.edit_message_text(p["text"], chat_id=chat_id, message_id=target)
+            else:
+                await self.bot.edit_message_caption(chat_id=chat_id, message_id=target, caption=p["text"])
+            return target, []
+
+        if item.kind == "edit_card":
+            if case is None or case.card_message_id is None:
+                return None, []
+            partner = await self.partners.get(case.partner_id)
+            attachments = await self.cases.attachments(case.id)
+            await self.bot.edit_message_text(
+                texts.case_card(case, partner, len(attachments)), chat_id=self.group_id,
+                message_id=case.card_message_id, reply_markup=keyboards.case_card(case, self.levels),
+            )
+            return case.card_message_id, []
+
+        if item.kind == "topic":
+            if case is None or thread_id is None:
+                return None, []
+            action = p["action"]
+            if action == "rename":
+                await self.bot.edit_forum_topic(self.group_id, thread_id, name=texts.topic_name(case))
+            elif action == "close":
+                try:
+                    await self.bot.close_forum_topic(self.group_id, thread_id)
+                except TelegramBadRequest as exc:
+                    if "topic_not_modified" not in exc.message.lower():
+                        raise
+            elif action == "reopen":
+                try:
+                    await self.bot.reopen_forum_topic(self.group_id, thread_id)
+                except TelegramBadRequest as exc:
+                    if "topic_not_modified" not in exc.message.lower():
+                        raise
+            return None, []
+
+        raise ValueError(f"unknown outbox item kind {item.kind!r}")
+
+    async def _send_album(
+        self, item: OutboxItem, chat_id: int, thread_id: int | None, case_id: int | None
+    ) -> tuple[Any, list[MessageLink], tuple[int, ...]]:
+        """Album items are queued one by one as they arrive (so a crash loses none); once no new
+        item has come for a moment, the whole album is copied in one call and stays an album."""
+        group = item.payload["media_group_id"]
+        while True:
+            items = await self.repo.album_items(item.chat_id, group)
+            age = await self.repo.seconds_since_newest(item.chat_id, group)
+            if age >= ALBUM_QUIET_SECONDS:
+                break
+            await asyncio.sleep(ALBUM_QUIET_SECONDS - age)
+        items.sort(key=lambda it: it.payload["message_id"])
+        from_chat = items[0].payload["from_chat_id"]
+        ids = [it.payload["message_id"] for it in items]
+        copies = await self.bot.copy_messages(chat_id, from_chat, ids, message_thread_id=thread_id)
+        origin = item.payload.get("origin", "bot")
+        links = [
+            MessageLink(case_id, origin, from_chat, src, chat_id, copy.message_id, "media")
+            for src, copy in zip(ids, copies)
+        ]
+        return [c.message_id for c in copies], links, tuple(it.id for it in items if it.id != item.id)

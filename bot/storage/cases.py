@@ -1,0 +1,266 @@
+"""Cases, their attachments and their history."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.domain import RequestType, Status
+from bot.storage.database import Database, from_db_time, to_db_time
+
+
+@dataclass(frozen=True)
+class Attachment:
+    kind: str                  # photo, video, document, voice, audio, animation
+    file_id: str
+    file_unique_id: str
+    file_name: str | None = None
+    caption: str | None = None
+    media_group_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "file_name": self.file_name,
+            "caption": self.caption,
+            "media_group_id": self.media_group_id,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Attachment:
+        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__})  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """What the intake dialog collected; becomes a Case when written."""
+
+    submit_key: str
+    partner_id: int
+    request_type: RequestType
+    brand: str
+    model: str
+    model_matched: bool
+    model_folders: tuple[str, ...]
+    serial: str | None
+    description: str
+    web_access: bool | None
+    contact_name: str
+    contact_company: str | None
+    contact_phone: str
+    level: int
+    after_hours: bool
+    created_at: datetime
+    due_at: datetime | None
+    attachments: tuple[Attachment, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Case:
+    id: int
+    partner_id: int
+    request_type: RequestType
+    brand: str
+    model: str
+    model_matched: bool
+    model_folders: tuple[str, ...]
+    serial: str | None
+    description: str
+    web_access: bool | None
+    contact_name: str
+    contact_company: str | None
+    contact_phone: str
+    status: Status
+    level: int
+    after_hours: bool
+    created_at: datetime
+    due_at: datetime | None
+    claimed_by: int | None
+    claimed_by_name: str | None
+    claimed_at: datetime | None
+    thread_id: int | None
+    card_message_id: int | None
+    delivered_at: datetime | None
+
+    @property
+    def number(self) -> str:
+        return f"№{self.id}"
+
+
+def _case(row: aiosqlite.Row) -> Case:
+    web = row["web_access"]
+    return Case(
+        id=row["id"],
+        partner_id=row["partner_id"],
+        request_type=RequestType(row["request_type"]),
+        brand=row["brand"],
+        model=row["model"],
+        model_matched=bool(row["model_matched"]),
+        model_folders=tuple(json.loads(row["model_folders"])),
+        serial=row["serial"],
+        description=row["description"],
+        web_access=None if web is None else bool(web),
+        contact_name=row["contact_name"],
+        contact_company=row["contact_company"],
+        contact_phone=row["contact_phone"],
+        status=Status(row["status"]),
+        level=row["level"],
+        after_hours=bool(row["after_hours"]),
+        created_at=from_db_time(row["created_at"]),
+        due_at=from_db_time(row["due_at"]),
+        claimed_by=row["claimed_by"],
+        claimed_by_name=row["claimed_by_name"],
+        claimed_at=from_db_time(row["claimed_at"]),
+        thread_id=row["thread_id"],
+        card_message_id=row["card_message_id"],
+        delivered_at=from_db_time(row["delivered_at"]),
+    )
+
+
+class CaseRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def insert(self, conn: aiosqlite.Connection, new: NewCase) -> int | None:
+        """Inside the caller's transaction. Returns None when this submit_key was already used
+        (a second press of "Send" or a repeated update)."""
+        cursor = await conn.execute(
+            """
+            INSERT INTO cases (submit_key, partner_id, request_type, brand, model, model_matched,
+                model_folders, serial, description, web_access, contact_name, contact_company,
+                contact_phone, level, after_hours, created_at, due_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (submit_key) DO NOTHING
+            """,
+            (
+                new.submit_key, new.partner_id, new.request_type.value, new.brand, new.model,
+                int(new.model_matched), json.dumps(list(new.model_folders), ensure_ascii=False),
+                new.serial, new.description, None if new.web_access is None else int(new.web_access),
+                new.contact_name, new.contact_company, new.contact_phone, new.level,
+                int(new.after_hours), to_db_time(new.created_at),
+                to_db_time(new.due_at) if new.due_at else None,
+            ),
+        )
+        if cursor.rowcount == 0:
+            return None
+        case_id = cursor.lastrowid
+        for position, item in enumerate(new.attachments, start=1):
+            await conn.execute(
+                """
+                INSERT OR IGNORE INTO attachments (case_id, position, kind, file_id, file_unique_id,
+                    file_name, caption, media_group_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                (case_id, position, item.kind, item.file_id, item.file_unique_id, item.file_name,
+                 item.caption, item.media_group_id),
+            )
+        await self.add_history(conn, case_id, new.created_at, new.partner_id, None, None, Status.NEW, None)
+        return case_id
+
+    async def add_history(
+        self,
+        conn: aiosqlite.Connection,
+        case_id: int,
+        at: datetime,
+        actor_id: int | None,
+        actor_name: str | None,
+        from_status: Status | None,
+        to_status: Status,
+        comment: str | None,
+    ) -> None:
+        await conn.execute(
+            """
+            INSERT INTO case_history (case_id, at, actor_id, actor_name, from_status, to_status, comment)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
+            (case_id, to_db_time(at), actor_id, actor_name,
+             from_status.value if from_status else None, to_status.value, comment),
+        )
+
+    async def get(self, case_id: int) -> Case | None:
+        row = await self.db.fetchone("SELECT * FROM cases WHERE id = ?", (case_id,))
+        return _case(row) if row else None
+
+    async def get_by_submit_key(self, submit_key: str) -> Case | None:
+        row = await self.db.fetchone("SELECT * FROM cases WHERE submit_key = ?", (submit_key,))
+        return _case(row) if row else None
+
+    async def by_thread(self, thread_id: int) -> Case | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM cases WHERE thread_id = ? ORDER BY id DESC LIMIT 1", (thread_id,)
+        )
+        return _case(row) if row else None
+
+    async def open_for_partner(self, partner_id: int) -> list[Case]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM cases WHERE partner_id = ? AND status NOT IN ('resolved', 'closed') ORDER BY id",
+            (partner_id,),
+        )
+        return [_case(r) for r in rows]
+
+    async def for_partner(self, partner_id: int, limit: int = 20) -> list[Case]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM cases WHERE partner_id = ? ORDER BY id DESC LIMIT ?", (partner_id, limit)
+        )
+        return [_case(r) for r in rows]
+
+    async def attachments(self, case_id: int) -> list[Attachment]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM attachments WHERE case_id = ? ORDER BY position, id", (case_id,)
+        )
+        return [
+            Attachment(r["kind"], r["file_id"], r["file_unique_id"], r["file_name"], r["caption"], r["media_group_id"])
+            for r in rows
+        ]
+
+    async def history(self, case_id: int) -> list[aiosqlite.Row]:
+        return await self.db.fetchall("SELECT * FROM case_history WHERE case_id = ? ORDER BY id", (case_id,))
+
+    async def try_claim(
+        self, conn: aiosqlite.Connection, case_id: int, engineer_id: int, engineer_name: str, at: datetime
+    ) -> bool:
+        """The first engineer wins: the row changes only while nobody has claimed it."""
+        cursor = await conn.execute(
+            """
+            UPDATE cases SET claimed_by = ?, claimed_by_name = ?, claimed_at = ?, status = 'claimed'
+            WHERE id = ? AND claimed_by IS NULL AND status = 'new'
+            """,
+            (engineer_id, engineer_name, to_db_time(at), case_id),
+        )
+        return cursor.rowcount == 1
+
+    async def unclaimed_with_due(self) -> list[tuple[Case, bool, bool]]:
+        """Unclaimed cases oldest first, with whether each was already reminded at 75 % / breach."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM cases WHERE status = 'new' AND due_at IS NOT NULL "
+            "AND NOT (reminded_warn AND reminded_breach) ORDER BY id"
+        )
+        return [(_case(r), bool(r["reminded_warn"]), bool(r["reminded_breach"])) for r in rows]
+
+    async def mark_reminded(self, conn: aiosqlite.Connection, case_id: int, *, warn: bool, breach: bool) -> None:
+        await conn.execute(
+            "UPDATE cases SET reminded_warn = MAX(reminded_warn, ?), reminded_breach = MAX(reminded_breach, ?) WHERE id = ?",
+            (int(warn), int(breach), case_id),
+        )
+
+    async def set_level(self, conn: aiosqlite.Connection, case_id: int, level: int, due_at: datetime) -> None:
+        # A new due time deserves fresh reminders.
+        await conn.execute(
+            "UPDATE cases SET level = ?, due_at = ?, reminded_warn = 0, reminded_breach = 0 WHERE id = ?",
+            (level, to_db_time(due_at), case_id),
+        )
+
+    async def set_thread(self, case_id: int, thread_id: int | None) -> None:
+        await self.db.execute("UPDATE cases SET thread_id = ? WHERE id = ?", (thread_id, case_id))
+
+    async def mark_delivered(self, case_id: int, card_message_id: int, at: datetime) -> None:
+        await self.db.execute(
+            "UPDATE cases SET card_message_id = ?, delivered_at = COALESCE(delivered_at, ?) WHERE id = ?",
+            (card_message_id, to_db_time(at), case_id),
+        )

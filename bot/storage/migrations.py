@@ -1,0 +1,123 @@
+"""Schema migrations, applied in order; the database's PRAGMA user_version counts the ones applied."""
+
+# Never edit a migration that has shipped: add a new one at the end.
+MIGRATIONS: list[str] = [
+    # 1: partners and the dialog state store
+    """
+    CREATE TABLE partners (
+        user_id      INTEGER PRIMARY KEY,
+        first_name   TEXT NOT NULL DEFAULT '',
+        username     TEXT,
+        name         TEXT,
+        company      TEXT,
+        phone        TEXT,
+        banned       INTEGER NOT NULL DEFAULT 0,
+        ban_reason   TEXT,
+        ban_notified INTEGER NOT NULL DEFAULT 0,
+        blocked_bot  INTEGER NOT NULL DEFAULT 0,
+        created_at   TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL
+    );
+    CREATE TABLE fsm (
+        key        TEXT PRIMARY KEY,
+        state      TEXT,
+        data       TEXT NOT NULL DEFAULT '{}',
+        updated_at TEXT NOT NULL
+    );
+    """,
+    # 2: cases, their attachments and history, the outbox, and links between relayed messages
+    """
+    CREATE TABLE cases (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        submit_key      TEXT NOT NULL UNIQUE,
+        partner_id      INTEGER NOT NULL REFERENCES partners(user_id),
+        request_type    TEXT NOT NULL,
+        brand           TEXT NOT NULL,
+        model           TEXT NOT NULL,
+        model_matched   INTEGER NOT NULL DEFAULT 0,
+        model_folders   TEXT NOT NULL DEFAULT '[]',
+        serial          TEXT,
+        description     TEXT NOT NULL,
+        web_access      INTEGER,
+        contact_name    TEXT NOT NULL,
+        contact_company TEXT,
+        contact_phone   TEXT NOT NULL,
+        status          TEXT NOT NULL DEFAULT 'new',
+        level           INTEGER NOT NULL,
+        after_hours     INTEGER NOT NULL DEFAULT 0,
+        created_at      TEXT NOT NULL,
+        due_at          TEXT,
+        claimed_by      INTEGER,
+        claimed_by_name TEXT,
+        claimed_at      TEXT,
+        resolved_at     TEXT,
+        closed_at       TEXT,
+        thread_id       INTEGER,
+        card_message_id INTEGER,
+        delivered_at    TEXT
+    );
+    -- Case numbers start at 1001: partners read them out on the phone, four digits are easier.
+    INSERT INTO sqlite_sequence (name, seq) VALUES ('cases', 1000);
+    CREATE INDEX cases_partner ON cases (partner_id, status);
+    CREATE INDEX cases_status ON cases (status, created_at);
+    CREATE INDEX cases_thread ON cases (thread_id);
+
+    CREATE TABLE attachments (
+        id                INTEGER PRIMARY KEY AUTOINCREMENT,
+        case_id           INTEGER NOT NULL REFERENCES cases(id),
+        position          INTEGER NOT NULL,
+        kind              TEXT NOT NULL,
+        file_id           TEXT NOT NULL,
+        file_unique_id    TEXT NOT NULL,
+        file_name         TEXT,
+        caption           TEXT,
+        media_group_id    TEXT,
+        UNIQUE (case_id, file_unique_id)
+    );
+
+    CREATE TABLE case_history (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        case_id     INTEGER NOT NULL REFERENCES cases(id),
+        at          TEXT NOT NULL,
+        actor_id    INTEGER,
+        actor_name  TEXT,
+        from_status TEXT,
+        to_status   TEXT NOT NULL,
+        comment     TEXT
+    );
+    CREATE INDEX case_history_case ON case_history (case_id, id);
+
+    CREATE TABLE outbox (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id     INTEGER NOT NULL,
+        case_id     INTEGER REFERENCES cases(id),
+        kind        TEXT NOT NULL,
+        payload     TEXT NOT NULL,
+        state       TEXT NOT NULL DEFAULT 'pending',
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        created_at  TEXT NOT NULL,
+        done_at     TEXT,
+        result      TEXT,
+        error       TEXT
+    );
+    CREATE INDEX outbox_pending ON outbox (state, chat_id, id);
+
+    CREATE TABLE message_links (
+        id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+        case_id            INTEGER REFERENCES cases(id),
+        origin             TEXT NOT NULL,
+        source_chat_id     INTEGER NOT NULL,
+        source_message_id  INTEGER NOT NULL,
+        target_chat_id     INTEGER NOT NULL,
+        target_message_id  INTEGER NOT NULL,
+        kind               TEXT NOT NULL DEFAULT 'text'
+    );
+    CREATE INDEX message_links_source ON message_links (source_chat_id, source_message_id);
+    CREATE INDEX message_links_target ON message_links (target_chat_id, target_message_id);
+    """,
+    # 3: reminders about unclaimed cases nearing or past their reaction time
+    """
+    ALTER TABLE cases ADD COLUMN reminded_warn INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE cases ADD COLUMN reminded_breach INTEGER NOT NULL DEFAULT 0;
+    """,
+]

@@ -1,0 +1,181 @@
+"""The outbox table: everything the bot must deliver, written before it is sent."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import aiosqlite
+
+from bot.storage.database import Database
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    chat_id: int
+    case_id: int | None
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+class OutboxRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def enqueue(
+        self,
+        conn: aiosqlite.Connection,
+        chat_id: int,
+        kind: str,
+        payload: dict[str, Any],
+        case_id: int | None = None,
+    ) -> int:
+        """Inside the caller's transaction, so the item exists exactly when the change it announces does."""
+        cursor = await conn.execute(
+            "INSERT INTO outbox (chat_id, case_id, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+            (chat_id, case_id, kind, json.dumps(payload, ensure_ascii=False), _now()),
+        )
+        return cursor.lastrowid
+
+    async def pending_chats(self) -> list[int]:
+        rows = await self.db.fetchall(
+            "SELECT chat_id, MIN(id) AS first FROM outbox WHERE state = 'pending' GROUP BY chat_id ORDER BY first"
+        )
+        return [r["chat_id"] for r in rows]
+
+    async def head(self, chat_id: int) -> OutboxItem | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM outbox WHERE state = 'pending' AND chat_id = ? ORDER BY id LIMIT 1", (chat_id,)
+        )
+        if row is None:
+            return None
+        return OutboxItem(row["id"], row["chat_id"], row["case_id"], row["kind"], json.loads(row["payload"]), row["attempts"])
+
+    async def album_items(self, chat_id: int, media_group_id: str) -> list[OutboxItem]:
+        rows = await self.db.fetchall(
+            """
+            SELECT * FROM outbox WHERE state = 'pending' AND chat_id = ? AND kind = 'album_item'
+                AND json_extract(payload, '$.media_group_id') = ?
+            ORDER BY id
+            """,
+            (chat_id, media_group_id),
+        )
+        return [OutboxItem(r["id"], r["chat_id"], r["case_id"], r["kind"], json.loads(r["payload"]), r["attempts"])
+                for r in rows]
+
+    async def seconds_since_newest(self, chat_id: int, media_group_id: str) -> float:
+        row = await self.db.fetchone(
+            """
+            SELECT MAX(created_at) FROM outbox WHERE chat_id = ? AND kind = 'album_item'
+                AND json_extract(payload, '$.media_group_id') = ?
+            """,
+            (chat_id, media_group_id),
+        )
+        if row is None or row[0] is None:
+            return float("inf")
+        return (datetime.now(timezone.utc) - datetime.fromisoformat(row[0])).total_seconds()
+
+    async def count_pending(self) -> int:
+        row = await self.db.fetchone("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
+        return row[0]
+
+    async def note_attempt(self, item_id: int, error: str) -> None:
+        await self.db.execute(
+            "UPDATE outbox SET attempts = attempts + 1, error = ? WHERE id = ?", (error[:500], item_id)
+        )
+
+    async def finish(self, conn: aiosqlite.Connection, item_id: int, result: Any) -> None:
+        await conn.execute(
+            "UPDATE outbox SET state = 'done', done_at = ?, result = ? WHERE id = ?",
+            (_now(), json.dumps(result, ensure_ascii=False), item_id),
+        )
+
+    async def fail(self, item_id: int, error: str) -> None:
+        await self.db.execute(
+            "UPDATE outbox SET state = 'failed', done_at = ?, error = ? WHERE id = ?",
+            (_now(), error[:500], item_id),
+        )
+
+
+@dataclass(frozen=True)
+class MessageLink:
+    case_id: int | None
+    origin: str
+    source_chat_id: int
+    source_message_id: int
+    target_chat_id: int
+    target_message_id: int
+    kind: str
+
+
+class MessageLinkRepository:
+    """Pairs of messages the bot relayed (source -> copy), so replies, edits and threads can be
+    mirrored, and so a message in the group can be traced back to its case."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(self, conn: aiosqlite.Connection, link: MessageLink) -> None:
+        await conn.execute(
+            """
+            INSERT INTO message_links (case_id, origin, source_chat_id, source_message_id,
+                target_chat_id, target_message_id, kind)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
+            (link.case_id, link.origin, link.source_chat_id, link.source_message_id,
+             link.target_chat_id, link.target_message_id, link.kind),
+        )
+
+    @staticmethod
+    def _link(row) -> MessageLink:
+        return MessageLink(row["case_id"], row["origin"], row["source_chat_id"], row["source_message_id"],
+                           row["target_chat_id"], row["target_message_id"], row["kind"])
+
+    async def copies_of(self, chat_id: int, message_id: int) -> list[MessageLink]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM message_links WHERE source_chat_id = ? AND source_message_id = ? ORDER BY id",
+            (chat_id, message_id),
+        )
+        return [self._link(r) for r in rows]
+
+    async def origin_of(self, chat_id: int, message_id: int) -> MessageLink | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM message_links WHERE target_chat_id = ? AND target_message_id = ? ORDER BY id LIMIT 1",
+            (chat_id, message_id),
+        )
+        return self._link(row) if row else None
+
+    async def counterpart(self, chat_id: int, message_id: int, other_chat_id: int) -> int | None:
+        """The message in `other_chat_id` paired with this one, whichever side it came from."""
+        row = await self.db.fetchone(
+            """
+            SELECT target_message_id AS mid FROM message_links
+                WHERE source_chat_id = ? AND source_message_id = ? AND target_chat_id = ?
+            UNION ALL
+            SELECT source_message_id AS mid FROM message_links
+                WHERE target_chat_id = ? AND target_message_id = ? AND source_chat_id = ?
+            LIMIT 1
+            """,
+            (chat_id, message_id, other_chat_id, chat_id, message_id, other_chat_id),
+        )
+        return row["mid"] if row else None
+
+    async def case_of_group_message(self, chat_id: int, message_id: int) -> int | None:
+        row = await self.db.fetchone(
+            """
+            SELECT case_id FROM message_links
+            WHERE case_id IS NOT NULL AND ((target_chat_id = ? AND target_message_id = ?)
+                OR (source_chat_id = ? AND source_message_id = ?))
+            ORDER BY id LIMIT 1
+            """,
+            (chat_id, message_id, chat_id, message_id),
+        )
+        return row["case_id"] if row else None

@@ -1,0 +1,103 @@
+"""Partners: the installers and integrators who write to the bot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.storage.database import Database, from_db_time, to_db_time
+
+
+@dataclass(frozen=True)
+class Partner:
+    user_id: int
+    first_name: str
+    username: str | None
+    name: str | None
+    company: str | None
+    phone: str | None
+    banned: bool
+    ban_reason: str | None
+    ban_notified: bool
+    blocked_bot: bool
+    created_at: datetime
+    last_seen_at: datetime
+
+    @property
+    def has_contact(self) -> bool:
+        return bool(self.name and self.phone)
+
+
+def _partner(row) -> Partner:
+    return Partner(
+        user_id=row["user_id"],
+        first_name=row["first_name"],
+        username=row["username"],
+        name=row["name"],
+        company=row["company"],
+        phone=row["phone"],
+        banned=bool(row["banned"]),
+        ban_reason=row["ban_reason"],
+        ban_notified=bool(row["ban_notified"]),
+        blocked_bot=bool(row["blocked_bot"]),
+        created_at=from_db_time(row["created_at"]),
+        last_seen_at=from_db_time(row["last_seen_at"]),
+    )
+
+
+class PartnerRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, user_id: int) -> Partner | None:
+        row = await self.db.fetchone("SELECT * FROM partners WHERE user_id = ?", (user_id,))
+        return _partner(row) if row else None
+
+    async def touch(
+        self, user_id: int, first_name: str, username: str | None, at: datetime
+    ) -> Partner:
+        """Record that the partner wrote now; a partner who writes again has evidently unblocked us."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                """
+                INSERT INTO partners (user_id, first_name, username, created_at, last_seen_at)
+                VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (user_id) DO UPDATE SET
+                    first_name = excluded.first_name,
+                    username = excluded.username,
+                    last_seen_at = excluded.last_seen_at,
+                    blocked_bot = 0
+                """,
+                (user_id, first_name or "", username, to_db_time(at), to_db_time(at)),
+            )
+        partner = await self.get(user_id)
+        assert partner is not None
+        return partner
+
+    async def save_contact(self, user_id: int, name: str, company: str | None, phone: str) -> None:
+        await self.db.execute(
+            "UPDATE partners SET name = ?, company = ?, phone = ? WHERE user_id = ?",
+            (name, company, phone, user_id),
+        )
+
+    async def set_banned(self, user_id: int, banned: bool, reason: str | None = None) -> bool:
+        """Returns False when there is no such partner."""
+        changed = await self.db.execute(
+            "UPDATE partners SET banned = ?, ban_reason = ?, ban_notified = 0 WHERE user_id = ?",
+            (int(banned), reason if banned else None, user_id),
+        )
+        return changed > 0
+
+    async def mark_ban_notified(self, user_id: int) -> None:
+        await self.db.execute("UPDATE partners SET ban_notified = 1 WHERE user_id = ?", (user_id,))
+
+    async def set_blocked_bot(self, user_id: int, blocked: bool) -> None:
+        await self.db.execute(
+            "UPDATE partners SET blocked_bot = ? WHERE user_id = ?", (int(blocked), user_id)
+        )
+
+    async def all_ids(self, *, include_blocked: bool = False) -> list[int]:
+        sql = "SELECT user_id FROM partners WHERE banned = 0"
+        if not include_blocked:
+            sql += " AND blocked_bot = 0"
+        return [row[0] for row in await self.db.fetchall(sql + " ORDER BY user_id")]

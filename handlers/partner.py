@@ -1,0 +1,94 @@
+"""A partner outside any dialog: what they write goes to their open case; "My cases" lists them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from aiogram import F, Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot import keyboards, texts
+from bot.callbacks import PickCaseCb
+from bot.services.cases import CaseService, Incoming
+from bot.services.debounce import Debouncer
+from bot.storage.cases import Case, CaseRepository
+from bot.storage.partners import Partner
+from handlers.filters import PrivateChat
+from handlers.relaying import incoming_of, partner_header
+
+router = Router(name=__name__)
+router.message.filter(PrivateChat())
+router.edited_message.filter(PrivateChat())
+router.callback_query.filter(PrivateChat())
+
+MENU_TEXTS = {texts.MENU_NEW_CASE, texts.MENU_MY_CASES, texts.MENU_FIRMWARE, texts.MENU_CONTACTS}
+
+
+async def relay(case: Case, incoming: Incoming, cases: CaseService, debouncer: Debouncer, message: Message) -> None:
+    await cases.relay_to_topic(case, incoming, partner_header(case))
+
+    async def acknowledge() -> None:
+        await message.answer(texts.RELAYED_TO_CASE.format(number=case.number))
+
+    # One short confirmation per burst of messages, not one per photo.
+    debouncer.schedule(f"relayed:{message.chat.id}:{case.id}", 1.0, acknowledge)
+
+
+@router.message(StateFilter(None), ~F.text.startswith("/"), ~F.text.in_(MENU_TEXTS))
+async def on_partner_message(
+    message: Message, state: FSMContext, cases: CaseService, case_repo: CaseRepository, debouncer: Debouncer
+) -> None:
+    incoming = incoming_of(message)
+    open_cases = await case_repo.open_for_partner(message.from_user.id)
+    if not open_cases:
+        await message.answer(texts.NO_OPEN_CASE, reply_markup=keyboards.main_menu())
+        return
+    if incoming is None or incoming.kind == "sticker":
+        await message.answer(texts.CANNOT_RELAY)
+        return
+    if len(open_cases) == 1:
+        await relay(open_cases[0], incoming, cases, debouncer, message)
+        return
+    # Several open cases: keep the message(s) until the partner says which case they are for.
+    data = await state.get_data()
+    pending = list(data.get("pending_relay", []))
+    pending.append(asdict(incoming))
+    await state.update_data(pending_relay=pending)
+
+    async def ask() -> None:
+        rows = [[(f"{c.number} · {c.model}"[:60], PickCaseCb(case_id=c.id).pack())] for c in open_cases]
+        await message.answer(texts.PICK_CASE, reply_markup=keyboards.inline(rows))
+
+    debouncer.schedule(f"pick:{message.chat.id}", 0.6, ask)
+
+
+@router.callback_query(PickCaseCb.filter())
+async def on_pick_case(
+    callback: CallbackQuery, callback_data: PickCaseCb, state: FSMContext, cases: CaseService,
+    case_repo: CaseRepository, debouncer: Debouncer,
+) -> None:
+    case = await case_repo.get(callback_data.case_id)
+    # Re-checked here: a forged button must not put a message into somebody else's case.
+    if case is None or case.partner_id != callback.from_user.id or not case.status.is_open:
+        await callback.answer(texts.CASE_NOT_FOUND, show_alert=True)
+        return
+    data = await state.get_data()
+    pending = data.get("pending_relay", [])
+    await state.update_data(pending_relay=[])
+    await callback.answer()
+    await callback.message.edit_reply_markup(reply_markup=None)
+    for item in pending:
+        await relay(case, Incoming(**item), cases, debouncer, callback.message)
+    if not pending:
+        await callback.message.answer(texts.INTAKE_EXPIRED)
+
+
+@router.edited_message()
+async def on_partner_edit(edited: Message, cases: CaseService) -> None:
+    incoming = incoming_of(edited)
+    case = await cases.case_of_relayed(edited.chat.id, edited.message_id) if incoming else None
+    if case is not None and case.partner_id == edited.from_user.id:
+        await cases.mirror_edit(case, incoming, partner_header(case), to_partner=False)

@@ -1,0 +1,183 @@
+"""Foundation: settings, command line, storage and FSM persistence, /start end to end."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from aiogram.fsm.storage.base import StorageKey
+
+from bot.config import SettingsError, load_settings
+from bot.storage.database import Database
+from bot.storage.fsm import SQLiteStorage
+from bot.storage.migrations import MIGRATIONS
+from bot.storage.partners import PartnerRepository
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.upper().startswith(("BOT_", "TELEGRAM_", "ENGINEERS_", "ADMIN_"))}
+    base["PYTHONPATH"] = str(ROOT)
+    base.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=base, cwd=cwd, timeout=60
+    )
+
+
+# --- settings -------------------------------------------------------------------------------
+
+def test_settings_parse_lists_and_defaults():
+    settings = load_settings(_env_file=None, bot_token=GOOD_TOKEN, admin_ids="1, 2;3", engineers_chat_id="-1001")
+    assert settings.admin_ids == (1, 2, 3)
+    assert settings.engineers_chat_id == -1001
+    assert settings.telegram_api_url == "https://api.telegram.org"
+    assert str(settings.database_path) == "data/bot.sqlite3"
+    assert settings.reaction_levels == {1: "4h", 2: "8h", 3: "5d"}
+
+
+@pytest.mark.parametrize(
+    "field, value, fragment",
+    [
+        ("bot_token", "abc", "BOT_TOKEN: the token is malformed"),
+        ("admin_ids", "12,bob", "ADMIN_IDS: 'bob' is not a user id"),
+        ("engineers_chat_id", "group", "ENGINEERS_CHAT_ID: must be a whole number"),
+        ("engineers_chat_id", "12345", "ENGINEERS_CHAT_ID: must be the negative id"),
+        ("telegram_api_url", "localhost:8081", "TELEGRAM_API_URL: must be an http(s) URL"),
+        ("log_level", "LOUD", "LOG_LEVEL: must be one of"),
+        ("work_start", "7 am", "WORK_START: must be a time of day"),
+        ("reaction_levels", "1=four hours", "REACTION_LEVELS: '1=four hours' should look like"),
+        ("shortened_day_hours", "x", "SHORTENED_DAY_HOURS:"),
+    ],
+)
+def test_malformed_setting_names_itself(field, value, fragment):
+    with pytest.raises(SettingsError) as info:
+        load_settings(_env_file=None, **{field: value})
+    assert fragment in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_levels_must_exist():
+    with pytest.raises(SettingsError, match="DEFAULT_LEVELS"):
+        load_settings(_env_file=None, default_levels="config=7")
+
+
+# --- command line ---------------------------------------------------------------------------
+
+def test_run_without_token_names_bot_token(tmp_path):
+    result = run_cli("run", cwd=tmp_path)
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "BOT_TOKEN" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_run_with_malformed_token_says_so(tmp_path):
+    result = run_cli(cwd=tmp_path, env={"BOT_TOKEN": "abc"})
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == ["Configuration error: BOT_TOKEN: the token is malformed (expected '123456789:AA…' as given by @BotFather)"]
+
+
+def test_run_without_group_names_engineers_chat(tmp_path):
+    result = run_cli("run", cwd=tmp_path, env={"BOT_TOKEN": GOOD_TOKEN})
+    assert result.returncode != 0
+    assert "ENGINEERS_CHAT_ID" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_help_lists_subcommands(tmp_path):
+    result = run_cli("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for name in ("run", "sandbox", "firmware", "hours"):
+        assert name in result.stdout
+
+
+# --- storage --------------------------------------------------------------------------------
+
+async def test_database_is_migrated_with_wal_and_foreign_keys(tmp_path):
+    db = await Database.open(tmp_path / "a.sqlite3")
+    try:
+        assert (await db.fetchone("PRAGMA user_version"))[0] == len(MIGRATIONS)
+        assert (await db.fetchone("PRAGMA journal_mode"))[0] == "wal"
+        assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1
+    finally:
+        await db.close()
+    # Opening again applies nothing twice.
+    db = await Database.open(tmp_path / "a.sqlite3")
+    await db.close()
+
+
+async def test_a_failed_transaction_leaves_nothing(db, clock):
+    partners = PartnerRepository(db)
+    await partners.touch(1, "Иван", None, clock.now())
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as conn:
+            await conn.execute("UPDATE partners SET name = 'x' WHERE user_id = 1")
+            raise RuntimeError("boom")
+    assert (await partners.get(1)).name is None
+
+
+async def test_partner_contact_and_ban_round_trip(db, clock):
+    partners = PartnerRepository(db)
+    await partners.touch(7, "Ольга", "olga", clock.now())
+    await partners.save_contact(7, "Ольга Смирнова", "ООО Ромашка", "+79990001122")
+    assert await partners.set_banned(7, True, "спам")
+    partner = await partners.get(7)
+    assert partner.has_contact and partner.banned and partner.ban_reason == "спам"
+    assert not await partners.set_banned(999, True)
+
+
+async def test_fsm_state_and_data_survive_reopening(tmp_path):
+    path = tmp_path / "fsm.sqlite3"
+    key = StorageKey(bot_id=1, chat_id=1001, user_id=1001, thread_id=None, destiny="default")
+    topic_key = StorageKey(bot_id=1, chat_id=-100, user_id=2001, thread_id=55)
+    db = await Database.open(path)
+    storage = SQLiteStorage(db)
+    await storage.set_state(key, "Intake:serial")
+    await storage.set_data(key, {"draft": {"model": "DH-IPC-HFW2431S-S-S2", "files": [1, 2]}, "ё": "да"})
+    await storage.set_state(topic_key, "Other:step")
+    await db.close()
+
+    db = await Database.open(path)
+    storage = SQLiteStorage(db)
+    try:
+        assert await storage.get_state(key) == "Intake:serial"
+        assert await storage.get_data(key) == {"draft": {"model": "DH-IPC-HFW2431S-S-S2", "files": [1, 2]}, "ё": "да"}
+        # Thread ids are part of the key: the same user in another topic has another state.
+        assert await storage.get_state(topic_key) == "Other:step"
+        assert await storage.get_state(StorageKey(bot_id=1, chat_id=-100, user_id=2001, thread_id=56)) is None
+        await storage.set_state(key, None)
+        await storage.set_data(key, {})
+        assert await storage.get_state(key) is None and await storage.get_data(key) == {}
+        assert (await db.fetchone("SELECT COUNT(*) FROM fsm WHERE key LIKE '%1001%'"))[0] == 0
+    finally:
+        await db.close()
+
+
+async def test_fsm_data_refuses_non_json(db):
+    storage = SQLiteStorage(db)
+    key = StorageKey(bot_id=1, chat_id=1, user_id=1)
+    with pytest.raises(TypeError):
+        await storage.set_data(key, {"when": object()})
+
+
+# --- end to end -------------------------------------------------------------------------------
+
+async def test_start_greets_with_main_menu(desk):
+    await desk.partner_says("/start")
+    answer = desk.last_to_partner()
+    assert "Здравствуйте, Иван" in answer.text
+    keyboard = answer.reply_markup["keyboard"]
+    labels = [button["text"] for row in keyboard for button in row]
+    assert "📝 Новая заявка" in labels and "💾 Прошивки и документация" in labels
+
+
+async def test_text_without_a_case_points_to_the_menu(desk):
+    await desk.partner_says("привет")
+    assert "Новая заявка" in desk.last_to_partner().text
+    await desk.partner_sends("sticker")
+    assert "Новая заявка" in desk.last_to_partner().text
