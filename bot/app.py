@@ -119,7 +119,7 @@ def make_bot(settings: Settings) -> Bot:
 def make_dispatcher(**dependencies) -> Dispatcher:
     # Routers are imported here, not at module level, so importing bot.app stays cheap and
     # every router module is free of configuration (it reads what it needs from handler kwargs).
-    from dialogs import firmware, intake
+    from dialogs import firmware, info_request, intake, rating
     from handlers import admin, common, fallback, group, partner
     from handlers.middlewares import PartnerMiddleware
     from handlers.tracking import InflightUpdates
@@ -139,7 +139,10 @@ def make_dispatcher(**dependencies) -> Dispatcher:
     dp.callback_query.outer_middleware(partner_mw)
     # Order matters: the group first (its filter is narrow), dialogs before one-step partner
     # handlers, and the fallback last.
-    routers = (group.router, admin.router, common.router, intake.router, firmware.router, partner.router, fallback.router)
+    routers = (
+        group.router, admin.router, common.router, intake.router, firmware.router, info_request.router,
+        rating.router, partner.router, fallback.router,
+    )
     for router in routers:
         # Module routers are created once per process, but tests and the sandbox build a new
         # Dispatcher on every restart; aiogram refuses a router that still has a parent.

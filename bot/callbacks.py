@@ -24,3 +24,17 @@ class PickCaseCb(CallbackData, prefix="pk"):
     """A partner with several open cases picks the one a message belongs to."""
 
     case_id: int
+
+
+class FeedbackCb(CallbackData, prefix="fb"):
+    """The partner's answer to "Is the problem solved?" and the rating that follows."""
+
+    action: str
+    case_id: int
+    value: int = 0
+
+
+class InfoCb(CallbackData, prefix="if"):
+    """"Done" at the end of an answer to an engineer's information request."""
+
+    case_id: int

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
 from bot import texts
-from bot.callbacks import CaseCb
+from bot.callbacks import CaseCb, FeedbackCb, InfoCb
 from bot.domain import Status
 from bot.storage.cases import Case
 
@@ -30,13 +30,45 @@ def inline(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
 
 
 def case_card(case: Case, levels: tuple[int, ...] = (1, 2, 3)) -> InlineKeyboardMarkup | None:
+    def button(text: str, action: str, value: int = 0) -> tuple[str, str]:
+        return text, CaseCb(action=action, case_id=case.id, value=value).pack()
+
     rows: list[list[tuple[str, str]]] = []
     if case.status == Status.NEW:
-        rows.append([("✋ Взять в работу", CaseCb(action="claim", case_id=case.id).pack())])
+        rows.append([button("✋ Взять в работу", "claim")])
+    elif case.status in (Status.CLAIMED, Status.WAITING, Status.VENDOR):
+        rows.append([button("↩️ В очередь", "unclaim"), button("🔒 Закрыть", "close")])
+    else:
+        rows.append([button("🔄 Открыть снова", "reopen")])
     if case.status.is_open:
+        rows.append([button("📋 Шаблоны ответов", "canned")])
         rows.append([
             (("✓ " if level == case.level else "") + f"Уровень {level}",
              CaseCb(action="level", case_id=case.id, value=level).pack())
             for level in levels
         ])
     return inline(rows) if rows else None
+
+
+def solved_question(case_id: int) -> InlineKeyboardMarkup:
+    return inline([[
+        ("👍 Да, решена", FeedbackCb(action="solved", case_id=case_id).pack()),
+        ("👎 Нет", FeedbackCb(action="unsolved", case_id=case_id).pack()),
+    ]])
+
+
+def rating(case_id: int) -> InlineKeyboardMarkup:
+    return inline([[(str(n), FeedbackCb(action="rate", case_id=case_id, value=n).pack()) for n in range(1, 6)]])
+
+
+def skip_comment(case_id: int) -> InlineKeyboardMarkup:
+    return inline([[("Пропустить", FeedbackCb(action="skip", case_id=case_id).pack())]])
+
+
+def info_done(case_id: int) -> InlineKeyboardMarkup:
+    return inline([[("✅ Готово", InfoCb(case_id=case_id).pack())]])
+
+
+def canned_replies(case_id: int, items) -> InlineKeyboardMarkup:
+    return inline([[(item.button, CaseCb(action="reply", case_id=case_id, value=index).pack())]
+                   for index, item in enumerate(items)])

@@ -70,7 +70,7 @@ class Sandbox:
         self.overrides = settings or {}
         self.host = host
         self.port = port
-        self.emu = Emulator(token=SANDBOX_TOKEN, bot_username=BOT_USERNAME)
+        self.emu = Emulator(token=SANDBOX_TOKEN, bot_username=BOT_USERNAME, clock=self.clock)
         self.app: App | None = None
         self._polling: asyncio.Task | None = None
         self.settings: Settings | None = None

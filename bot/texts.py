@@ -70,8 +70,19 @@ def fmt_time(moment) -> str:
     return moment.strftime("%d.%m.%Y %H:%M") + " МСК"
 
 
+STATUS_ICONS = {
+    "new": "🆕",
+    "claimed": "🛠",
+    "waiting": "⏳",
+    "vendor": "🏭",
+    "resolved": "✅",
+    "closed": "🔒",
+}
+
+
 def topic_name(case) -> str:
-    parts = [case.number, case.model.strip() or "модель не указана"]
+    """Status icon, number, model, company: engineers see where a case stands from the topic list."""
+    parts = [f"{STATUS_ICONS[case.status.value]} {case.number}", case.model.strip() or "модель не указана"]
     if case.contact_company:
         parts.append(case.contact_company.strip())
     name = " · ".join(parts)
@@ -119,6 +130,12 @@ def case_card(case, partner, attachment_count: int, note: str | None = None) -> 
         lines.append(f"<b>Инженер:</b> {escape(case.claimed_by_name)}")
     if case.model_folders:
         lines.append("<b>Папка прошивок:</b> " + escape(case.model_folders[0]))
+    from bot.services import scope
+
+    excluded = scope.detect(case.description)
+    if excluded:
+        lines.append("⚠️ <b>Вне регламента:</b> " + ", ".join(e.button.lower() for e in excluded)
+                     + " — см. «Шаблоны ответов»")
     head = "\n".join(lines) + "\n\n<b>Описание</b>\n"
     room = MESSAGE_LIMIT - len(head) - 40
     description = case.description
@@ -423,3 +440,136 @@ def calendar_report(years_before, years_after, error: str | None = None) -> str:
 
 CALENDAR_SAVED = "✅ Календарь на {year} год сохранён ({file}) и подключён."
 CALENDAR_BAD = "❌ Файл не принят: {error}"
+
+
+# --- the lifecycle ----------------------------------------------------------------------------------
+
+STATUS_CHANGED_MEANWHILE = "Статус заявки только что изменился; обновите карточку и попробуйте снова."
+CLAIM_FIRST_SHORT = "Сначала возьмите заявку в работу."
+PARTNER_ANSWERED = "📨 Партнёр ответил на запрос, заявка снова в работе."
+PARTNER_ANSWERED_HISTORY = "ответ партнёра"
+CLOSED_BY_PARTNER = "🔒 Партнёр подтвердил, что проблема решена; заявка закрыта."
+REOPENED_BY_PARTNER = "🔄 Партнёр сообщает, что проблема НЕ решена: заявка снова открыта."
+FEEDBACK_TOO_LATE = "Статус заявки уже изменился."
+WISHES_TOPIC = "💡 Пожелания партнёров"
+NEEDS_ARGUMENT = "Нужен текст после команды, например: {example}"
+NOT_IN_CASE_TOPIC = "Команда работает в теме заявки (или ответом на её карточку)."
+ASSIGN_HOW = "Ответьте командой /assign на сообщение инженера, которому передаёте заявку."
+ASSIGN_NOT_MEMBER = "Назначить можно только участника группы инженеров."
+QUEUE_EMPTY = "Очередь пуста: все заявки разобраны. 🎉"
+NEXT_EMPTY = "Нет заявок в очереди."
+MINE_EMPTY = "У вас нет открытых заявок."
+INFO_DONE = "Спасибо! Ответ передан инженеру."
+INFO_ITEM_ADDED = "Передано инженеру. Пришлите ещё или нажмите «Готово»."
+INFO_HINT = "Пришлите текст, фото, видео или файл для инженера — или нажмите «Готово»."
+RATE_ASK = "Спасибо! Оцените, пожалуйста, помощь инженера от 1 до 5:"
+RATE_COMMENT_ASK = "Спасибо за оценку! Если хотите, напишите комментарий — или нажмите «Пропустить»."
+RATE_THANKS = "Спасибо за отзыв!"
+RATE_HINT = "Напишите комментарий текстом или нажмите «Пропустить»."
+
+
+def not_allowed_now(case) -> str:
+    return f"Сейчас заявка {case.number} {case.status.label}: это действие недоступно."
+
+
+def info_requested(number: str, what: str) -> str:
+    return (
+        f"🔎 По заявке {number} инженеру нужно:\n<i>{escape(what)}</i>\n\n"
+        "Пришлите ответ сюда — текст, фото, видео или файлы — и нажмите «Готово»."
+    )
+
+
+def passed_to_vendor(number: str) -> str:
+    return (
+        f"🏭 Заявка {number}: мы зафиксировали проблему и передали её производителю. "
+        "Будем держать вас в курсе хода решения."
+    )
+
+
+def resolved_for_partner(number: str, summary: str) -> str:
+    return f"✅ Заявка {number} решена.\n{escape(summary)}\n\nПроблема решена?"
+
+
+def closed_for_partner(number: str) -> str:
+    return f"🔒 Заявка {number} закрыта. Если вопрос вернётся — оформите новую заявку."
+
+
+def reopened_for_partner(number: str, by_partner: bool) -> str:
+    if by_partner:
+        return f"🔄 Заявка {number} снова открыта: инженер продолжит работу. Опишите, что осталось не так."
+    return f"🔄 Заявка {number} снова открыта."
+
+
+def unclaimed(name: str) -> str:
+    return f"↩️ {escape(name)} вернул(а) заявку в очередь."
+
+
+def assigned(name: str, by: str) -> str:
+    return f"👤 {escape(by)} назначил(а) заявку инженеру {escape(name)}."
+
+
+def rating_for_topic(rating, comment) -> str:
+    stars = "★" * (rating or 0) + "☆" * (5 - (rating or 0))
+    text = f"⭐ Оценка партнёра: {stars} ({rating}/5)"
+    if comment:
+        text += f"\nКомментарий: {escape(comment)}"
+    return text
+
+
+def case_line(case, now=None, schedule=None) -> str:
+    line = f"{case.number} · {escape(case.model)}"
+    if case.contact_company:
+        line += f" · {escape(case.contact_company)}"
+    return line
+
+
+def queue_text(cases, schedule, now) -> str:
+    if not cases:
+        return QUEUE_EMPTY
+    from bot.services.hours_text import short_moment
+
+    lines = [f"<b>Очередь: {len(cases)}</b> (старые сверху)"]
+    for case in cases[:30]:
+        waited = schedule.working_time_between(case.created_at, now)
+        hours, minutes = divmod(int(waited.total_seconds() // 60), 60)
+        due = ""
+        if case.due_at is not None:
+            due = f", реакция до {short_moment(case.due_at)}"
+            if now >= case.due_at:
+                due += " 🔥"
+        lines.append(f"{case_line(case)} — ждёт {hours} ч {minutes:02d} мин раб.{due}")
+    if len(cases) > 30:
+        lines.append(f"…и ещё {len(cases) - 30}")
+    return "\n".join(lines)
+
+
+def mine_text(cases) -> str:
+    if not cases:
+        return MINE_EMPTY
+    lines = [f"<b>Ваши открытые заявки: {len(cases)}</b>"]
+    lines += [f"{case_line(c)} — {c.status.label}" for c in cases]
+    return "\n".join(lines)
+
+CANNED_MENU = (
+    "📋 Шаблоны ответов о том, что не входит в обязанности поддержки по регламенту. "
+    "Нажмите, чтобы отправить партнёру:"
+)
+
+
+def canned_sent(button: str, name: str) -> str:
+    return f"📋 {escape(name)} отправил(а) партнёру шаблон «{escape(button)}»."
+
+
+def level_usage(levels: str) -> str:
+    return f"Укажите уровень: /level N. Уровни и время реакции: {escape(levels)}."
+
+
+def next_taken(case, name: str) -> str:
+    return f"✋ {escape(name)} взял(а) заявку {case_line(case)}."
+
+
+def out_of_scope_notice(exclusions) -> str:
+    parts = ["ℹ️ Обратите внимание: часть просьбы выходит за рамки регламента поддержки."]
+    parts += [f"• {item.text}" for item in exclusions]
+    parts.append("Заявку можно продолжить оформлять — инженеры помогут в рамках регламента.")
+    return "\n\n".join(parts)

@@ -21,7 +21,7 @@ from aiogram.types import (
 from bot import keyboards, texts
 from bot.callbacks import IntakeCb
 from bot.domain import MAX_ATTACHMENTS, Brand, RequestType
-from bot.services import intake_rules
+from bot.services import intake_rules, scope
 from bot.services.cases import CaseService
 from bot.services.debounce import Debouncer
 from bot.storage.cases import Attachment
@@ -396,6 +396,10 @@ async def on_description(message: Message, state: FSMContext, partner: Partner) 
         await message.answer(texts.INTAKE_DESCRIPTION_SHORT)
         return
     await update_draft(state, description=check.value)
+    excluded = scope.detect(check.value)
+    if excluded:
+        # Said once, politely, and the partner goes on: the rest of the request may well be ours.
+        await message.answer(texts.out_of_scope_notice(excluded))
     await advance("description", message, state, partner)
 
 

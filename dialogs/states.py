@@ -23,3 +23,11 @@ class Intake(StatesGroup):
 
 class FirmwareLookup(StatesGroup):
     query = State()
+
+
+class InfoRequest(StatesGroup):
+    answer = State()
+
+
+class Rating(StatesGroup):
+    comment = State()

@@ -1,18 +1,26 @@
-"""The engineers' group: claiming cases and relaying what engineers write in a case topic."""
+"""The engineers' group: claiming and moving cases through their lifecycle, the queue, and
+relaying what engineers write in a case topic to the partner."""
 
 from __future__ import annotations
 
 import logging
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import CallbackQuery, Message
 
-from bot import texts
+from bot import keyboards, texts
 from bot.callbacks import CaseCb
+from bot.clock import Clock
+from bot.config import Settings
 from bot.domain import Status
-from bot.services.cases import CaseService
+from bot.services import scope
+from bot.services.cases import CaseService, Outcome
+from bot.services.schedule import Schedule
 from bot.storage.cases import Case, CaseRepository
 from bot.storage.outbox import MessageLinkRepository
+from dialogs.info_request import start_for_partner
 from handlers.filters import EngineersChat
 from handlers.relaying import engineer_header, incoming_of
 
@@ -25,18 +33,33 @@ router.callback_query.filter(EngineersChat())
 
 
 async def case_of(message: Message, case_repo: CaseRepository, links: MessageLinkRepository) -> Case | None:
-    """A topic belongs to its case; in a group without topics, a reply to a case message does."""
-    if message.is_topic_message and message.message_thread_id:
-        case = await case_repo.by_thread(message.message_thread_id)
-        if case is not None:
-            return case
+    """A topic belongs to its case; in a group without topics (and in the shared Wishes topic)
+    a reply to one of the case's messages does."""
     reply = message.reply_to_message
     if reply is not None and reply.forum_topic_created is None:
         case_id = await links.case_of_group_message(message.chat.id, reply.message_id)
         if case_id is not None:
             return await case_repo.get(case_id)
+    if message.is_topic_message and message.message_thread_id:
+        return await case_repo.by_thread(message.message_thread_id)
     return None
 
+
+def thread_of(message: Message) -> int | None:
+    return message.message_thread_id if message.is_topic_message else None
+
+
+async def report(cases: CaseService, message: Message, case: Case | None, outcome: Outcome) -> None:
+    """Tell the engineer why a command did nothing (success speaks through the card and topic)."""
+    if outcome.ok or not outcome.message:
+        return
+    if case is not None:
+        await cases.note_in_topic(case, outcome.message)
+    else:
+        await cases.note_in_group(outcome.message, thread_of(message))
+
+
+# --- claiming and the card's buttons -------------------------------------------------------------------
 
 @router.callback_query(CaseCb.filter(F.action == "claim"))
 async def on_claim(callback: CallbackQuery, callback_data: CaseCb, cases: CaseService) -> None:
@@ -48,13 +71,15 @@ async def on_claim(callback: CallbackQuery, callback_data: CaseCb, cases: CaseSe
         await callback.answer(texts.claim_won(result.case.number))
     elif result.case.claimed_by == user.id:
         await callback.answer(texts.claim_already_yours(result.case.number))
+    elif result.case.status == Status.NEW:
+        await callback.answer(texts.not_allowed_now(result.case), show_alert=True)
     else:
         await callback.answer(texts.claim_lost(result.case.number, result.claimed_by_name or "другой инженер"),
                               show_alert=True)
 
 
 @router.callback_query(CaseCb.filter(F.action == "level"))
-async def on_level(callback: CallbackQuery, callback_data: CaseCb, cases: CaseService, settings) -> None:
+async def on_level(callback: CallbackQuery, callback_data: CaseCb, cases: CaseService, settings: Settings) -> None:
     if callback_data.value not in settings.reaction_levels:
         await callback.answer(texts.CASE_NOT_FOUND)
         return
@@ -65,6 +90,147 @@ async def on_level(callback: CallbackQuery, callback_data: CaseCb, cases: CaseSe
         return
     await callback.answer(f"Уровень {case.level}")
 
+
+@router.callback_query(CaseCb.filter(F.action.in_({"unclaim", "close", "reopen"})))
+async def on_status_button(callback: CallbackQuery, callback_data: CaseCb, cases: CaseService) -> None:
+    user = callback.from_user
+    action = {"unclaim": cases.unclaim, "close": cases.close, "reopen": cases.reopen}[callback_data.action]
+    outcome = await action(callback_data.case_id, user.id, user.first_name)
+    await callback.answer(outcome.message or "Готово", show_alert=not outcome.ok)
+
+
+@router.callback_query(CaseCb.filter(F.action == "canned"))
+async def on_canned_menu(callback: CallbackQuery, callback_data: CaseCb, case_repo: CaseRepository, cases: CaseService) -> None:
+    case = await case_repo.get(callback_data.case_id)
+    if case is None:
+        await callback.answer(texts.CASE_NOT_FOUND, show_alert=True)
+        return
+    await callback.answer()
+    await cases.note_in_topic_with_markup(
+        case, texts.CANNED_MENU, keyboards.canned_replies(case.id, scope.EXCLUSIONS).model_dump(exclude_none=True)
+    )
+
+
+@router.callback_query(CaseCb.filter(F.action == "reply"))
+async def on_canned_reply(callback: CallbackQuery, callback_data: CaseCb, case_repo: CaseRepository, cases: CaseService) -> None:
+    case = await case_repo.get(callback_data.case_id)
+    exclusion = scope.by_index(callback_data.value)
+    if case is None or exclusion is None or not case.status.is_open:
+        await callback.answer(texts.CASE_NOT_FOUND if case is None else texts.not_allowed_now(case), show_alert=True)
+        return
+    await cases.notify_partner(case, engineer_header(case, callback.from_user.first_name) + "\n" + exclusion.text)
+    await cases.note_in_topic(case, texts.canned_sent(exclusion.button, callback.from_user.first_name))
+    await callback.answer("Отправлено партнёру")
+
+
+# --- commands in a case topic ----------------------------------------------------------------------
+
+async def topic_case(message: Message, cases: CaseService, case_repo: CaseRepository,
+                     links: MessageLinkRepository) -> Case | None:
+    case = await case_of(message, case_repo, links)
+    if case is None:
+        await cases.note_in_group(texts.NOT_IN_CASE_TOPIC, thread_of(message))
+    return case
+
+
+def argument(command: CommandObject) -> str:
+    return (command.args or "").strip()
+
+
+@router.message(Command("info", "vendor", "resolve"))
+async def cmd_with_text(
+    message: Message, command: CommandObject, cases: CaseService, case_repo: CaseRepository,
+    links: MessageLinkRepository, fsm_storage: BaseStorage, bot: Bot,
+) -> None:
+    case = await topic_case(message, cases, case_repo, links)
+    if case is None:
+        return
+    text = argument(command)
+    examples = {"info": "/info фото раздела Сеть → TCP/IP", "vendor": "/vendor ошибка при записи по SMD",
+                "resolve": "/resolve включили отправку событий на NVR"}
+    if not text:
+        await cases.note_in_topic(case, texts.NEEDS_ARGUMENT.format(example=examples[command.command]))
+        return
+    user = message.from_user
+    if command.command == "info":
+        outcome = await cases.request_info(case.id, user.id, user.first_name, text)
+        if outcome.ok:
+            await start_for_partner(fsm_storage, bot.id, case.partner_id, case.id)
+    elif command.command == "vendor":
+        outcome = await cases.to_vendor(case.id, user.id, user.first_name, text)
+    else:
+        outcome = await cases.resolve(case.id, user.id, user.first_name, text)
+    await report(cases, message, case, outcome)
+
+
+@router.message(Command("close", "reopen", "unclaim"))
+async def cmd_status(message: Message, command: CommandObject, cases: CaseService, case_repo: CaseRepository,
+                     links: MessageLinkRepository) -> None:
+    case = await topic_case(message, cases, case_repo, links)
+    if case is None:
+        return
+    user = message.from_user
+    action = {"close": cases.close, "reopen": cases.reopen, "unclaim": cases.unclaim}[command.command]
+    await report(cases, message, case, await action(case.id, user.id, user.first_name))
+
+
+@router.message(Command("level"))
+async def cmd_level(message: Message, command: CommandObject, cases: CaseService, case_repo: CaseRepository,
+                    links: MessageLinkRepository, settings: Settings) -> None:
+    case = await topic_case(message, cases, case_repo, links)
+    if case is None:
+        return
+    value = argument(command)
+    if not value.isdigit() or int(value) not in settings.reaction_levels:
+        levels = ", ".join(f"{lvl} — {t}" for lvl, t in sorted(settings.reaction_levels.items()))
+        await cases.note_in_topic(case, texts.level_usage(levels))
+        return
+    await cases.set_level(case.id, int(value), message.from_user.id, message.from_user.first_name)
+
+
+@router.message(Command("assign"))
+async def cmd_assign(message: Message, cases: CaseService, case_repo: CaseRepository,
+                     links: MessageLinkRepository, bot: Bot) -> None:
+    case = await topic_case(message, cases, case_repo, links)
+    if case is None:
+        return
+    reply = message.reply_to_message
+    target = reply.from_user if reply is not None and reply.forum_topic_created is None else None
+    if target is None or target.is_bot:
+        await cases.note_in_topic(case, texts.ASSIGN_HOW)
+        return
+    member = await bot.get_chat_member(message.chat.id, target.id)
+    if member.status not in ("creator", "administrator", "member"):
+        await cases.note_in_topic(case, texts.ASSIGN_NOT_MEMBER)
+        return
+    outcome = await cases.assign(case.id, target.id, target.first_name, message.from_user.id, message.from_user.first_name)
+    await report(cases, message, case, outcome)
+
+
+# --- the queue -------------------------------------------------------------------------------------------
+
+@router.message(Command("queue"))
+async def cmd_queue(message: Message, cases: CaseService, case_repo: CaseRepository, schedule: Schedule, clock: Clock) -> None:
+    queue = await case_repo.unclaimed()
+    await cases.note_in_group(texts.queue_text(queue, schedule, clock.now()), thread_of(message))
+
+
+@router.message(Command("next"))
+async def cmd_next(message: Message, cases: CaseService) -> None:
+    result = await cases.next_for(message.from_user.id, message.from_user.first_name)
+    if result.case is None:
+        await cases.note_in_group(texts.NEXT_EMPTY, thread_of(message))
+        return
+    await cases.note_in_group(texts.next_taken(result.case, message.from_user.first_name), thread_of(message))
+
+
+@router.message(Command("mine"))
+async def cmd_mine(message: Message, cases: CaseService, case_repo: CaseRepository) -> None:
+    mine = await case_repo.open_for_engineer(message.from_user.id)
+    await cases.note_in_group(texts.mine_text(mine), thread_of(message))
+
+
+# --- relaying ----------------------------------------------------------------------------------------------
 
 @router.message(F.text.startswith("#"))
 async def on_internal_note(message: Message) -> None:

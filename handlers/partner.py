@@ -14,6 +14,7 @@ from bot import keyboards, texts
 from bot.callbacks import PickCaseCb
 from bot.services.cases import CaseService, Incoming
 from bot.services.debounce import Debouncer
+from bot.domain import Status
 from bot.storage.cases import Case, CaseRepository
 from bot.storage.partners import Partner
 from handlers.filters import PrivateChat
@@ -29,6 +30,9 @@ MENU_TEXTS = {texts.MENU_NEW_CASE, texts.MENU_MY_CASES, texts.MENU_FIRMWARE, tex
 
 async def relay(case: Case, incoming: Incoming, cases: CaseService, debouncer: Debouncer, message: Message) -> None:
     await cases.relay_to_topic(case, incoming, partner_header(case))
+    if case.status == Status.WAITING:
+        # The engineer asked for something and the partner wrote back: the case is in work again.
+        await cases.partner_answered(case.id, case.partner_id)
 
     async def acknowledge() -> None:
         await message.answer(texts.RELAYED_TO_CASE.format(number=case.number))

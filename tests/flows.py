@@ -12,14 +12,26 @@ MODEL = "DH-IPC-HFW2431SP-S-0280B"
 DESCRIPTION = "Камера не отправляет события детектора движения на регистратор после обновления."
 
 
-async def run_dialog_to_attachments(desk: Desk, user: int | None = None, kind: str = "Проблема с настройкой") -> None:
+async def run_dialog_to_attachments(
+    desk: Desk,
+    user: int | None = None,
+    kind: str = "Проблема с настройкой",
+    brand: str = "Dahua",
+    model: str = MODEL,
+    serial: str | None = "7J0123456789ABC",
+    description: str = DESCRIPTION,
+) -> None:
+    """Answers every step up to the attachments; `serial=None` presses "I don't have it at hand"."""
     user = user or desk.partner
     await desk.partner_says("📝 Новая заявка", user)
     await desk.partner_presses(kind, user)
-    await desk.partner_presses("Dahua", user)
-    await desk.partner_says(MODEL, user)
-    await desk.partner_says("7J0123456789ABC", user)
-    await desk.partner_says(DESCRIPTION, user)
+    await desk.partner_presses(brand, user)
+    await desk.partner_says(model, user)
+    if serial is None:
+        await desk.partner_presses("Нет под рукой", user)
+    else:
+        await desk.partner_says(serial, user)
+    await desk.partner_says(description, user)
 
 
 async def finish_after_attachments(

@@ -93,5 +93,15 @@ class Desk:
                 return await self.press(user, sent, label)
         raise AssertionError(f"no message in the group topic {thread_id} has a button {label!r}")
 
+    def topic_of(self, case_id: int) -> int:
+        """The live topic of a case (its name carries a status icon, then the number)."""
+        for thread_id, topic in self.emu.topics(self.group).items():
+            if f"№{case_id} · " in topic.name and not topic.deleted:
+                return thread_id
+        raise AssertionError(f"no topic for case {case_id}: {self.emu.topics(self.group)}")
+
+    def card_of(self, case_id: int):
+        return self.emu.bot_messages(self.group, self.topic_of(case_id))[0]
+
     def open_topics(self) -> dict:
         return {tid: t for tid, t in self.emu.topics(self.group).items() if not t.deleted}

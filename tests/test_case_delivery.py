@@ -12,17 +12,14 @@ from tests.flows import PNG, file_case
 
 
 def thread_of(desk, case_id: int) -> int:
-    for thread_id, topic in desk.emu.topics(desk.group).items():
-        if topic.name.startswith(f"№{case_id} ") and not topic.deleted:
-            return thread_id
-    raise AssertionError(f"no topic for case {case_id}: {desk.emu.topics(desk.group)}")
+    return desk.topic_of(case_id)
 
 
 async def test_case_gets_a_topic_with_card_and_files(desk):
     number = await file_case(desk, photos=2)
     thread = thread_of(desk, number)
     topic = desk.emu.topics(desk.group)[thread]
-    assert topic.name == f"№{number} · DH-IPC-HFW2431SP-S-0280B · ООО Ромашка"
+    assert topic.name == f"🆕 №{number} · DH-IPC-HFW2431SP-S-0280B · ООО Ромашка"
     messages = desk.emu.bot_messages(desk.group, thread)
     card = messages[0]
     assert f"Заявка №{number}" in card.text and "7J0123456789ABC" in card.text

@@ -17,10 +17,7 @@ NEW_YEAR_EVE = datetime(2025, 12, 31, 23, 0, tzinfo=MSK)
 
 
 def topic_card(desk, case_id):
-    for thread_id, topic in desk.emu.topics(desk.group).items():
-        if topic.name.startswith(f"№{case_id} "):
-            return desk.emu.bot_messages(desk.group, thread_id)[0], thread_id
-    raise AssertionError("no topic")
+    return desk.card_of(case_id), desk.topic_of(case_id)
 
 
 # --- hours -----------------------------------------------------------------------------------------

@@ -44,6 +44,15 @@ class ClaimResult:
     claimed_by_name: str | None = None
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What a lifecycle action did; `message` explains a refusal to whoever asked."""
+
+    ok: bool
+    case: Case | None
+    message: str = ""
+
+
 @dataclass
 class SubmitResult:
     case: Case
@@ -183,6 +192,7 @@ class CaseService:
                                              Status.NEW, Status.CLAIMED, None)
                 await self.outbox.enqueue(conn, self.group_id, "edit_card", {"to": "topic"}, case_id)
                 case = await self._get_in(conn, case_id)
+                await self._enqueue_topic_update(conn, case)
                 await self.outbox.enqueue(
                     conn, case.partner_id, "send_message",
                     {"text": texts.case_claimed_for_partner(case.number, engineer_name)}, case_id,
@@ -198,6 +208,198 @@ class CaseService:
         case = await self.cases.get(case_id)
         assert case is not None
         return case
+
+    async def _enqueue_topic_update(self, conn, case: Case, action: str = "rename") -> None:
+        # Wishes share one topic: its title and open/closed state belong to no single case.
+        if case.request_type != RequestType.WISH:
+            await self.outbox.enqueue(conn, self.group_id, "topic", {"to": "topic", "action": action}, case.id)
+
+    # --- the lifecycle ----------------------------------------------------------------------------
+
+    async def _transition(
+        self,
+        case: Case,
+        to: Status,
+        actor_id: int | None,
+        actor_name: str | None,
+        comment: str | None = None,
+        *,
+        fields: dict[str, Any] | None = None,
+        partner_text: str | None = None,
+        partner_markup: dict | None = None,
+        topic_text: str | None = None,
+    ) -> Outcome:
+        """One status change: the row (only if nobody changed it meanwhile), its history line,
+        the card, the topic title and the partner's message, in one transaction."""
+        now = self.clock.now()
+        fields = dict(fields or {})
+        if case.status == Status.WAITING and to != Status.WAITING:
+            # Time spent waiting for the partner does not count against the reaction time.
+            fields.update(self._resume_fields(case, now))
+        async with self.db.transaction() as conn:
+            if not await self.cases.change_status(conn, case.id, case.status, to, **fields):
+                fresh = await self.cases.get(case.id)
+                return Outcome(False, fresh, texts.STATUS_CHANGED_MEANWHILE)
+            await self.cases.add_history(conn, case.id, now, actor_id, actor_name, case.status, to, comment)
+            await self.outbox.enqueue(conn, self.group_id, "edit_card", {"to": "topic"}, case.id)
+            fresh = await self._get_in(conn, case.id)
+            await self._enqueue_topic_update(conn, fresh)
+            if case.status == Status.CLOSED:
+                await self._enqueue_topic_update(conn, fresh, "reopen")
+            if topic_text:
+                await self.outbox.enqueue(conn, self.group_id, "send_message", {"to": "topic", "text": topic_text}, case.id)
+            if to == Status.CLOSED:
+                await self._enqueue_topic_update(conn, fresh, "close")
+            if partner_text:
+                payload: dict[str, Any] = {"text": partner_text}
+                if partner_markup:
+                    payload["reply_markup"] = partner_markup
+                await self.outbox.enqueue(conn, case.partner_id, "send_message", payload, case.id)
+        self.outbox.wake()
+        log.info("Case %s: %s -> %s by %s", case.id, case.status, to, actor_id)
+        return Outcome(True, fresh, "")
+
+    def _resume_fields(self, case: Case, now: datetime) -> dict[str, Any]:
+        fields: dict[str, Any] = {"waiting_since": None}
+        if case.waiting_since is not None and case.due_at is not None:
+            paused = self.schedule.working_time_between(case.waiting_since, now)
+            if paused.total_seconds() > 0:
+                fields["due_at"] = self.schedule.add_working_time(case.due_at, paused)
+        return fields
+
+    async def _require(self, case_id: int, allowed: tuple[Status, ...]) -> tuple[Case | None, Outcome | None]:
+        case = await self.cases.get(case_id)
+        if case is None:
+            return None, Outcome(False, None, texts.CASE_NOT_FOUND)
+        if case.status not in allowed:
+            if case.status == Status.NEW:
+                return None, Outcome(False, case, texts.CLAIM_FIRST_SHORT)
+            return None, Outcome(False, case, texts.not_allowed_now(case))
+        return case, None
+
+    async def request_info(self, case_id: int, engineer_id: int, engineer_name: str, what: str) -> Outcome:
+        case, refusal = await self._require(case_id, (Status.CLAIMED, Status.VENDOR, Status.WAITING))
+        if refusal:
+            return refusal
+        if case.status == Status.WAITING:
+            # Another question while the first is open: tell the partner, keep the pause running.
+            await self.notify_partner(case, texts.info_requested(case.number, what))
+            return Outcome(True, case, "")
+        return await self._transition(
+            case, Status.WAITING, engineer_id, engineer_name, what,
+            fields={"waiting_since": self.clock.now()},
+            partner_text=texts.info_requested(case.number, what),
+        )
+
+    async def partner_answered(self, case_id: int, partner_id: int) -> Outcome:
+        case = await self.cases.get(case_id)
+        if case is None or case.partner_id != partner_id or case.status != Status.WAITING:
+            return Outcome(False, case, "")
+        return await self._transition(case, Status.CLAIMED, partner_id, case.contact_name, texts.PARTNER_ANSWERED_HISTORY,
+                                      topic_text=texts.PARTNER_ANSWERED)
+
+    async def to_vendor(self, case_id: int, engineer_id: int, engineer_name: str, comment: str) -> Outcome:
+        case, refusal = await self._require(case_id, (Status.CLAIMED, Status.WAITING))
+        if refusal:
+            return refusal
+        return await self._transition(case, Status.VENDOR, engineer_id, engineer_name, comment,
+                                      partner_text=texts.passed_to_vendor(case.number))
+
+    async def resolve(self, case_id: int, engineer_id: int, engineer_name: str, summary: str) -> Outcome:
+        case, refusal = await self._require(case_id, (Status.CLAIMED, Status.WAITING, Status.VENDOR))
+        if refusal:
+            return refusal
+        from bot import keyboards
+
+        markup = keyboards.solved_question(case.id).model_dump(exclude_none=True)
+        return await self._transition(case, Status.RESOLVED, engineer_id, engineer_name, summary,
+                                      fields={"resolved_at": self.clock.now()},
+                                      partner_text=texts.resolved_for_partner(case.number, summary),
+                                      partner_markup=markup)
+
+    async def close(self, case_id: int, actor_id: int, actor_name: str, *, by_partner: bool = False) -> Outcome:
+        case = await self.cases.get(case_id)
+        if case is None:
+            return Outcome(False, None, texts.CASE_NOT_FOUND)
+        if case.status == Status.CLOSED:
+            return Outcome(False, case, texts.not_allowed_now(case))
+        return await self._transition(
+            case, Status.CLOSED, actor_id, actor_name, "закрыта партнёром" if by_partner else None,
+            fields={"closed_at": self.clock.now()},
+            partner_text=None if by_partner else texts.closed_for_partner(case.number),
+            topic_text=texts.CLOSED_BY_PARTNER if by_partner else None,
+        )
+
+    async def reopen(self, case_id: int, actor_id: int, actor_name: str, *, by_partner: bool = False) -> Outcome:
+        case, refusal = await self._require(case_id, (Status.RESOLVED, Status.CLOSED))
+        if refusal:
+            return refusal
+        to = Status.CLAIMED if case.claimed_by is not None else Status.NEW
+        return await self._transition(
+            case, to, actor_id, actor_name, "партнёр: проблема не решена" if by_partner else "открыта снова",
+            fields={"resolved_at": None, "closed_at": None},
+            partner_text=texts.reopened_for_partner(case.number, by_partner),
+            topic_text=texts.REOPENED_BY_PARTNER if by_partner else None,
+        )
+
+    async def unclaim(self, case_id: int, engineer_id: int, engineer_name: str) -> Outcome:
+        case, refusal = await self._require(case_id, (Status.CLAIMED,))
+        if refusal:
+            return refusal
+        return await self._transition(case, Status.NEW, engineer_id, engineer_name, "возвращена в очередь",
+                                      fields={"claimed_by": None, "claimed_by_name": None, "claimed_at": None},
+                                      topic_text=texts.unclaimed(engineer_name))
+
+    async def assign(self, case_id: int, engineer_id: int, engineer_name: str, by_id: int, by_name: str) -> Outcome:
+        case = await self.cases.get(case_id)
+        if case is None:
+            return Outcome(False, None, texts.CASE_NOT_FOUND)
+        if not case.status.is_open:
+            return Outcome(False, case, texts.not_allowed_now(case))
+        to = Status.CLAIMED if case.status == Status.NEW else case.status
+        return await self._transition(
+            case, to, by_id, by_name, f"назначен инженер {engineer_name}",
+            fields={"claimed_by": engineer_id, "claimed_by_name": engineer_name,
+                    "claimed_at": case.claimed_at or self.clock.now()},
+            partner_text=texts.case_claimed_for_partner(case.number, engineer_name),
+            topic_text=texts.assigned(engineer_name, by_name),
+        )
+
+    async def next_for(self, engineer_id: int, engineer_name: str) -> ClaimResult:
+        """Claim the oldest unclaimed case; if a colleague takes it first, try the next one."""
+        for case in await self.cases.unclaimed():
+            result = await self.claim(case.id, engineer_id, engineer_name)
+            if result.won:
+                return result
+        return ClaimResult(False, None, None)
+
+    async def partner_feedback(self, case_id: int, partner_id: int, solved: bool) -> Outcome:
+        case = await self.cases.get(case_id)
+        if case is None or case.partner_id != partner_id:
+            return Outcome(False, None, texts.CASE_NOT_FOUND)
+        if case.status != Status.RESOLVED:
+            return Outcome(False, case, texts.FEEDBACK_TOO_LATE)
+        name = case.contact_name
+        if solved:
+            return await self.close(case_id, partner_id, name, by_partner=True)
+        return await self.reopen(case_id, partner_id, name, by_partner=True)
+
+    async def rate(self, case_id: int, partner_id: int, rating: int) -> Outcome:
+        case = await self.cases.get(case_id)
+        if case is None or case.partner_id != partner_id or not 1 <= rating <= 5:
+            return Outcome(False, None, texts.CASE_NOT_FOUND)
+        if case.status not in (Status.RESOLVED, Status.CLOSED):
+            return Outcome(False, case, texts.FEEDBACK_TOO_LATE)
+        await self.cases.set_rating(case_id, rating)
+        await self.note_in_topic(case, texts.rating_for_topic(rating, None))
+        return Outcome(True, await self.cases.get(case_id), "")
+
+    async def rating_comment(self, case_id: int, partner_id: int, comment: str) -> None:
+        case = await self.cases.get(case_id)
+        if case is None or case.partner_id != partner_id:
+            return
+        await self.cases.set_rating_comment(case_id, comment)
+        await self.note_in_topic(case, texts.rating_for_topic(case.rating, comment))
 
     async def set_level(self, case_id: int, level: int, engineer_id: int, engineer_name: str) -> Case | None:
         """A new level means a new reaction time, counted again from when the case was filed."""
@@ -323,14 +525,32 @@ class CaseService:
             await self.outbox.enqueue(conn, chat_id, kind, payload, case.id)
         self.outbox.wake()
 
-    async def notify_partner(self, case: Case, text: str) -> None:
+    async def notify_partner(self, case: Case, text: str, markup: dict | None = None) -> None:
+        payload: dict[str, Any] = {"text": text}
+        if markup:
+            payload["reply_markup"] = markup
         async with self.db.transaction() as conn:
-            await self.outbox.enqueue(conn, case.partner_id, "send_message", {"text": text}, case.id)
+            await self.outbox.enqueue(conn, case.partner_id, "send_message", payload, case.id)
+        self.outbox.wake()
+
+    async def note_in_group(self, text: str, thread_id: int | None = None) -> None:
+        """An answer to an engineer's command outside a case topic (General, the Wishes topic)."""
+        payload: dict[str, Any] = {"text": text}
+        if thread_id is not None:
+            payload["thread_id"] = thread_id
+        async with self.db.transaction() as conn:
+            await self.outbox.enqueue(conn, self.group_id, "send_message", payload)
         self.outbox.wake()
 
     async def note_in_topic(self, case: Case, text: str) -> None:
+        await self.note_in_topic_with_markup(case, text, None)
+
+    async def note_in_topic_with_markup(self, case: Case, text: str, markup: dict | None) -> None:
+        payload: dict[str, Any] = {"to": "topic", "text": text}
+        if markup:
+            payload["reply_markup"] = markup
         async with self.db.transaction() as conn:
-            await self.outbox.enqueue(conn, self.group_id, "send_message", {"to": "topic", "text": text}, case.id)
+            await self.outbox.enqueue(conn, self.group_id, "send_message", payload, case.id)
         self.outbox.wake()
 
 

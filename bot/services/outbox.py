@@ -11,6 +11,7 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
@@ -31,7 +32,9 @@ from bot import keyboards, texts
 from bot.clock import Clock
 from bot.config import Settings
 from bot.storage.cases import Case, CaseRepository
+from bot.domain import RequestType, Status
 from bot.storage.database import Database
+from bot.storage.kv import KeyValueRepository
 from bot.storage.outbox import MessageLink, MessageLinkRepository, OutboxItem, OutboxRepository
 from bot.storage.partners import PartnerRepository
 
@@ -44,6 +47,8 @@ MEDIA_TYPES = {
     "audio": InputMediaAudio,
 }
 MAX_BACKOFF = 60.0
+WISHES_TOPIC_KEY = "wishes_thread_id"
+WISHES_COLOR = 0xFFD67E
 ALBUM_QUIET_SECONDS = 0.8
 FILE_SENDERS = {
     "photo": "send_photo",
@@ -114,12 +119,14 @@ class Outbox:
         self.partners = partners
         self.repo = OutboxRepository(db)
         self.links = MessageLinkRepository(db)
+        self.kv = KeyValueRepository(db)
         self.pacer = Pacer(settings.outbox_chat_interval, settings.outbox_group_per_minute)
         self.group_id = settings.engineers_chat_id
         self.levels = tuple(sorted(settings.reaction_levels))
         self.forum: bool | None = None  # learnt from the first topic we try to create
         self._wake = asyncio.Event()
         self._workers: dict[int, asyncio.Task] = {}
+        self._reclose: set[int] = set()
         # Not idle until the loop has looked at the table: items left from before a restart count.
         self._idle = asyncio.Event()
 
@@ -209,6 +216,9 @@ class Outbox:
                 continue
             backoff = 1.0
             await self._finish(item, *result)
+            if item.case_id in self._reclose:
+                self._reclose.discard(item.case_id)
+                await self._close_topic_quietly(item.case_id)
 
     async def _finish(
         self, item: OutboxItem, result: Any, links: list[MessageLink], also_done: tuple[int, ...] = ()
@@ -233,6 +243,8 @@ class Outbox:
             return False
         if "thread not found" in text or "topic_deleted" in text or "topic_id_invalid" in text:
             log.warning("Topic of case %s is gone; making a new one", case.id)
+            if case.request_type == RequestType.WISH and await self.kv.get(WISHES_TOPIC_KEY) == str(case.thread_id):
+                await self.kv.set(WISHES_TOPIC_KEY, None)
             await self.cases.set_thread(case.id, None)
             if item.kind != "case_card":
                 thread_id = await self._ensure_topic(await self.cases.get(case.id))
@@ -245,14 +257,28 @@ class Outbox:
             except TelegramBadRequest as again:
                 if "topic_not_modified" not in again.message.lower():
                     raise
+            if case.status == Status.CLOSED and case.request_type != RequestType.WISH:
+                # A late note on a closed case (a rating, say): deliver it, then close again.
+                self._reclose.add(case.id)
             return True
         return False
+
+    async def _close_topic_quietly(self, case_id: int) -> None:
+        case = await self.cases.get(case_id)
+        if case is None or case.thread_id is None:
+            return
+        try:
+            await self.bot.close_forum_topic(self.group_id, case.thread_id)
+        except TelegramAPIError as exc:  # best effort: the note itself was delivered
+            log.warning("Could not close the topic of case %s again: %s", case_id, exc)
 
     async def _ensure_topic(self, case: Case) -> int | None:
         if case.thread_id is not None:
             return case.thread_id
         if self.forum is False:
             return None
+        if case.request_type == RequestType.WISH:
+            return await self._ensure_wishes_topic(case)
         try:
             topic = await self.bot.create_forum_topic(
                 self.group_id, name=texts.topic_name(case), icon_color=texts.TOPIC_COLOR
@@ -266,6 +292,25 @@ class Outbox:
         self.forum = True
         await self.cases.set_thread(case.id, topic.message_thread_id)
         return topic.message_thread_id
+
+    async def _ensure_wishes_topic(self, case: Case) -> int | None:
+        """Wishes are gathered in one topic of their own, made on the first wish."""
+        stored = await self.kv.get(WISHES_TOPIC_KEY)
+        if stored is not None:
+            thread_id = int(stored)
+        else:
+            try:
+                topic = await self.bot.create_forum_topic(self.group_id, name=texts.WISHES_TOPIC, icon_color=WISHES_COLOR)
+            except TelegramBadRequest as exc:
+                if "not a forum" in exc.message.lower():
+                    self.forum = False
+                    return None
+                raise
+            self.forum = True
+            thread_id = topic.message_thread_id
+            await self.kv.set(WISHES_TOPIC_KEY, str(thread_id))
+        await self.cases.set_thread(case.id, thread_id)
+        return thread_id
 
     async def _post_card(self, case: Case, thread_id: int | None, note: str | None = None) -> Message:
         attachments = await self.cases.attachments(case.id)
@@ -289,7 +334,8 @@ class Outbox:
         case = await self.cases.get(item.case_id) if item.case_id is not None else None
         if item.payload.get("to") == "topic" and case is not None:
             return self.group_id, await self._ensure_topic(case), case
-        return item.chat_id, None, case
+        # A reply to a command in a topic that is no case's (General, or the Wishes topic).
+        return item.chat_id, item.payload.get("thread_id"), case
 
     async def _reply_parameters(self, item: OutboxItem, chat_id: int) -> ReplyParameters | None:
         source = item.payload.get("reply_to_source")

@@ -87,6 +87,9 @@ class Case:
     thread_id: int | None
     card_message_id: int | None
     delivered_at: datetime | None
+    waiting_since: datetime | None = None
+    rating: int | None = None
+    rating_comment: str | None = None
 
     @property
     def number(self) -> str:
@@ -120,7 +123,18 @@ def _case(row: aiosqlite.Row) -> Case:
         thread_id=row["thread_id"],
         card_message_id=row["card_message_id"],
         delivered_at=from_db_time(row["delivered_at"]),
+        waiting_since=from_db_time(row["waiting_since"]),
+        rating=row["rating"],
+        rating_comment=row["rating_comment"],
     )
+
+
+# Columns change_status may set besides the status; anything else is a programming error.
+STATUS_FIELDS = {"claimed_by", "claimed_by_name", "claimed_at", "resolved_at", "closed_at", "waiting_since", "due_at"}
+
+
+def _db_value(value: Any) -> Any:
+    return to_db_time(value) if isinstance(value, datetime) else value
 
 
 class CaseRepository:
@@ -192,8 +206,10 @@ class CaseRepository:
         return _case(row) if row else None
 
     async def by_thread(self, thread_id: int) -> Case | None:
+        # Wishes share one topic, so a topic alone never identifies a wish (a reply to its card does).
         row = await self.db.fetchone(
-            "SELECT * FROM cases WHERE thread_id = ? ORDER BY id DESC LIMIT 1", (thread_id,)
+            "SELECT * FROM cases WHERE thread_id = ? AND request_type != 'wish' ORDER BY id DESC LIMIT 1",
+            (thread_id,),
         )
         return _case(row) if row else None
 
@@ -234,6 +250,43 @@ class CaseRepository:
             (engineer_id, engineer_name, to_db_time(at), case_id),
         )
         return cursor.rowcount == 1
+
+    async def unclaimed(self) -> list[Case]:
+        """The queue: unclaimed cases in order of arrival."""
+        rows = await self.db.fetchall("SELECT * FROM cases WHERE status = 'new' ORDER BY created_at, id")
+        return [_case(r) for r in rows]
+
+    async def open_for_engineer(self, engineer_id: int) -> list[Case]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM cases WHERE claimed_by = ? AND status NOT IN ('resolved', 'closed') ORDER BY id",
+            (engineer_id,),
+        )
+        return [_case(r) for r in rows]
+
+    async def change_status(
+        self, conn: aiosqlite.Connection, case_id: int, expected: Status, to: Status, **fields: Any
+    ) -> bool:
+        """Compare-and-set: the status changes only if it is still `expected`, so two engineers
+        pressing at once cannot both move the case. `fields` are other columns to set with it."""
+        unknown = set(fields) - STATUS_FIELDS
+        if unknown:
+            raise ValueError(f"change_status cannot set {sorted(unknown)}")
+        columns = {"status": to.value, **{k: _db_value(v) for k, v in fields.items()}}
+        assignments = ", ".join(f"{name} = ?" for name in columns)
+        cursor = await conn.execute(
+            f"UPDATE cases SET {assignments} WHERE id = ? AND status = ?",
+            (*columns.values(), case_id, expected.value),
+        )
+        return cursor.rowcount == 1
+
+    async def set_rating(self, case_id: int, rating: int) -> bool:
+        changed = await self.db.execute(
+            "UPDATE cases SET rating = ? WHERE id = ? AND status IN ('resolved', 'closed')", (rating, case_id)
+        )
+        return changed == 1
+
+    async def set_rating_comment(self, case_id: int, comment: str) -> None:
+        await self.db.execute("UPDATE cases SET rating_comment = ? WHERE id = ?", (comment, case_id))
 
     async def unclaimed_with_due(self) -> list[tuple[Case, bool, bool]]:
         """Unclaimed cases oldest first, with whether each was already reminded at 75 % / breach."""

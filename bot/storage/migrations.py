@@ -120,4 +120,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE cases ADD COLUMN reminded_warn INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE cases ADD COLUMN reminded_breach INTEGER NOT NULL DEFAULT 0;
     """,
+    # 4: the case lifecycle: waiting for the partner pauses reaction time, ratings, and a small
+    # key-value table for things such as the shared "Wishes" topic
+    """
+    ALTER TABLE cases ADD COLUMN waiting_since TEXT;
+    ALTER TABLE cases ADD COLUMN rating INTEGER;
+    ALTER TABLE cases ADD COLUMN rating_comment TEXT;
+    CREATE TABLE kv (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 ]

@@ -1,0 +1,71 @@
+"""Answering an engineer's request for more information: whatever the partner sends goes to the
+case topic, and "Done" (or the first message, outside this dialog) puts the case back in work."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.storage.base import BaseStorage, StorageKey
+from aiogram.types import CallbackQuery, Message
+
+from bot import keyboards, texts
+from bot.callbacks import InfoCb
+from bot.domain import Status
+from bot.services.cases import CaseService
+from bot.services.debounce import Debouncer
+from bot.storage.cases import CaseRepository
+from dialogs.states import InfoRequest
+from handlers.filters import PrivateChat
+from handlers.relaying import incoming_of, partner_header
+
+router = Router(name=__name__)
+router.message.filter(PrivateChat())
+router.callback_query.filter(PrivateChat())
+
+
+async def start_for_partner(storage: BaseStorage, bot_id: int, partner_id: int, case_id: int) -> bool:
+    """Put the partner into the answer dialog, unless they are busy in another one (then their
+    next message outside it still reaches the case). Returns whether the dialog started."""
+    key = StorageKey(bot_id=bot_id, chat_id=partner_id, user_id=partner_id)
+    if await storage.get_state(key) is not None:
+        return False
+    await storage.set_state(key, InfoRequest.answer)
+    await storage.update_data(key, {"info_case": case_id})
+    return True
+
+
+@router.message(InfoRequest.answer)
+async def on_answer(
+    message: Message, state: FSMContext, cases: CaseService, case_repo: CaseRepository, debouncer: Debouncer
+) -> None:
+    case_id = (await state.get_data()).get("info_case")
+    case = await case_repo.get(case_id) if case_id else None
+    if case is None or case.partner_id != message.from_user.id or not case.status.is_open:
+        await state.set_state(None)
+        await message.answer(texts.FEEDBACK_TOO_LATE)
+        return
+    incoming = incoming_of(message)
+    if incoming is None or incoming.kind == "sticker":
+        await message.answer(texts.INFO_HINT, reply_markup=keyboards.info_done(case.id))
+        return
+    await cases.relay_to_topic(case, incoming, partner_header(case))
+
+    async def acknowledge() -> None:
+        await message.answer(texts.INFO_ITEM_ADDED, reply_markup=keyboards.info_done(case.id))
+
+    debouncer.schedule(f"info:{message.chat.id}", 0.8, acknowledge)
+
+
+@router.callback_query(InfoCb.filter())
+async def on_done(callback: CallbackQuery, callback_data: InfoCb, state: FSMContext, cases: CaseService) -> None:
+    # Checked on the server: the case must be this partner's and still waiting.
+    outcome = await cases.partner_answered(callback_data.case_id, callback.from_user.id)
+    if await state.get_state() == InfoRequest.answer.state:
+        await state.set_state(None)
+    await callback.answer()
+    await callback.message.edit_reply_markup(reply_markup=None)
+    if outcome.ok or (outcome.case is not None and outcome.case.partner_id == callback.from_user.id
+                      and outcome.case.status != Status.WAITING):
+        await callback.message.answer(texts.INFO_DONE, reply_markup=keyboards.main_menu())
+    else:
+        await callback.message.answer(texts.FEEDBACK_TOO_LATE, reply_markup=keyboards.main_menu())
