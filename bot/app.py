@@ -20,11 +20,14 @@ from bot.services.calendar import CalendarError, ProductionCalendar
 from bot.services.cases import CaseService
 from bot.services.catalogue import Catalogue, CatalogueError, CatalogueService
 from bot.services.admin_alerts import AdminAlerts
+from bot.services.broadcast import Broadcasts
 from bot.services.debounce import Debouncer
+from bot.services.membership import Membership
 from bot.services.outbox import Outbox
 from bot.services.schedule import Schedule
 from bot.storage.cases import CaseRepository
 from bot.storage.database import Database
+from bot.storage.engineers import EngineerRepository
 from bot.storage.fsm import SQLiteStorage
 from bot.storage.outbox import MessageLinkRepository
 from bot.storage.partners import PartnerRepository
@@ -46,10 +49,12 @@ class App:
     catalogue: CatalogueService
     debouncer: Debouncer
     alerts: AdminAlerts
+    broadcasts: Broadcasts
     background: list[asyncio.Task] = field(default_factory=list)
     closed: bool = False
 
     async def on_startup(self) -> None:
+        await set_command_menus(self.bot, self.settings)
         self.background.append(asyncio.create_task(self.outbox.run(), name="outbox"))
         self.background.append(asyncio.create_task(self.housekeeping(), name="housekeeping"))
 
@@ -101,10 +106,66 @@ class App:
             task.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
         self.background.clear()
+        await self.broadcasts.close()
         await self.outbox.stop()
         await self.debouncer.close()
         await self.bot.session.close()
         await self.db.close()
+
+
+PARTNER_COMMANDS = (
+    ("start", "Главное меню"),
+    ("new", "Новая заявка"),
+    ("cases", "Мои заявки"),
+    ("firmware", "Найти прошивку по модели"),
+    ("hours", "Контакты и часы работы"),
+    ("cancel", "Прервать текущий шаг"),
+    ("help", "Что умеет бот"),
+)
+ENGINEER_COMMANDS = (
+    ("queue", "Очередь заявок"),
+    ("next", "Взять самую старую заявку"),
+    ("mine", "Мои открытые заявки"),
+    ("info", "Запросить данные у партнёра"),
+    ("vendor", "Передать производителю"),
+    ("resolve", "Заявка решена"),
+    ("close", "Закрыть заявку"),
+    ("reopen", "Открыть снова"),
+    ("level", "Уровень сложности"),
+    ("unclaim", "Вернуть в очередь"),
+    ("assign", "Передать коллеге (ответом)"),
+    ("help", "Команды инженера"),
+)
+ADMIN_COMMANDS = (
+    ("stats", "Статистика"),
+    ("export", "Выгрузка заявок в CSV"),
+    ("ban", "Заблокировать партнёра"),
+    ("unban", "Разблокировать партнёра"),
+    ("broadcast", "Объявление всем партнёрам"),
+    ("reload", "Перечитать каталог и календарь"),
+    ("engineers", "Инженеры в группе"),
+)
+
+
+async def set_command_menus(bot: Bot, settings: Settings) -> None:
+    """Each role sees its own commands in Telegram's menu. A failure here is logged, not fatal:
+    the bot works without menus."""
+    from aiogram.exceptions import TelegramAPIError
+    from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+
+    def commands(pairs) -> list[BotCommand]:
+        return [BotCommand(command=c, description=d) for c, d in pairs]
+
+    menus = [(commands(PARTNER_COMMANDS), BotCommandScopeAllPrivateChats())]
+    if settings.engineers_chat_id is not None:
+        menus.append((commands(ENGINEER_COMMANDS), BotCommandScopeChat(chat_id=settings.engineers_chat_id)))
+    for admin_id in settings.admin_ids:
+        menus.append((commands(ADMIN_COMMANDS + PARTNER_COMMANDS), BotCommandScopeChat(chat_id=admin_id)))
+    for menu, scope in menus:
+        try:
+            await bot.set_my_commands(menu, scope=scope)
+        except TelegramAPIError as exc:
+            log.warning("Could not set the command menu for %s: %s", scope.type, exc)
 
 
 def make_bot(settings: Settings) -> Bot:
@@ -119,9 +180,9 @@ def make_bot(settings: Settings) -> Bot:
 def make_dispatcher(**dependencies) -> Dispatcher:
     # Routers are imported here, not at module level, so importing bot.app stays cheap and
     # every router module is free of configuration (it reads what it needs from handler kwargs).
-    from dialogs import firmware, info_request, intake, rating
+    from dialogs import broadcast, firmware, info_request, intake, rating
     from handlers import admin, common, fallback, group, partner
-    from handlers.middlewares import PartnerMiddleware
+    from handlers.middlewares import EngineerMiddleware, PartnerMiddleware
     from handlers.tracking import InflightUpdates
 
     # Event isolation serialises updates per chat, user and topic: the items of one album,
@@ -137,10 +198,13 @@ def make_dispatcher(**dependencies) -> Dispatcher:
     partner_mw = PartnerMiddleware()
     dp.message.outer_middleware(partner_mw)
     dp.callback_query.outer_middleware(partner_mw)
+    engineer_mw = EngineerMiddleware()
+    dp.message.outer_middleware(engineer_mw)
+    dp.callback_query.outer_middleware(engineer_mw)
     # Order matters: the group first (its filter is narrow), dialogs before one-step partner
     # handlers, and the fallback last.
     routers = (
-        group.router, admin.router, common.router, intake.router, firmware.router, info_request.router,
+        group.router, admin.router, broadcast.router, common.router, intake.router, firmware.router, info_request.router,
         rating.router, partner.router, fallback.router,
     )
     for router in routers:
@@ -186,10 +250,13 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         cases = CaseService(db=db, cases=case_repo, outbox=outbox, clock=clock, settings=settings, schedule=schedule)
         debouncer = Debouncer()
         alerts = AdminAlerts(db=db, outbox=outbox, settings=settings, schedule=schedule)
+        broadcasts = Broadcasts(db=db, outbox=outbox, partners=partners)
+        engineers = EngineerRepository(db)
+        membership = Membership(bot, settings.engineers_chat_id)
         dp = make_dispatcher(
             settings=settings, db=db, clock=clock, partners=partners, case_repo=case_repo, links=links,
             outbox=outbox, cases=cases, schedule=schedule, catalogue=catalogue, debouncer=debouncer,
-            alerts=alerts,
+            alerts=alerts, broadcasts=broadcasts, engineers=engineers, membership=membership,
         )
     except BaseException:
         await db.close()
@@ -197,6 +264,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     app = App(
         settings=settings, bot=bot, dp=dp, db=db, clock=clock, partners=partners, cases=cases,
         outbox=outbox, schedule=schedule, catalogue=catalogue, debouncer=debouncer, alerts=alerts,
+        broadcasts=broadcasts,
     )
     dp.startup.register(app.on_startup)
     return app

@@ -50,6 +50,13 @@ class Settings(BaseSettings):
         default_factory=lambda: {"general": 1, "docs": 1, "config": 2, "malfunction": 1, "wish": 3}
     )
 
+    # Webhook mode (`python -m bot run --webhook`): Telegram posts updates to WEBHOOK_URL, which
+    # a reverse proxy forwards to WEBHOOK_HOST:WEBHOOK_PORT; WEBHOOK_SECRET is checked on each.
+    webhook_url: str = ""
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+
     # Outbox pacing: Telegram allows about 1 message a second per chat and 20 a minute per group.
     outbox_group_per_minute: int = Field(default=20, ge=1, le=1000)
     outbox_chat_interval: float = Field(default=1.0, ge=0, le=10)
@@ -79,6 +86,32 @@ class Settings(BaseSettings):
         if value and not re.match(r"^(https?|ftp)://[^\s/]+", value):
             raise ValueError("must be an http(s) or ftp URL, or empty")
         return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.match(r"^https://[^\s/]+", value):
+            raise ValueError("must be an https:// URL (Telegram delivers webhooks over HTTPS only)")
+        return value
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        text = str(value).strip()
+        # Telegram's own rule for secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -.
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", text):
+            raise ValueError("1-256 characters of A-Z, a-z, 0-9, _ and - only")
+        return text
+
+    def require_for_webhook(self) -> None:
+        self.require_for_run()
+        if not self.webhook_url:
+            raise SettingsError("WEBHOOK_URL: not set (the public https:// address Telegram should post to)")
+        if self.webhook_secret is None:
+            raise SettingsError("WEBHOOK_SECRET: not set (a random string; Telegram sends it back in a header)")
 
     @field_validator("engineers_chat_id", mode="before")
     @classmethod

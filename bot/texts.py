@@ -573,3 +573,80 @@ def out_of_scope_notice(exclusions) -> str:
     parts += [f"• {item.text}" for item in exclusions]
     parts.append("Заявку можно продолжить оформлять — инженеры помогут в рамках регламента.")
     return "\n\n".join(parts)
+
+
+def broadcast_report(counts: dict) -> str:
+    return (
+        "📣 Рассылка завершена.\n"
+        f"Доставлено: {counts['delivered']}\n"
+        f"Заблокировали бота: {counts['blocked']}\n"
+        f"Не доставлено по другим причинам: {counts['failed']}"
+    )
+
+
+BROADCAST_ASK = "Пришлите текст объявления для всех партнёров (можно с форматированием). /cancel — отмена."
+BROADCAST_PREVIEW = "👀 Так увидят объявление партнёры. Получателей: {count}. Отправить?"
+BROADCAST_STARTED = "📣 Рассылка запущена: {count} получателей. Отчёт придёт по завершении."
+BROADCAST_CANCELLED = "Рассылка отменена."
+BROADCAST_HINT = "Пришлите текст объявления одним сообщением или /cancel."
+BROADCAST_TOO_LONG = "Объявление длиннее 4000 символов — сократите, пожалуйста."
+BAN_USAGE = "Использование: /ban ID_партнёра [причина] или /ban №заявки [причина]."
+UNBAN_USAGE = "Использование: /unban ID_партнёра или /unban №заявки."
+BAN_NOT_FOUND = "Не нашёл партнёра «{target}»: ни такого ID, ни такой заявки."
+BAN_ADMIN = "Администратора заблокировать нельзя."
+STATS_BAD_PERIOD = "Не понял период: {error}. Примеры: /stats, /stats week, /stats 7, /stats 2026-11-01 2026-11-24."
+EXPORT_EMPTY = "За {period} заявок нет."
+EXPORT_CAPTION = "Заявки за {period}: {count}. Файл открывается в Excel (UTF-8, разделитель «;»)."
+STATS_CHART_CAPTION = "Заявки по дням, {period} (светлые столбцы — выходные)."
+
+
+def banned(partner_id: int, reason: str | None) -> str:
+    text = f"🚫 Партнёр {partner_id} заблокирован."
+    if reason:
+        text += f" Причина: {escape(reason)}"
+    return text + " История его заявок сохранена."
+
+
+def unbanned(partner_id: int) -> str:
+    return f"✅ Партнёр {partner_id} разблокирован."
+
+
+def engineers_list(rows) -> str:
+    """rows: (engineer, status, open cases)."""
+    if not rows:
+        return "Бот ещё не видел инженеров в группе: они появятся здесь, когда напишут в группу."
+    labels = {"creator": "владелец", "administrator": "администратор", "member": "участник",
+              "restricted": "ограничен", "left": "вышел", "kicked": "исключён", "unknown": "не удалось проверить"}
+    lines = ["<b>Инженеры</b>"]
+    for engineer, status, open_cases in rows:
+        name = escape(engineer.first_name or str(engineer.user_id))
+        if engineer.username:
+            name += f" (@{escape(engineer.username)})"
+        lines.append(f"{name} — {labels.get(status, status)}, в работе: {open_cases}")
+    return "\n".join(lines)
+
+
+HELP_ENGINEER = (
+    "<b>Команды инженера</b> (в группе)\n"
+    "/queue — очередь невзятых заявок, старые сверху\n"
+    "/next — взять самую старую заявку\n"
+    "/mine — мои открытые заявки\n"
+    "<b>В теме заявки</b>\n"
+    "/info что нужно — запросить у партнёра данные (время реакции на паузе)\n"
+    "/vendor комментарий — передать производителю\n"
+    "/resolve итог — решено (партнёр подтвердит)\n"
+    "/close, /reopen — закрыть, открыть снова\n"
+    "/level N — уровень сложности (пересчёт срока)\n"
+    "/unclaim — вернуть в очередь; /assign — ответом на сообщение коллеги\n"
+    "Сообщения, начинающиеся с #, партнёр не видит."
+)
+HELP_ADMIN = (
+    "<b>Команды администратора</b>\n"
+    "/stats [период] — статистика (week, month, 7, 2026-11-01 2026-11-24)\n"
+    "/export [с] [по] — заявки в CSV для Excel\n"
+    "/ban ID|№заявки [причина], /unban — блокировка партнёра\n"
+    "/broadcast — объявление всем партнёрам\n"
+    "/reload — перечитать каталог прошивок и календарь; /reload_catalogue — только каталог\n"
+    "/engineers — кто в группе инженеров и что у них в работе\n"
+    "Файл календаря (.xml), присланный сюда, подключается сразу."
+)

@@ -31,3 +31,8 @@ class InfoRequest(StatesGroup):
 
 class Rating(StatesGroup):
     comment = State()
+
+
+class Broadcast(StatesGroup):
+    text = State()
+    confirm = State()

@@ -207,6 +207,11 @@ async def cmd_assign(message: Message, cases: CaseService, case_repo: CaseReposi
     await report(cases, message, case, outcome)
 
 
+@router.message(Command("help"))
+async def cmd_help(message: Message, cases: CaseService) -> None:
+    await cases.note_in_group(texts.HELP_ENGINEER, thread_of(message))
+
+
 # --- the queue -------------------------------------------------------------------------------------------
 
 @router.message(Command("queue"))

@@ -44,3 +44,23 @@ class PartnerMiddleware(BaseMiddleware):
             return None
         data["partner"] = partner
         return await handler(event, data)
+
+
+class EngineerMiddleware(BaseMiddleware):
+    """Remembers who writes or presses buttons in the engineers' group: Telegram does not let a
+    bot list a group's members, so /engineers shows the ones the bot has seen."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        user = getattr(event, "from_user", None)
+        chat = event.chat if isinstance(event, Message) else (
+            event.message.chat if isinstance(event, CallbackQuery) and event.message else None
+        )
+        group_id = data["settings"].engineers_chat_id
+        if user is not None and not user.is_bot and chat is not None and chat.id == group_id:
+            await data["engineers"].seen(user.id, user.first_name, user.username, data["clock"].now())
+        return await handler(event, data)

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 
 from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 
 from bot import keyboards, texts
 from bot.callbacks import PickCaseCb
+from bot.domain import Status
 from bot.services.cases import CaseService, Incoming
 from bot.services.debounce import Debouncer
-from bot.domain import Status
 from bot.storage.cases import Case, CaseRepository
-from bot.storage.partners import Partner
+from bot.storage.partners import PartnerRepository
 from handlers.filters import PrivateChat
 from handlers.relaying import incoming_of, partner_header
 
@@ -88,6 +87,13 @@ async def on_pick_case(
         await relay(case, Incoming(**item), cases, debouncer, callback.message)
     if not pending:
         await callback.message.answer(texts.INTAKE_EXPIRED)
+
+
+@router.my_chat_member()
+async def on_bot_blocked(event: ChatMemberUpdated, partners: PartnerRepository) -> None:
+    """Telegram says the partner blocked (or unblocked) the bot: broadcasts skip them meanwhile."""
+    if event.chat.type == "private":
+        await partners.set_blocked_bot(event.chat.id, event.new_chat_member.status == "kicked")
 
 
 @router.edited_message()

@@ -88,6 +88,8 @@ class Case:
     card_message_id: int | None
     delivered_at: datetime | None
     waiting_since: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
     rating: int | None = None
     rating_comment: str | None = None
 
@@ -124,6 +126,8 @@ def _case(row: aiosqlite.Row) -> Case:
         card_message_id=row["card_message_id"],
         delivered_at=from_db_time(row["delivered_at"]),
         waiting_since=from_db_time(row["waiting_since"]),
+        resolved_at=from_db_time(row["resolved_at"]),
+        closed_at=from_db_time(row["closed_at"]),
         rating=row["rating"],
         rating_comment=row["rating_comment"],
     )
@@ -250,6 +254,47 @@ class CaseRepository:
             (engineer_id, engineer_name, to_db_time(at), case_id),
         )
         return cursor.rowcount == 1
+
+    async def created_between(self, start: datetime, end: datetime) -> list[Case]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM cases WHERE created_at >= ? AND created_at < ? ORDER BY id",
+            (to_db_time(start), to_db_time(end)),
+        )
+        return [_case(r) for r in rows]
+
+    async def history_for(self, case_ids: list[int]) -> dict[int, list[aiosqlite.Row]]:
+        result: dict[int, list[aiosqlite.Row]] = {case_id: [] for case_id in case_ids}
+        if not case_ids:
+            return result
+        # Chunked: SQLite limits the number of parameters in one statement.
+        for start in range(0, len(case_ids), 500):
+            chunk = case_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = await self.db.fetchall(
+                f"SELECT * FROM case_history WHERE case_id IN ({marks}) ORDER BY case_id, id", tuple(chunk)
+            )
+            for row in rows:
+                result[row["case_id"]].append(row)
+        return result
+
+    async def attachment_counts(self, case_ids: list[int]) -> dict[int, int]:
+        counts = {case_id: 0 for case_id in case_ids}
+        for start in range(0, len(case_ids), 500):
+            chunk = case_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in await self.db.fetchall(
+                f"SELECT case_id, COUNT(*) AS n FROM attachments WHERE case_id IN ({marks}) GROUP BY case_id",
+                tuple(chunk),
+            ):
+                counts[row["case_id"]] = row["n"]
+        return counts
+
+    async def open_counts_by_engineer(self) -> dict[int, int]:
+        rows = await self.db.fetchall(
+            "SELECT claimed_by, COUNT(*) AS n FROM cases WHERE claimed_by IS NOT NULL "
+            "AND status NOT IN ('resolved', 'closed') GROUP BY claimed_by"
+        )
+        return {row["claimed_by"]: row["n"] for row in rows}
 
     async def unclaimed(self) -> list[Case]:
         """The queue: unclaimed cases in order of arrival."""

@@ -131,4 +131,14 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # 5: engineers seen in the group (Telegram cannot list a group's members to a bot)
+    """
+    CREATE TABLE engineers (
+        user_id      INTEGER PRIMARY KEY,
+        first_name   TEXT NOT NULL DEFAULT '',
+        username     TEXT,
+        last_seen_at TEXT NOT NULL
+    );
+    CREATE INDEX outbox_case ON outbox (case_id);
+    """,
 ]

@@ -83,6 +83,24 @@ class OutboxRepository:
             return float("inf")
         return (datetime.now(timezone.utc) - datetime.fromisoformat(row[0])).total_seconds()
 
+    async def broadcast_counts(self, broadcast_id: str) -> dict[str, int]:
+        """pending / delivered / blocked / failed for one announcement."""
+        rows = await self.db.fetchall(
+            """
+            SELECT CASE
+                WHEN state = 'pending' THEN 'pending'
+                WHEN state = 'done' THEN 'delivered'
+                WHEN error LIKE '%blocked%' OR error LIKE '%deactivated%' OR error LIKE '%initiate%' THEN 'blocked'
+                ELSE 'failed' END AS outcome, COUNT(*) AS n
+            FROM outbox WHERE kind = 'send_message' AND json_extract(payload, '$.broadcast') = ?
+            GROUP BY outcome
+            """,
+            (broadcast_id,),
+        )
+        counts = {"pending": 0, "delivered": 0, "blocked": 0, "failed": 0}
+        counts.update({row["outcome"]: row["n"] for row in rows})
+        return counts
+
     async def count_pending(self) -> int:
         row = await self.db.fetchone("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
         return row[0]

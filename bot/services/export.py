@@ -1,0 +1,54 @@
+"""Cases as CSV for Excel in a Russian locale: UTF-8 with BOM, ';' between fields."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from bot.storage.cases import Case
+
+COLUMNS = (
+    "Номер", "Поступила", "Статус", "Тип", "Марка", "Модель", "Модель в каталоге", "Серийный номер",
+    "Web-доступ", "ID партнёра", "Контакт", "Компания", "Телефон", "Уровень", "Реакция до",
+    "Вне рабочего времени", "Инженер", "Взята", "Решена", "Закрыта", "Оценка", "Комментарий к оценке",
+    "Вложений", "Описание", "История",
+)
+
+
+def _time(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _yes_no(value) -> str:
+    return "" if value is None else ("да" if value else "нет")
+
+
+def history_summary(rows) -> str:
+    """One line per change: when, new status, who, and the comment if any."""
+    parts = []
+    for row in rows:
+        text = f"{row['at'][:16].replace('T', ' ')} {row['to_status']}"
+        if row["actor_name"]:
+            text += f" ({row['actor_name']})"
+        if row["comment"]:
+            text += f": {row['comment']}"
+        parts.append(text)
+    return " | ".join(parts)
+
+
+def cases_csv(cases: list[Case], histories: dict[int, list], attachment_counts: dict[int, int]) -> bytes:
+    buffer = io.StringIO()
+    # QUOTE_MINIMAL with ';': descriptions full of commas and line breaks stay in one cell.
+    writer = csv.writer(buffer, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for case in cases:
+        writer.writerow((
+            case.id, _time(case.created_at), case.status.label, case.request_type.label, case.brand, case.model,
+            _yes_no(case.model_matched), case.serial or "", _yes_no(case.web_access), case.partner_id,
+            case.contact_name, case.contact_company or "", case.contact_phone, case.level, _time(case.due_at),
+            _yes_no(case.after_hours), case.claimed_by_name or "", _time(case.claimed_at),
+            _time(case.resolved_at), _time(case.closed_at),
+            case.rating or "", case.rating_comment or "", attachment_counts.get(case.id, 0), case.description,
+            history_summary(histories.get(case.id, [])),
+        ))
+    return "\ufeff".encode() + buffer.getvalue().encode("utf-8")

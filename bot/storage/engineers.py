@@ -1,0 +1,35 @@
+"""Engineers the bot has seen in the engineers' group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.storage.database import Database, from_db_time, to_db_time
+
+
+@dataclass(frozen=True)
+class Engineer:
+    user_id: int
+    first_name: str
+    username: str | None
+    last_seen_at: datetime
+
+
+class EngineerRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def seen(self, user_id: int, first_name: str, username: str | None, at: datetime) -> None:
+        await self.db.execute(
+            """
+            INSERT INTO engineers (user_id, first_name, username, last_seen_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (user_id) DO UPDATE SET first_name = excluded.first_name,
+                username = excluded.username, last_seen_at = excluded.last_seen_at
+            """,
+            (user_id, first_name or "", username, to_db_time(at)),
+        )
+
+    async def all(self) -> list[Engineer]:
+        rows = await self.db.fetchall("SELECT * FROM engineers ORDER BY first_name, user_id")
+        return [Engineer(r["user_id"], r["first_name"], r["username"], from_db_time(r["last_seen_at"])) for r in rows]

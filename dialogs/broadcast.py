@@ -1,0 +1,69 @@
+"""An admin's announcement to all partners: text, preview, confirmation."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot import keyboards, texts
+from bot.callbacks import IntakeCb
+from bot.services.broadcast import Broadcasts
+from dialogs.states import Broadcast
+from handlers.filters import Admin
+
+router = Router(name=__name__)
+router.message.filter(Admin())
+router.callback_query.filter(Admin())
+
+LIMIT = 4000
+
+
+async def preview(message: Message, state: FSMContext, html: str, broadcasts: Broadcasts) -> None:
+    if len(html) > LIMIT:
+        await message.answer(texts.BROADCAST_TOO_LONG)
+        return
+    await state.set_state(Broadcast.confirm)
+    await state.update_data(broadcast_html=html)
+    count = len(await broadcasts.recipients())
+    await message.answer(html)
+    await message.answer(texts.BROADCAST_PREVIEW.format(count=count), reply_markup=keyboards.inline([[
+        ("📣 Отправить", IntakeCb(action="bc", value="send").pack()),
+        ("✖️ Отмена", IntakeCb(action="bc", value="cancel").pack()),
+    ]]))
+
+
+@router.message(Command("broadcast"))
+async def cmd_broadcast(message: Message, command: CommandObject, state: FSMContext, broadcasts: Broadcasts) -> None:
+    if command.args and command.args.strip():
+        # Keep the admin's formatting: the text after the command, as HTML.
+        html = message.html_text.split(maxsplit=1)[1] if len(message.html_text.split(maxsplit=1)) > 1 else ""
+        await preview(message, state, html, broadcasts)
+        return
+    await state.set_state(Broadcast.text)
+    await message.answer(texts.BROADCAST_ASK)
+
+
+@router.message(Broadcast.text, F.text, ~F.text.startswith("/"))
+async def on_text(message: Message, state: FSMContext, broadcasts: Broadcasts) -> None:
+    await preview(message, state, message.html_text, broadcasts)
+
+
+@router.message(Broadcast.text, ~F.text.startswith("/"))
+async def wrong_text(message: Message) -> None:
+    await message.answer(texts.BROADCAST_HINT)
+
+
+@router.callback_query(Broadcast.confirm, IntakeCb.filter(F.action == "bc"))
+async def on_confirm(callback: CallbackQuery, callback_data: IntakeCb, state: FSMContext, broadcasts: Broadcasts) -> None:
+    html = (await state.get_data()).get("broadcast_html")
+    await state.set_state(None)
+    await state.update_data(broadcast_html=None)
+    await callback.answer()
+    await callback.message.edit_reply_markup(reply_markup=None)
+    if callback_data.value != "send" or not html:
+        await callback.message.answer(texts.BROADCAST_CANCELLED)
+        return
+    _, count = await broadcasts.start(callback.from_user.id, html)
+    await callback.message.answer(texts.BROADCAST_STARTED.format(count=count))

@@ -1,0 +1,154 @@
+"""Admin commands end to end: statistics, export, bans, broadcasts, engineers, help and menus."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+
+from bot import texts
+from tests.flows import file_case
+
+
+async def admin_says(desk, text: str):
+    await desk.emu.send_text(desk.admin, text)
+    await desk.settle()
+    return desk.last_to(desk.admin)
+
+
+async def busy_desk(desk, clock):
+    """Three cases: one closed with a rating, one claimed, one new."""
+    first = await file_case(desk, user=desk.partner)
+    thread = desk.topic_of(first)
+    clock.advance(timedelta(minutes=30))
+    await desk.engineer_presses("Взять", thread)
+    clock.advance(timedelta(hours=1))
+    await desk.engineer_writes("/resolve включили отправку событий", thread)
+    await desk.partner_presses("Да, решена")
+    await desk.partner_presses("4")
+    second = await file_case(desk, user=desk.partner2)
+    await desk.engineer_presses("Взять", desk.topic_of(second))
+    third = await file_case(desk, user=desk.partner)
+    return first, second, third
+
+
+async def test_stats_report_and_chart(desk, clock):
+    await busy_desk(desk, clock)
+    await desk.emu.send_text(desk.admin, "/stats week")
+    await desk.settle()
+    sent = desk.emu.bot_messages(desk.admin)
+    report = next(m for m in sent if m.text and m.text.startswith("📊"))
+    for fragment in ("Всего заявок: 3", "закрыта: 1", "в работе: 1", "новая: 1", "Проблема с настройкой: 3",
+                     "Dahua: 3", "до взятия: медиана 0 ч 15 мин", "4.0 из 5 (1 оценок)",
+                     "DH-IPC-HFW2431SP-S-0280B: 3", "Вне рабочего времени: 0%"):
+        assert fragment in report.text, fragment
+    chart = sent[-1]
+    assert chart.kind == "photo" and desk.emu.file_bytes(chart.raw["photo"][-1]["file_id"]).startswith(b"\x89PNG")
+    bad = await admin_says(desk, "/stats позавчера")
+    assert "Не понял период" in bad.text
+
+
+async def test_export_csv_parses_back_to_the_database(desk, clock):
+    await busy_desk(desk, clock)
+    await admin_says(desk, "/export 2026-11-01 2026-11-30")
+    document = desk.last_to(desk.admin)
+    assert document.kind == "document" and document.raw["document"]["file_name"].endswith(".csv")
+    data = desk.emu.file_bytes(document.raw["document"]["file_id"])
+    assert data.startswith("\ufeff".encode())
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    repo = desk.sb.app.cases.cases
+    cases = {c.id: c for c in await repo.created_between(clock.now() - timedelta(days=30), clock.now() + timedelta(days=1))}
+    assert [int(r["Номер"]) for r in rows] == sorted(cases)
+    for row in rows:
+        case = cases[int(row["Номер"])]
+        assert row["Статус"] == case.status.label and row["Модель"] == case.model
+        assert row["Телефон"] == case.contact_phone and row["Компания"] == (case.contact_company or "")
+        assert row["Инженер"] == (case.claimed_by_name or "") and row["Оценка"] == str(case.rating or "")
+        assert row["Описание"] == case.description and row["Поступила"] == case.created_at.strftime("%Y-%m-%d %H:%M")
+        history = await repo.history(case.id)
+        assert row["История"].count("|") == len(history) - 1
+    closed = next(r for r in rows if r["Статус"] == "закрыта")
+    assert "resolved (Алексей): включили отправку событий" in closed["История"]
+    empty = await admin_says(desk, "/export 2020-01-01 2020-01-31")
+    assert "заявок нет" in empty.text
+
+
+async def test_ban_by_case_number_notifies_once_and_survives_restart(desk):
+    number = await file_case(desk, user=desk.partner2)
+    answer = await admin_says(desk, f"/ban №{number} спам")
+    assert f"Партнёр {desk.partner2} заблокирован" in answer.text and "спам" in answer.text
+    await desk.sb.restart()
+    before = len(desk.emu.bot_messages(desk.partner2))
+    await desk.partner_says("/start", desk.partner2)
+    await desk.partner_says("Ответьте!", desk.partner2)
+    await desk.partner_says("📝 Новая заявка", desk.partner2)
+    after = desk.emu.bot_messages(desk.partner2)[before:]
+    assert [m.text for m in after] == [texts.BANNED_NOTICE]
+    assert await desk.sb.app.cases.cases.get(number) is not None  # history kept
+    await admin_says(desk, f"/unban {desk.partner2}")
+    await desk.partner_says("/start", desk.partner2)
+    assert "Здравствуйте" in desk.last_to_partner(desk.partner2).text
+    assert "Не нашёл" in (await admin_says(desk, "/ban 999999")).text
+    assert texts.BAN_ADMIN == (await admin_says(desk, f"/ban {desk.admin}")).text
+
+
+async def test_broadcast_with_preview_and_blocked_partners(desk):
+    for user in (desk.partner, desk.partner2, 1003):
+        await desk.partner_says("/start", user)
+    desk.emu.block_bot(1003)  # Telegram tells the bot: skipped from now on
+    desk.emu.faults.add(method="sendMessage", chat_id=desk.partner2, kind="blocked")  # found out by sending
+    preview = await admin_says(desk, "/broadcast")
+    assert preview.text == texts.BROADCAST_ASK
+    await admin_says(desk, "Новая прошивка для <b>NVR4108HS-4KS3</b> уже на сервере.")
+    question = desk.last_to(desk.admin)
+    assert "Получателей: 3" in question.text  # two partners and the admin, not the one who blocked
+    await desk.press(desk.admin, question, "Отправить")
+    # The report comes once nothing of the broadcast is pending any more.
+    await desk.emu.wait_for(lambda: "Рассылка завершена" in (desk.last_to(desk.admin).text or ""), timeout=10)
+    assert "NVR4108HS-4KS3" in desk.last_to_partner(desk.partner).text
+    report = desk.last_to(desk.admin).text
+    assert "Доставлено: 2" in report and "Заблокировали бота: 1" in report and "другим причинам: 0" in report
+    partner2 = await desk.sb.app.partners.get(desk.partner2)
+    assert partner2.blocked_bot
+    await admin_says(desk, "/broadcast Второе объявление")
+    assert "Получателей: 2" in desk.last_to(desk.admin).text
+    await desk.press(desk.admin, desk.last_to(desk.admin), "Отмена")
+    assert desk.last_to(desk.admin).text == texts.BROADCAST_CANCELLED
+
+
+async def test_engineers_lists_members_and_their_cases(desk):
+    number = await file_case(desk)
+    await desk.engineer_presses("Взять", desk.topic_of(number))
+    await desk.engineer_writes("/mine", None, user=desk.engineer2)
+    answer = await admin_says(desk, "/engineers")
+    assert "Алексей (@alex_torus) — участник, в работе: 1" in answer.text
+    assert "Мария (@maria_torus) — участник, в работе: 0" in answer.text
+
+
+async def test_help_for_each_role_and_command_menus(desk):
+    await desk.partner_says("/help")
+    assert "Новая заявка" in desk.last_to_partner().text and "/stats" not in desk.last_to_partner().text
+    await desk.engineer_writes("/help", None)
+    assert "/queue" in desk.last_to(desk.group).text
+    answer = await admin_says(desk, "/help")
+    assert "/stats" in answer.text and "/broadcast" in answer.text
+    partner_menu = [c["command"] for c in desk.emu.visible_commands(desk.partner)]
+    admin_menu = [c["command"] for c in desk.emu.visible_commands(desk.admin)]
+    group_menu = [c["command"] for c in desk.emu.visible_commands(desk.engineer, desk.group)]
+    assert "new" in partner_menu and "stats" not in partner_menu
+    assert "stats" in admin_menu and "new" in admin_menu
+    assert "queue" in group_menu and "new" not in group_menu
+
+
+@pytest.mark.parametrize("command", ["/stats", "/export", "/ban 1001", "/unban 1001", "/broadcast привет",
+                                     "/reload", "/reload_catalogue", "/engineers"])
+async def test_admin_commands_from_others_reveal_nothing(desk, command):
+    await desk.partner_says(command)
+    answer = desk.last_to_partner().text
+    for secret in ("Статистика", "Заявки за", "заблокирован", "Получателей", "Каталог", "Инженеры", "календарь"):
+        assert secret not in answer
+    await desk.engineer_writes(command, None)
+    assert all("Статистика" not in t and "Получателей" not in t for t in desk.texts_to(desk.group))
+    assert not (await desk.sb.app.partners.get(1001) or type("P", (), {"banned": False})).banned
