@@ -16,6 +16,8 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings, SettingsError
+from bot.direct_retry import DirectRetry
+from bot.polling import DurablePolling
 from bot.services.calendar import CalendarError, ProductionCalendar
 from bot.services.cases import CaseService
 from bot.services.catalogue import Catalogue, CatalogueError, CatalogueService
@@ -51,6 +53,7 @@ class App:
     alerts: AdminAlerts
     broadcasts: Broadcasts
     background: list[asyncio.Task] = field(default_factory=list)
+    polling: DurablePolling | None = None
     closed: bool = False
 
     async def on_startup(self) -> None:
@@ -82,21 +85,15 @@ class App:
 
     async def run_polling(self, *, handle_signals: bool = True) -> None:
         """Long polling until stopped (signal or `stop()`); the database is closed afterwards."""
+        self.polling = DurablePolling(self.dp, self.bot)
         try:
-            await self.dp.start_polling(
-                self.bot,
-                handle_signals=handle_signals,
-                polling_timeout=10,
-                close_bot_session=True,
-            )
+            await self.polling.run(handle_signals=handle_signals)
         finally:
             await self.close()
 
     async def stop(self) -> None:
-        try:
-            await self.dp.stop_polling()
-        except RuntimeError:
-            pass  # polling was not started
+        if self.polling is not None:
+            self.polling.stop()
 
     async def close(self) -> None:
         if self.closed:
@@ -170,6 +167,7 @@ async def set_command_menus(bot: Bot, settings: Settings) -> None:
 
 def make_bot(settings: Settings) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session.middleware(DirectRetry())
     return Bot(
         token=settings.token,
         session=session,

@@ -108,7 +108,9 @@ class Sandbox:
             shutil.copytree(PROJECT_ROOT / "data" / "calendar", target)
         return target
 
-    async def start(self) -> None:
+    async def start(self, *, with_bot: bool = True) -> None:
+        """The emulator with the cast and the group; then the bot in this process, unless a test
+        runs it as a separate process (see `bot_environment`)."""
         await self.emu.start(host=self.host, port=self.port)
         for person in (*PARTNERS, *ENGINEERS, ADMIN):
             self.emu.add_user(person.user_id, person.first_name, person.last_name, person.username)
@@ -116,7 +118,26 @@ class Sandbox:
         for engineer in ENGINEERS:
             self.emu.add_member(GROUP_ID, engineer.user_id, status="member")
         self.settings = self._make_settings()
-        await self.start_bot()
+        if with_bot:
+            await self.start_bot()
+
+    def bot_environment(self) -> dict[str, str]:
+        """The same settings as environment variables, for `python -m bot run` as a child process."""
+        assert self.settings is not None
+        s = self.settings
+        return {
+            "BOT_TOKEN": s.token,
+            "TELEGRAM_API_URL": s.telegram_api_url,
+            "ENGINEERS_CHAT_ID": str(s.engineers_chat_id),
+            "ADMIN_IDS": ",".join(str(i) for i in s.admin_ids),
+            "DATABASE_PATH": str(s.database_path),
+            "FIRMWARE_CATALOGUE_DIR": str(s.firmware_catalogue_dir),
+            "FIRMWARE_BASE_URL": s.firmware_base_url,
+            "CALENDAR_DIR": str(s.calendar_dir),
+            "LOG_LEVEL": s.log_level,
+            "OUTBOX_CHAT_INTERVAL": str(s.outbox_chat_interval),
+            "OUTBOX_GROUP_PER_MINUTE": str(s.outbox_group_per_minute),
+        }
 
     async def start_bot(self) -> None:
         assert self.settings is not None

@@ -11,6 +11,7 @@ from bot import keyboards, texts
 from bot.callbacks import IntakeCb
 from bot.services.broadcast import Broadcasts
 from dialogs.states import Broadcast
+from handlers.ui import drop_buttons, replace_text
 from handlers.filters import Admin
 
 router = Router(name=__name__)
@@ -61,7 +62,7 @@ async def on_confirm(callback: CallbackQuery, callback_data: IntakeCb, state: FS
     await state.set_state(None)
     await state.update_data(broadcast_html=None)
     await callback.answer()
-    await callback.message.edit_reply_markup(reply_markup=None)
+    await drop_buttons(callback)
     if callback_data.value != "send" or not html:
         await callback.message.answer(texts.BROADCAST_CANCELLED)
         return

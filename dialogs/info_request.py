@@ -15,6 +15,7 @@ from bot.services.cases import CaseService
 from bot.services.debounce import Debouncer
 from bot.storage.cases import CaseRepository
 from dialogs.states import InfoRequest
+from handlers.ui import drop_buttons, replace_text
 from handlers.filters import PrivateChat
 from handlers.relaying import incoming_of, partner_header
 
@@ -63,7 +64,7 @@ async def on_done(callback: CallbackQuery, callback_data: InfoCb, state: FSMCont
     if await state.get_state() == InfoRequest.answer.state:
         await state.set_state(None)
     await callback.answer()
-    await callback.message.edit_reply_markup(reply_markup=None)
+    await drop_buttons(callback)
     if outcome.ok or (outcome.case is not None and outcome.case.partner_id == callback.from_user.id
                       and outcome.case.status != Status.WAITING):
         await callback.message.answer(texts.INFO_DONE, reply_markup=keyboards.main_menu())

@@ -27,6 +27,7 @@ from bot.services.debounce import Debouncer
 from bot.storage.cases import Attachment
 from bot.storage.partners import Partner
 from dialogs.states import Intake
+from handlers.ui import drop_buttons, replace_text
 from handlers.filters import PrivateChat
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,8 @@ router = Router(name=__name__)
 router.message.filter(PrivateChat())
 router.callback_query.filter(PrivateChat())
 
+# Album items arrive within a moment of each other; one answer after the last is enough.
+ALBUM_QUIET = 1.0
 ORDER = ["request_type", "brand", "model", "serial", "description", "attachments", "web_access", "contact"]
 
 
@@ -184,7 +187,7 @@ async def start_new(message: Message, state: FSMContext, partner: Partner | None
 @router.callback_query(Intake.resume, IntakeCb.filter(F.action == "draft"))
 async def on_resume_choice(callback: CallbackQuery, callback_data: IntakeCb, state: FSMContext, partner: Partner) -> None:
     await callback.answer()
-    await callback.message.edit_reply_markup(reply_markup=None)
+    await drop_buttons(callback)
     if callback_data.value == "restart":
         await start_new(callback.message, state, partner)
         return
@@ -224,7 +227,7 @@ async def on_type(callback: CallbackQuery, callback_data: IntakeCb, state: FSMCo
         await callback.answer(texts.INTAKE_EXPIRED)
         return
     await callback.answer()
-    await callback.message.edit_text(f"{texts.INTAKE_TYPE}\n\n✔️ {kind.label}")
+    await replace_text(callback, f"{texts.INTAKE_TYPE}\n\n✔️ {kind.label}")
     draft = await update_draft(state, request_type=kind.value)
     if not kind.asks_web_access:
         draft.pop("web_access", None)
@@ -244,14 +247,14 @@ async def wrong_type(message: Message, state: FSMContext, partner: Partner) -> N
 async def on_brand(callback: CallbackQuery, callback_data: IntakeCb, state: FSMContext, partner: Partner) -> None:
     await callback.answer()
     if callback_data.value == "other":
-        await callback.message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(callback)
         await state.set_state(Intake.brand_other)
         await callback.message.answer(texts.INTAKE_BRAND_OTHER)
         return
     brand = {"dahua": Brand.DAHUA.value, "atix": Brand.ATIX.value}.get(callback_data.value)
     if brand is None:
         return
-    await callback.message.edit_text(f"{texts.INTAKE_BRAND}\n\n✔️ {brand}")
+    await replace_text(callback, f"{texts.INTAKE_BRAND}\n\n✔️ {brand}")
     await update_draft(state, brand=brand)
     await advance("brand", callback.message, state, partner)
 
@@ -332,7 +335,7 @@ async def on_model_choice(callback: CallbackQuery, callback_data: IntakeCb, stat
         await callback.answer(texts.INTAKE_EXPIRED)
         return
     await callback.answer()
-    await callback.message.edit_text(f"✔️ Модель: <b>{texts.escape(chosen)}</b>")
+    await replace_text(callback, f"✔️ Модель: <b>{texts.escape(chosen)}</b>")
     await advance("model", callback.message, state, partner)
 
 
@@ -364,7 +367,7 @@ async def on_serial(message: Message, state: FSMContext, partner: Partner) -> No
     check = intake_rules.check_serial(message.text, draft.get("brand", ""))
     if not check.ok:
         await message.answer(
-            texts.INTAKE_SERIAL_BAD.format(value=texts.escape(check.value[:40]), problem=check.problem),
+            texts.INTAKE_SERIAL_BAD.format(value=texts.escape(check.value[:40]), problem=texts.escape(check.problem)),
             reply_markup=keyboards.inline([[(texts.BTN_SERIAL_MISSING, cb("serial", "missing"))]]),
         )
         return
@@ -376,7 +379,7 @@ async def on_serial(message: Message, state: FSMContext, partner: Partner) -> No
 @router.callback_query(Intake.serial, IntakeCb.filter(F.action == "serial"))
 async def on_serial_missing(callback: CallbackQuery, state: FSMContext, partner: Partner) -> None:
     await callback.answer()
-    await callback.message.edit_reply_markup(reply_markup=None)
+    await drop_buttons(callback)
     await update_draft(state, serial=None)
     await advance("serial", callback.message, state, partner)
 
@@ -459,13 +462,13 @@ async def on_attachment(message: Message, state: FSMContext, debouncer: Debounce
         await message.answer(text, reply_markup=keyboards.inline([[(texts.BTN_DONE, cb("files", "done"))]]))
 
     # One answer per album (or quick burst of files), after its last item, not one per photo.
-    debouncer.schedule(key, 0.6, acknowledge)
+    debouncer.schedule(key, ALBUM_QUIET, acknowledge)
 
 
 @router.callback_query(Intake.attachments, IntakeCb.filter(F.action == "files"))
 async def on_attachments_done(callback: CallbackQuery, state: FSMContext, partner: Partner) -> None:
     await callback.answer()
-    await callback.message.edit_reply_markup(reply_markup=None)
+    await drop_buttons(callback)
     await advance("attachments", callback.message, state, partner)
 
 
@@ -484,7 +487,7 @@ async def on_web_access(callback: CallbackQuery, callback_data: IntakeCb, state:
         return
     await callback.answer()
     allowed = callback_data.value == "yes"
-    await callback.message.edit_text(f"{texts.INTAKE_WEB_ACCESS}\n\n✔️ {texts.BTN_YES if allowed else texts.BTN_NO}")
+    await replace_text(callback, f"{texts.INTAKE_WEB_ACCESS}\n\n✔️ {texts.BTN_YES if allowed else texts.BTN_NO}")
     await update_draft(state, web_access=allowed)
     await advance("web_access", callback.message, state, partner)
 
@@ -500,7 +503,7 @@ async def wrong_web_access(message: Message, state: FSMContext, partner: Partner
 @router.callback_query(Intake.contact_confirm, IntakeCb.filter(F.action == "contact"))
 async def on_contact_confirm(callback: CallbackQuery, callback_data: IntakeCb, state: FSMContext, partner: Partner) -> None:
     await callback.answer()
-    await callback.message.edit_reply_markup(reply_markup=None)
+    await drop_buttons(callback)
     if callback_data.value == "edit":
         await ask("contact_name", callback.message, state, partner)
         return
@@ -550,7 +553,7 @@ async def on_contact_company(message: Message, state: FSMContext, partner: Partn
 @router.callback_query(Intake.contact_company, IntakeCb.filter(F.action == "company"))
 async def on_contact_company_skip(callback: CallbackQuery, state: FSMContext, partner: Partner) -> None:
     await callback.answer()
-    await callback.message.edit_reply_markup(reply_markup=None)
+    await drop_buttons(callback)
     await set_company(state, None)
     await ask("contact_phone", callback.message, state, partner)
 
@@ -564,7 +567,7 @@ async def wrong_contact_company(message: Message) -> None:
 async def set_phone(message: Message, state: FSMContext, partner: Partner, raw: str, partners) -> None:
     check = intake_rules.normalize_phone(raw)
     if not check.ok:
-        await message.answer(texts.INTAKE_CONTACT_PHONE_BAD.format(value=texts.escape(raw[:40]), problem=check.problem))
+        await message.answer(texts.INTAKE_CONTACT_PHONE_BAD.format(value=texts.escape(raw[:40]), problem=texts.escape(check.problem)))
         await ask("contact_phone", message, state, partner)
         return
     draft = (await state.get_data()).get("draft", {})
@@ -603,13 +606,13 @@ async def on_summary(callback: CallbackQuery, callback_data: IntakeCb, state: FS
     action = callback_data.value
     if action == "cancel":
         await callback.answer()
-        await callback.message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(callback)
         await state.clear()
         await callback.message.answer(texts.INTAKE_CANCELLED, reply_markup=keyboards.main_menu())
         return
     if action == "edit":
         await callback.answer()
-        await callback.message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(callback)
         await state.set_state(Intake.edit)
         draft = (await state.get_data()).get("draft", {})
         steps = [s for s in ORDER if s != "web_access" or RequestType(draft["request_type"]).asks_web_access]
@@ -624,7 +627,7 @@ async def on_summary(callback: CallbackQuery, callback_data: IntakeCb, state: FS
     result = await cases.submit_draft(partner.user_id, draft)
     await state.clear()
     await callback.answer()
-    await callback.message.edit_reply_markup(reply_markup=None)
+    await drop_buttons(callback)
     text = texts.CASE_ACCEPTED.format(number=result.case.number)
     for note in result.notes:
         text += "\n\n" + note
@@ -638,7 +641,7 @@ async def on_edit_choice(callback: CallbackQuery, callback_data: IntakeCb, state
         await callback.answer(texts.INTAKE_EXPIRED)
         return
     await callback.answer()
-    await callback.message.edit_reply_markup(reply_markup=None)
+    await drop_buttons(callback)
     if step == "summary":
         await ask("summary", callback.message, state, partner)
         return

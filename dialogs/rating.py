@@ -11,6 +11,7 @@ from bot.callbacks import FeedbackCb
 from bot.services import intake_rules
 from bot.services.cases import CaseService
 from dialogs.states import Rating
+from handlers.ui import drop_buttons, replace_text
 from handlers.filters import PrivateChat
 
 router = Router(name=__name__)
@@ -27,7 +28,7 @@ async def on_solved(callback: CallbackQuery, callback_data: FeedbackCb, cases: C
         await callback.answer(outcome.message, show_alert=True)
         return
     await callback.answer()
-    await callback.message.edit_reply_markup(reply_markup=None)
+    await drop_buttons(callback)
     if solved:
         await callback.message.answer(texts.RATE_ASK, reply_markup=keyboards.rating(callback_data.case_id))
 
@@ -39,7 +40,7 @@ async def on_rate(callback: CallbackQuery, callback_data: FeedbackCb, state: FSM
         await callback.answer(outcome.message, show_alert=True)
         return
     await callback.answer()
-    await callback.message.edit_text(f"{texts.RATE_ASK}\n\n✔️ {callback_data.value}")
+    await replace_text(callback, f"{texts.RATE_ASK}\n\n✔️ {callback_data.value}")
     if await state.get_state() is None:
         await state.set_state(Rating.comment)
         await state.update_data(rating_case=callback_data.case_id)
@@ -51,7 +52,7 @@ async def on_skip(callback: CallbackQuery, state: FSMContext) -> None:
     if await state.get_state() == Rating.comment.state:
         await state.set_state(None)
     await callback.answer()
-    await callback.message.edit_reply_markup(reply_markup=None)
+    await drop_buttons(callback)
     await callback.message.answer(texts.RATE_THANKS, reply_markup=keyboards.main_menu())
 
 

@@ -16,6 +16,7 @@ from bot.services.cases import CaseService, Incoming
 from bot.services.debounce import Debouncer
 from bot.storage.cases import Case, CaseRepository
 from bot.storage.partners import PartnerRepository
+from handlers.ui import drop_buttons, replace_text
 from handlers.filters import PrivateChat
 from handlers.relaying import incoming_of, partner_header
 
@@ -82,7 +83,7 @@ async def on_pick_case(
     pending = data.get("pending_relay", [])
     await state.update_data(pending_relay=[])
     await callback.answer()
-    await callback.message.edit_reply_markup(reply_markup=None)
+    await drop_buttons(callback)
     for item in pending:
         await relay(case, Incoming(**item), cases, debouncer, callback.message)
     if not pending:

@@ -30,6 +30,7 @@ from aiogram.types import (
 
 from bot import keyboards, texts
 from bot.clock import Clock
+from bot.direct_retry import in_outbox
 from bot.config import Settings
 from bot.storage.cases import Case, CaseRepository
 from bot.domain import RequestType, Status
@@ -173,6 +174,7 @@ class Outbox:
         await asyncio.wait_for(self._idle.wait(), timeout)
 
     async def _drain(self, chat_id: int) -> None:
+        in_outbox.set(True)  # this task's calls are retried here, not by the direct-answer middleware
         backoff = 1.0
         while True:
             item = await self.repo.head(chat_id)

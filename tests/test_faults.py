@@ -1,0 +1,175 @@
+"""Faults end to end: Telegram answering 429 and 5xx, dropped connections, and the bot process
+killed with SIGKILL mid-dialog and mid-album, then started again."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox import Sandbox
+from tests.flows import PNG, file_case, run_dialog_to_attachments
+from tests.helpers import Desk
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.desk(settings={"outbox_group_per_minute": 1000})
+async def test_random_429_5xx_and_drops_lose_and_repeat_nothing(desk):
+    faults = desk.emu.faults
+    # While the partner files the case: 429s and 5xx anywhere, also on polling.
+    faults.add(method="*", kind="retry_after", retry_after=1, probability=0.08, seed=1)
+    faults.add(method="*", kind="server_error", probability=0.08, seed=2)
+    faults.add(method="getUpdates", kind="server_error", probability=0.1, seed=3)
+    number = await file_case(desk, photos=0)
+    await desk.emu.send_album(desk.partner, [{"type": "photo"}] * 3)  # goes to the case once claimed or not
+    await desk.settle()
+    thread = desk.topic_of(number)
+    await desk.engineer_presses("Взять", thread)
+    # While they talk: the group's connection also drops now and then (before Telegram saw the call).
+    faults.add(method="*", chat_id=desk.group, kind="drop", probability=0.15, seed=4)
+    for i in range(6):
+        await desk.engineer_writes(f"Вопрос инженера {i}", thread)
+        await desk.partner_says(f"Ответ партнёра {i}")
+    await desk.sb.app.settle(timeout=60)
+    faults.clear()
+    await desk.settle()
+
+    assert len(desk.open_topics()) == 1
+    assert len(await desk.sb.app.db.fetchall("SELECT id FROM cases")) == 1
+    in_topic = desk.texts_to(desk.group, thread)
+    answers = [t.split("\n", 1)[1] for t in in_topic if "Ответ партнёра" in t]
+    assert answers == [f"Ответ партнёра {i}" for i in range(6)]
+    to_partner = [t.split("\n", 1)[1] for t in desk.texts_to(desk.partner) if "Вопрос инженера" in t]
+    assert to_partner == [f"Вопрос инженера {i}" for i in range(6)]
+    photos = [m for m in desk.emu.bot_messages(desk.group, thread) if m.kind == "photo"]
+    assert len(photos) == 3 and len({m.media_group_id for m in photos}) == 1
+    pending = await desk.sb.app.outbox.repo.count_pending()
+    failed = await desk.sb.app.db.fetchall("SELECT * FROM outbox WHERE state = 'failed'")
+    assert pending == 0 and failed == []
+    assert sum(1 for c in desk.emu.calls() if c.fault) > 5  # the faults really happened
+
+
+class BotProcess:
+    """`python -m bot run` as a real child process against the test's emulator."""
+
+    def __init__(self, sandbox: Sandbox, workdir: Path) -> None:
+        self.sb = sandbox
+        self.workdir = workdir
+        self.proc: subprocess.Popen | None = None
+
+    async def start(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "TELEGRAM_"))}
+        env.update(self.sb.bot_environment())
+        env["PYTHONPATH"] = str(ROOT)
+        polls = len(self.sb.emu.calls("getUpdates"))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"], cwd=self.workdir, env=env,
+            stdout=subprocess.DEVNULL, stderr=open(self.workdir / "bot.log", "ab"),
+        )
+        await self.sb.emu.wait_for(lambda: len(self.sb.emu.calls("getUpdates")) > polls, timeout=30,
+                                   message="the bot process did not start polling")
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def terminate(self) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=20)
+
+
+@pytest.fixture
+async def process_desk(tmp_path):
+    sandbox = Sandbox(workdir=tmp_path)
+    await sandbox.start(with_bot=False)
+    process = BotProcess(sandbox, tmp_path)
+    await process.start()
+    desk = Desk(sandbox)
+    try:
+        yield desk, process
+    finally:
+        if process.proc and process.proc.poll() is None:
+            process.kill()
+        await sandbox.stop()
+
+
+async def quiet(desk) -> None:
+    # A child process: wait until the emulator has seen nothing for a while (debounced answers).
+    await desk.emu.wait_idle(timeout=20, quiet=1.0)
+
+
+async def test_sigkill_mid_dialog_resumes_at_the_step(process_desk):
+    desk, process = process_desk
+    await desk.emu.send_text(desk.partner, "📝 Новая заявка")
+    await quiet(desk)
+    last = desk.last_to_partner()
+    await desk.emu.press_button(desk.partner, desk.partner, last.message_id, desk.buttons(last)[2][1])  # config
+    await quiet(desk)
+    last = desk.last_to_partner()
+    await desk.emu.press_button(desk.partner, desk.partner, last.message_id, desk.buttons(last)[0][1])  # Dahua
+    await quiet(desk)
+    await desk.emu.send_text(desk.partner, "DH-IPC-HFW2431SP-S-0280B")
+    await quiet(desk)
+    assert "Серийный номер" in desk.last_to_partner().text
+    process.kill()
+    # The partner answers while the bot is down; nothing is lost.
+    await desk.emu.send_text(desk.partner, "7J0123456789ABC")
+    await process.start()
+    await quiet(desk)
+    assert "Опишите проблему" in desk.last_to_partner().text
+    assert "7J0123456789ABC" in desk.texts_to(desk.partner)[-2]
+    assert process.terminate() == 0  # SIGTERM stops it cleanly
+
+
+async def test_sigkill_mid_album_delivery_loses_and_repeats_nothing(process_desk):
+    desk, process = process_desk
+    # File and claim a case with the real process.
+    await desk.emu.send_text(desk.partner, "📝 Новая заявка")
+    await quiet(desk)
+    for choice in (2, 0):
+        last = desk.last_to_partner()
+        await desk.emu.press_button(desk.partner, desk.partner, last.message_id, desk.buttons(last)[choice][1])
+        await quiet(desk)
+    for text in ("DH-IPC-HFW2431SP-S-0280B", "7J0123456789ABC",
+                 "Камера не отправляет события детектора движения на регистратор."):
+        await desk.emu.send_text(desk.partner, text)
+        await quiet(desk)
+    for label in ("Готово", "Да"):
+        last = desk.last_to_partner()
+        data = next(d for t, d in desk.buttons(last) if label in t)
+        await desk.emu.press_button(desk.partner, desk.partner, last.message_id, data)
+        await quiet(desk)
+    for text in ("Иван Петров", "ООО Ромашка", "+79991234567"):
+        await desk.emu.send_text(desk.partner, text)
+        await quiet(desk)
+    last = desk.last_to_partner()
+    await desk.emu.press_button(desk.partner, desk.partner, last.message_id, next(d for t, d in desk.buttons(last) if "Отправить" in t))
+    await desk.emu.wait_for(lambda: len(desk.open_topics()) == 1, timeout=20)
+    await quiet(desk)
+    thread = next(iter(desk.open_topics()))
+    card = desk.emu.bot_messages(desk.group, thread)[0]
+    await desk.emu.press_button(desk.engineer, desk.group, card.message_id, desk.buttons(card)[0][1])
+    await quiet(desk)
+
+    # The group becomes unreachable; the partner sends an album; the bot takes it and dies.
+    desk.emu.faults.add(method="*", chat_id=desk.group, kind="server_error", times=None)
+    await desk.emu.send_album(desk.partner, [{"type": "photo"}] * 4, order=[2, 0, 3, 1])
+    await desk.emu.wait_for(lambda: desk.emu.pending_updates() == 0, timeout=20)
+    await asyncio.sleep(1.5)  # the album is handled and queued; its delivery keeps failing
+    process.kill()
+    desk.emu.faults.clear()
+    await process.start()
+    await desk.emu.wait_for(
+        lambda: sum(m.kind == "photo" for m in desk.emu.bot_messages(desk.group, thread)) >= 4, timeout=30)
+    await quiet(desk)
+    photos = [m for m in desk.emu.bot_messages(desk.group, thread) if m.kind == "photo"]
+    assert len(photos) == 4 and len({m.media_group_id for m in photos}) == 1
+    assert process.terminate() == 0
