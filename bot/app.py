@@ -24,6 +24,7 @@ from bot.services.catalogue import Catalogue, CatalogueError, CatalogueService
 from bot.services.admin_alerts import AdminAlerts
 from bot.services.broadcast import Broadcasts
 from bot.services.debounce import Debouncer
+from bot.services.error_reports import ErrorReports
 from bot.services.membership import Membership
 from bot.services.outbox import Outbox
 from bot.services.schedule import Schedule
@@ -87,6 +88,8 @@ class App:
         """Long polling until stopped (signal or `stop()`); the database is closed afterwards."""
         self.polling = DurablePolling(self.dp, self.bot)
         try:
+            # A webhook left from webhook mode makes Telegram refuse polling (409).
+            await self.bot.delete_webhook(drop_pending_updates=False)
             await self.polling.run(handle_signals=handle_signals)
         finally:
             await self.close()
@@ -179,7 +182,7 @@ def make_dispatcher(**dependencies) -> Dispatcher:
     # Routers are imported here, not at module level, so importing bot.app stays cheap and
     # every router module is free of configuration (it reads what it needs from handler kwargs).
     from dialogs import broadcast, firmware, info_request, intake, rating
-    from handlers import admin, common, fallback, group, partner
+    from handlers import admin, common, errors, fallback, group, partner
     from handlers.middlewares import EngineerMiddleware, PartnerMiddleware
     from handlers.tracking import InflightUpdates
 
@@ -202,7 +205,7 @@ def make_dispatcher(**dependencies) -> Dispatcher:
     # Order matters: the group first (its filter is narrow), dialogs before one-step partner
     # handlers, and the fallback last.
     routers = (
-        group.router, admin.router, broadcast.router, common.router, intake.router, firmware.router, info_request.router,
+        errors.router, group.router, admin.router, broadcast.router, common.router, intake.router, firmware.router, info_request.router,
         rating.router, partner.router, fallback.router,
     )
     for router in routers:
@@ -248,6 +251,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         cases = CaseService(db=db, cases=case_repo, outbox=outbox, clock=clock, settings=settings, schedule=schedule)
         debouncer = Debouncer()
         alerts = AdminAlerts(db=db, outbox=outbox, settings=settings, schedule=schedule)
+        error_reports = ErrorReports(clock=clock)
         broadcasts = Broadcasts(db=db, outbox=outbox, partners=partners)
         engineers = EngineerRepository(db)
         membership = Membership(bot, settings.engineers_chat_id)
@@ -255,6 +259,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
             settings=settings, db=db, clock=clock, partners=partners, case_repo=case_repo, links=links,
             outbox=outbox, cases=cases, schedule=schedule, catalogue=catalogue, debouncer=debouncer,
             alerts=alerts, broadcasts=broadcasts, engineers=engineers, membership=membership,
+            error_reports=error_reports,
         )
     except BaseException:
         await db.close()

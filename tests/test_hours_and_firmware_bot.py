@@ -169,3 +169,14 @@ async def test_admin_commands_from_a_partner_reveal_nothing(desk):
     await desk.partner_says("/reload_catalogue")
     answer = desk.last_to_partner().text
     assert "Каталог" not in answer and "модел" not in answer
+
+
+async def test_admins_are_warned_once_about_a_year_without_a_calendar_file(desk, clock):
+    clock.set(datetime(2028, 3, 6, 10, 0, tzinfo=MSK))
+    await desk.partner_says("/start")  # the greeting asks the schedule about 2028
+    await desk.sb.app.alerts.check_calendar()
+    await desk.sb.app.alerts.check_calendar()
+    await desk.settle()
+    warnings = [t for t in desk.texts_to(desk.admin) if "Нет файла производственного календаря на 2028" in t]
+    assert len(warnings) == 1
+    assert "Здравствуйте" in desk.last_to_partner().text  # the partner is served meanwhile

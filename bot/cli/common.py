@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Callable
 from typing import TypeVar
 
 from bot.config import Settings, SettingsError, load_settings
+from bot.logging_setup import setup_logging  # noqa: F401  (subcommands import it from here)
 
 T = TypeVar("T")
-
-
-def setup_logging(level: str = "INFO") -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # aiogram logs every handled update at INFO; one line per event is enough from our side.
-    logging.getLogger("aiogram.event").setLevel(max(logging.getLevelName(level), logging.WARNING))
 
 
 def settings_or_exit(check: Callable[[Settings], None] | None = None, **overrides) -> Settings | None:
