@@ -152,3 +152,16 @@ async def test_admin_commands_from_others_reveal_nothing(desk, command):
     await desk.engineer_writes(command, None)
     assert all("Статистика" not in t and "Получателей" not in t for t in desk.texts_to(desk.group))
     assert not (await desk.sb.app.partners.get(1001) or type("P", (), {"banned": False})).banned
+
+
+async def test_reload_rereads_catalogue_and_calendar_and_says_what_changed(desk):
+    calendar_dir = desk.sb.settings.calendar_dir
+    (calendar_dir / "2028.xml").write_bytes(
+        (calendar_dir / "2027.xml").read_bytes().replace(b'year="2027"', b'year="2028"'))
+    answer = await admin_says(desk, "/reload")
+    assert "Каталог прошивок перечитан" in answer.text
+    assert "2025, 2026, 2027, 2028" in answer.text and "было: 2025, 2026, 2027" in answer.text
+    (calendar_dir / "2029.xml").write_text("<calendar year='2029'><days><day d='13.45' t='1'/></days></calendar>")
+    answer = await admin_says(desk, "/reload")
+    assert "Календарь не перечитан" in answer.text and "2029.xml" in answer.text
+    assert 2028 in desk.sb.app.schedule.calendar.years_from_files  # the old calendar keeps working
