@@ -1,22 +1,30 @@
-"""`python -m bot sandbox`: the bot and the bundled Bot API emulator together, no Telegram needed."""
+"""`python -m bot sandbox`: the bot, the bundled Bot API emulator and its web page together, no Telegram needed."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import queue
+import signal
 import sys
+import threading
+from collections.abc import Callable
+from typing import TextIO
 
 from bot.cli.common import setup_logging
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", type=int, default=8081, help="emulator port on 127.0.0.1 (default 8081; 0 = any free)")
-    parser.add_argument("--demo-only", action="store_true", help="play the scripted demo and exit")
-    parser.add_argument("--no-demo", action="store_true", help="skip the scripted demo")
+    parser.add_argument(
+        "--port", type=int, default=8081, help="port on 127.0.0.1 for the emulator and its page (default 8081; 0 = any)"
+    )
+    parser.add_argument("--demo-only", action="store_true", help="play the scripted demo to stdout and exit (no page)")
+    parser.add_argument("--no-demo", action="store_true", help="skip the scripted demo: the page opens on empty chats")
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("sandbox", help="try the bot without Telegram: emulator + bot + demo")
+    parser = subparsers.add_parser("sandbox", help="try the bot without Telegram: emulator + bot + web page + demo")
     add_options(parser)
     parser.set_defaults(func=run)
 
@@ -30,22 +38,101 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _main(args: argparse.Namespace) -> int:
-    from bot.demo import console, play_demo
+    from bot.emulator import web
     from bot.sandbox import Sandbox
 
     sandbox = Sandbox(port=args.port)
+    if not args.demo_only:
+        web.attach(sandbox)
     try:
         await sandbox.start()
     except OSError as exc:
         print(f"Cannot start the emulator on 127.0.0.1:{args.port}: {exc.strerror}. Try --port 0.", file=sys.stderr)
         return 1
+    stop = asyncio.Event()
+    _on_stop_signals(stop.set)
+    session = asyncio.create_task(_session(sandbox, args))
+    stopper = asyncio.create_task(stop.wait())
     try:
-        print(f"Sandbox: Bot API emulator at {sandbox.emu.base_url}, throw-away database in {sandbox.workdir}")
+        await asyncio.wait({session, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if session.done():
+            return session.result()
+        print("\nStopping the sandbox.", flush=True)
+        session.cancel()
+        await asyncio.gather(session, return_exceptions=True)
+        return 0
+    finally:
+        stopper.cancel()
+        await sandbox.stop()
+
+
+async def _session(sandbox, args: argparse.Namespace) -> int:
+    from bot.demo import console, play_demo
+    from bot.emulator import web
+
+    print(f"Sandbox: Bot API emulator at {sandbox.emu.base_url}, throw-away database in {sandbox.workdir}", flush=True)
+    if args.demo_only:
         if not args.no_demo:
             await play_demo(sandbox, out=sys.stdout)
-        if args.demo_only:
-            return 0
-        await console(sandbox, sys.stdin, sys.stdout)
-    finally:
-        await sandbox.stop()
+        return 0
+    url = web.page_url(sandbox)
+    _banner(url)
+    if not args.no_demo:
+        try:
+            await play_demo(sandbox, out=sys.stdout)
+        except Exception as exc:  # a broken demo must not take the page down with it
+            print(f"The demo stopped early ({type(exc).__name__}: {exc}); the page still works.", flush=True)
+        _banner(url)
+    if sys.stdin.isatty():
+        lines = _StdinLines(sys.stdin)
+        try:
+            await console(sandbox, lines, sys.stdout)  # type: ignore[arg-type]
+        finally:
+            lines.close()
+        return 0
+    print("The sandbox keeps running; stop it with Ctrl-C.", flush=True)
+    await asyncio.Event().wait()
     return 0
+
+
+def _banner(url: str) -> None:
+    rule = "=" * 72
+    print(
+        f"\n{rule}\n"
+        f"  Open the sandbox in a browser:   {url}\n"
+        "  A partner's phone and the engineers' group side by side; stop with Ctrl-C.\n"
+        f"{rule}\n",
+        flush=True,
+    )
+
+
+def _on_stop_signals(callback: Callable[[], None]) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # Not available on Windows: Ctrl-C then arrives as KeyboardInterrupt, which run() handles.
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, callback)
+
+
+class _StdinLines:
+    """Lines of stdin read by a daemon thread: the console reads them through the default executor, and
+    a thread blocked in stdin.readline() there would keep Ctrl-C waiting until someone pressed Enter."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._pump, name="sandbox-stdin", daemon=True).start()
+
+    def _pump(self) -> None:
+        for line in iter(self._stream.readline, ""):
+            self._lines.put(line)
+        self._lines.put("")
+
+    def isatty(self) -> bool:
+        return True
+
+    def readline(self) -> str:
+        return self._lines.get()
+
+    def close(self) -> None:
+        self._lines.put("")  # an end of input for a console still waiting for a line

@@ -8,6 +8,7 @@ import inspect
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any
@@ -110,12 +111,16 @@ class ApiServer:
         self.activity = Activity()
         self.internal_errors: list[str] = []
         self.stopping = asyncio.Event()
+        # Extra routes for each new app, added before it starts (the sandbox's web page).
+        self.app_hooks: list[Callable[[web.Application], None]] = []
 
     def make_app(self) -> web.Application:
         # Room for a 50 MB upload plus the rest of the form; aiohttp answers 1 MB+ bodies with 413 otherwise.
         app = web.Application(client_max_size=MAX_UPLOAD_SIZE + 2 * 1024 * 1024)
         app.router.add_route("GET", "/file/bot{token}/{path:.+}", self.handle_file)
         app.router.add_route("*", "/bot{token}/{method}", self.handle_method)
+        for hook in self.app_hooks:
+            hook(app)
         return app
 
     async def handle_method(self, request: web.Request) -> web.StreamResponse:

@@ -12,6 +12,7 @@ log = logging.getLogger(__name__)
 class Debouncer:
     def __init__(self) -> None:
         self._tasks: dict[str, asyncio.Task] = {}
+        self._running: set[asyncio.Task] = set()
         self._counters: dict[str, int] = {}
 
     def schedule(self, key: str, delay: float, action: Callable[[], Awaitable[None]]) -> None:
@@ -23,12 +24,17 @@ class Debouncer:
 
     async def _later(self, key: str, delay: float, action: Callable[[], Awaitable[None]]) -> None:
         await asyncio.sleep(delay)
-        # From here on the action must not be cancelled by a late item of the same burst.
+        # From here on the action must not be cancelled by a late item of the same burst, but it
+        # still counts as pending until it has finished.
         self._tasks.pop(key, None)
+        task = asyncio.current_task()
+        self._running.add(task)
         try:
             await action()
         except Exception:
             log.exception("Delayed action %s failed", key)
+        finally:
+            self._running.discard(task)
 
     def add(self, key: str, amount: int) -> None:
         self._counters[key] = self._counters.get(key, 0) + amount
@@ -38,7 +44,7 @@ class Debouncer:
 
     @property
     def busy(self) -> bool:
-        return any(not t.done() for t in self._tasks.values())
+        return bool(self._running) or any(not t.done() for t in self._tasks.values())
 
     async def wait_idle(self, timeout: float = 10.0) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
@@ -48,7 +54,7 @@ class Debouncer:
             await asyncio.sleep(0.02)
 
     async def close(self) -> None:
-        tasks = list(self._tasks.values())
+        tasks = [*self._tasks.values(), *self._running]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,296 @@
+"""The sandbox's web page: its API without a browser, and the whole desk driven through headless Chromium."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.clock import MSK
+from bot.demo import settle
+from bot.emulator import make_png, web
+from bot.sandbox import ENGINEERS, GROUP_ID, PARTNERS, Sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+# Flags that keep Debian's Chromium quiet and self-contained in containers and CI.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TUESDAY_MORNING = datetime(2026, 11, 24, 10, 0, tzinfo=MSK)
+SATURDAY_NIGHT = datetime(2026, 11, 28, 23, 0, tzinfo=MSK)
+ACT = {"X-Sandbox": "1"}
+
+
+@pytest.fixture
+async def sandbox(tmp_path) -> AsyncIterator[Sandbox]:
+    """The sandbox as `python -m bot sandbox` runs it (real ticking clock), with its page attached."""
+    sb = Sandbox(workdir=tmp_path / "sandbox")
+    sb.workdir.mkdir()
+    web.attach(sb)
+    await sb.start()
+    try:
+        yield sb
+    finally:
+        await sb.stop()
+
+
+@pytest.fixture
+async def http(sandbox) -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(base_url=sandbox.emu.base_url) as session:
+        yield session
+
+
+async def state(http: aiohttp.ClientSession) -> dict:
+    async with http.get("/api/state") as response:
+        assert response.status == 200
+        return await response.json()
+
+
+async def act(http: aiohttp.ClientSession, path: str, body: dict, sandbox: Sandbox) -> dict:
+    async with http.post(path, json=body, headers=ACT) as response:
+        answer = await response.json()
+        assert response.status == 200, answer
+    await settle(sandbox)
+    return answer
+
+
+# --- without a browser ------------------------------------------------------------------------------
+
+
+async def test_page_is_self_contained(http):
+    async with http.get("/") as response:
+        assert response.status == 200
+        policy = response.headers["Content-Security-Policy"]
+        page = await response.text()
+    assert "default-src 'none'" in policy and "script-src 'self'" in policy
+    # Every asset the page names is on this server (or an inline data: icon): nothing from the internet.
+    for ref in re.findall(r'(?:src|href)="([^"]*)"', page):
+        assert ref.startswith(("/static/", "data:")), ref
+    for name in ("app.js", "app.css"):
+        async with http.get(f"/static/{name}") as response:
+            assert response.status == 200
+            assert "@import" not in await response.text()
+    async with http.get("/static/../web.py") as response:
+        assert response.status == 404
+
+
+async def test_api_acts_as_people_and_sets_the_clock(sandbox, http):
+    partner, engineer = PARTNERS[0].user_id, ENGINEERS[0].user_id
+    sandbox.clock.set(TUESDAY_MORNING)
+
+    # Only this page may act: another site's form post carries no custom header.
+    async with http.post("/api/send", json={"user": partner, "text": "/start"}) as response:
+        assert response.status == 403
+    async with http.post("/api/send", json={"user": engineer, "text": "hi"}, headers=ACT) as response:
+        assert response.status == 400  # engineers write in the group, not as partners
+
+    await act(http, "/api/send", {"user": partner, "chat": None, "text": "/start"}, sandbox)
+    snapshot = await state(http)
+    chat = snapshot["chats"][str(partner)]
+    assert chat["messages"][-1]["from_bot"] and "Здравствуйте" in chat["messages"][-1]["text"]
+    keys = [key["text"] for row in chat["keyboard"]["rows"] for key in row]
+    assert "📝 Новая заявка" in keys
+    assert snapshot["clock"]["open"] is True and snapshot["clock"]["label"].startswith("вт 24.11.2026 10:0")
+
+    await act(http, "/api/send", {"user": partner, "text": "📝 Новая заявка"}, sandbox)
+    question = (await state(http))["chats"][str(partner)]["messages"][-1]
+    button = next(b for row in question["buttons"] for b in row if b["text"] == "Проблема с настройкой")
+    press = {"user": partner, "message": question["id"], "data": button["data"]}
+    answer = await act(http, "/api/press", press, sandbox)
+    assert "answer" in answer
+    assert "марки" in (await state(http))["chats"][str(partner)]["messages"][-1]["text"]
+
+    form = aiohttp.FormData()
+    form.add_field("user", str(partner))
+    form.add_field("caption", "Настройки")
+    form.add_field("file", make_png(40, 30), filename="shot.png", content_type="image/png")
+    async with http.post("/api/upload", data=form, headers=ACT) as response:
+        assert response.status == 200, await response.text()
+    await settle(sandbox)
+    mine = [m for m in (await state(http))["chats"][str(partner)]["messages"] if not m["from_bot"]]
+    photo = mine[-1]["media"]
+    assert photo["type"] == "photo" and mine[-1]["text"] == "Настройки"
+    async with http.get(f"/api/file/{photo['file_id']}") as response:
+        assert response.headers["Content-Type"] == "image/png"
+        assert await response.read() == make_png(40, 30)
+
+    form = aiohttp.FormData()
+    form.add_field("user", str(partner))
+    for name in ("a.log", "b.log"):
+        form.add_field("file", f"log {name}".encode(), filename=name, content_type="text/plain")
+    async with http.post("/api/upload", data=form, headers=ACT) as response:
+        assert response.status == 200, await response.text()
+    await settle(sandbox)
+    album = [m for m in (await state(http))["chats"][str(partner)]["messages"] if not m["from_bot"]][-2:]
+    assert [m["media"]["file_name"] for m in album] == ["a.log", "b.log"]
+    assert album[0]["album"] == album[1]["album"]
+    async with http.get(f"/api/file/{album[1]['media']['file_id']}") as response:
+        assert response.headers["Content-Disposition"] == "attachment; filename*=UTF-8''b.log"
+        assert await response.read() == b"log b.log"
+
+    await act(http, "/api/contact", {"user": partner}, sandbox)
+    contact = [m for m in (await state(http))["chats"][str(partner)]["messages"] if not m["from_bot"]][-1]
+    assert contact["media"] == {"type": "contact", "name": "Иван Петров", "phone": web.phone_number(partner)}
+
+    await act(http, "/api/clock", {"at": SATURDAY_NIGHT.strftime("%Y-%m-%dT%H:%M")}, sandbox)
+    clock = (await state(http))["clock"]
+    assert clock["open"] is False and clock["label"].startswith("сб 28.11.2026 23:0")
+    await act(http, "/api/clock", {"at": None}, sandbox)
+    assert (await state(http))["clock"]["real"] is True
+
+    group = (await state(http))["group"]
+    assert group["id"] == GROUP_ID and group["topics"][0]["name"] == "Общий чат"
+
+
+async def test_events_stream_pushes_the_snapshot(sandbox, http):
+    async with http.get("/api/events") as response:
+        assert response.headers["Content-Type"].startswith("text/event-stream")
+        first = await response.content.readuntil(b"\n\n")
+        assert first.startswith(b"event: state\ndata: {")
+        await http.post("/api/send", json={"user": PARTNERS[1].user_id, "text": "/start"}, headers=ACT)
+        # The next push carries Olga's greeting.
+        while True:
+            event = await response.content.readuntil(b"\n\n")
+            if "Ольга".encode() in event and "Здравствуйте".encode() in event:
+                break
+
+
+# --- in a browser -----------------------------------------------------------------------------------
+
+
+def browser_or_skip() -> None:
+    """Skip with the reason when there is nothing to drive; in CI (which installs both) fail instead."""
+    missing = []
+    if importlib.util.find_spec("playwright") is None:
+        missing.append("the Python package playwright (pip install -e '.[test]')")
+    if not CHROMIUM.exists():
+        missing.append(f"Chromium at {CHROMIUM} (apt-get install chromium)")
+    if not missing:
+        return
+    reason = "browser test needs " + " and ".join(missing)
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason + "; .ci/run should have installed it")
+    pytest.skip(reason)
+
+
+@pytest.mark.slow
+async def test_partner_files_a_case_and_the_engineer_answers_in_the_browser(sandbox, tmp_path):
+    browser_or_skip()
+    from playwright.async_api import async_playwright, expect
+
+    problems: list[str] = []
+    async with async_playwright() as playwright:
+        # A persistent context on a fresh directory is Playwright's way to give Chromium its own profile.
+        context = await playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1440, "height": 960},
+            locale="ru-RU",
+        )
+        try:
+            page = context.pages[0] if context.pages else await context.new_page()
+            page.set_default_timeout(10_000)
+            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+            page.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None)
+            await page.goto(web.page_url(sandbox))
+
+            partner = page.locator("#partner-pane")
+            group = page.locator("#group-pane")
+            await expect(page.locator("#conn")).to_have_text("онлайн")
+
+            # A working Tuesday morning, so the answers do not depend on when the test runs.
+            await page.locator("#clock-input").fill("2026-11-24T10:00")
+            await page.locator("#clock-set").click()
+            await expect(page.locator("#clock-label")).to_contain_text("вт 24.11.2026 10:0")
+            await expect(page.locator("#desk-status")).to_contain_text("работает")
+
+            async def say(text: str) -> None:
+                await partner.locator("#partner-input").fill(text)
+                await partner.locator("#partner-send").click()
+
+            async def press(label: str) -> None:
+                await partner.locator(".ikb-btn", has_text=re.compile(f"^{re.escape(label)}$")).last.click()
+
+            async def bot_says(text: str) -> None:
+                await expect(partner.locator(".msg.bot .text", has_text=text).last).to_be_visible()
+
+            # Switching partners shows each one's own chat.
+            await partner.locator('.persona[data-user="1002"]').click()
+            await expect(partner.locator(".empty")).to_be_visible()
+            await partner.locator('.persona[data-user="1001"]').click()
+
+            await say("/start")
+            await bot_says("Здравствуйте, Иван")
+            await partner.locator(".kb-btn", has_text="📝 Новая заявка").click()
+            await press("Проблема с настройкой")
+            await press("Dahua")
+            await bot_says("Напишите модель")
+            await say("DH-IPC-HFW2431SP-S-0280B")
+            await bot_says("Серийный номер устройства")
+            await say("7J0123456789ABC")
+            await bot_says("Опишите проблему")
+            await say("Камера не отправляет события детектора движения на регистратор.")
+            await bot_says("Приложите")
+            await partner.locator("#partner-file").set_input_files(
+                {"name": "detector.png", "mimeType": "image/png", "buffer": make_png(480, 320, (210, 120, 60))}
+            )
+            await expect(partner.locator(".chip", has_text="detector.png")).to_be_visible()
+            await partner.locator("#partner-send").click()
+            await bot_says("Добавлено файлов: 1")
+            await press("Готово")
+            await press("Да")
+            await bot_says("Как к вам обращаться")
+            await say("Иван Петров")
+            await bot_says("Название вашей компании")
+            await say("ООО «Ромашка»")
+            await bot_says("Телефон для связи")
+            await expect(partner.locator(".kb-btn.contact")).to_be_visible()
+            await say("+7 999 123-45-67")
+            await bot_says("Проверьте заявку")
+            await press("📨 Отправить")
+            await bot_says("Заявка №1001 принята")
+
+            await group.locator('.persona[data-user="2002"]').click()
+            await group.locator('.persona[data-user="2001"]').click()
+            topic = group.locator(".topic", has_text="№1001")
+            await topic.click()
+            await expect(topic).to_have_class(re.compile(r"\bactive\b"))
+            await expect(group.locator(".msg.bot .text", has_text="Заявка №1001").first).to_be_visible()
+            await expect(group.locator(".msg .photo img")).to_be_visible()
+            await group.locator(".ikb-btn", has_text="✋ Взять в работу").click()
+            await bot_says("взял в работу инженер Алексей")
+            await group.locator("#group-input").fill("Иван, добрый день! Включите «Отправлять на регистратор».")
+            await group.locator("#group-send").click()
+
+            reply = partner.locator(".msg.bot .text", has_text="💬 Поддержка · заявка №1001 (Алексей)")
+            await expect(reply).to_contain_text("Включите «Отправлять на регистратор»")
+            await expect(group.locator(".msg.me .text", has_text="Иван, добрый день!")).to_be_visible()
+            # The pictures are real downloads from the emulator, not broken images.
+            for img in (partner.locator(".msg.me .photo img"), group.locator(".msg .photo img")):
+                assert await img.evaluate("el => el.complete && el.naturalWidth") == 480
+
+            shot = tmp_path / "sandbox.png"
+            await page.screenshot(path=str(shot))
+        finally:
+            await context.close()
+
+    assert not problems, problems
+    copy = ROOT / "screenshots" / "sandbox.png"
+    copy.parent.mkdir(exist_ok=True)
+    shutil.copyfile(shot, copy)
