@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from dataclasses import dataclass, field
 
@@ -86,7 +87,7 @@ class App:
 
     async def run_polling(self, *, handle_signals: bool = True) -> None:
         """Long polling until stopped (signal or `stop()`); the database is closed afterwards."""
-        self.polling = DurablePolling(self.dp, self.bot)
+        self.polling = DurablePolling(self.dp, self.bot, self.db)
         try:
             # A webhook left from webhook mode makes Telegram refuse polling (409).
             await self.bot.delete_webhook(drop_pending_updates=False)
@@ -166,6 +167,14 @@ async def set_command_menus(bot: Bot, settings: Settings) -> None:
             await bot.set_my_commands(menu, scope=scope)
         except TelegramAPIError as exc:
             log.warning("Could not set the command menu for %s: %s", scope.type, exc)
+
+
+def freeze_long_lived_objects() -> None:
+    """Everything built at start-up (aiogram's and pydantic's ~190k objects) lives as long as the
+    process: moved out of the collector's sight, a full collection takes ms instead of ~150 ms.
+    Only for a process that runs one bot (the CLI), not for tests that build many."""
+    gc.collect()
+    gc.freeze()
 
 
 def make_bot(settings: Settings) -> Bot:

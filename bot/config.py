@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     # Outbox pacing: Telegram allows about 1 message a second per chat and 20 a minute per group.
     outbox_group_per_minute: int = Field(default=20, ge=1, le=1000)
     outbox_chat_interval: float = Field(default=1.0, ge=0, le=10)
+    # Telegram's overall limit is about 30 messages a second; 0 switches the pacing off (sandbox).
+    outbox_global_per_second: int = Field(default=30, ge=0, le=1000)
 
     @field_validator("bot_token", mode="before")
     @classmethod

@@ -1,48 +1,113 @@
-"""Long polling that confirms an update only after it was handled, so a killed process loses none.
+"""Long polling through an inbox table, so a killed process loses no update and one slow chat
+does not hold up the others.
 
 aiogram's own polling confirms a batch (by asking for the next one) while its handlers may still
-be running as tasks; a SIGKILL at that moment would drop messages Telegram will not send again.
-Here every batch is handled concurrently (per-chat order is kept by the dispatcher's event
-isolation) and only then is the next offset requested."""
+be running as tasks: a SIGKILL then drops messages Telegram will not send again. Waiting for the
+whole batch before confirming would fix that but lets one slow answer (a 429 waited out) stall
+every chat. So each fetched batch is first written to the inbox in one transaction, then
+confirmed, and every update is handled as its own task and removed from the inbox when done;
+on start, whatever is left in the inbox is handled first. Per-chat order is kept by the
+dispatcher's event isolation (its locks are taken in arrival order)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
+from datetime import datetime, timezone
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError, TelegramConflictError, TelegramUnauthorizedError
 from aiogram.methods import GetUpdates
+from aiogram.types import Update
+
+from bot.storage.database import Database
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 30.0
+MAX_CONCURRENT = 64  # updates handled at once; more wait their turn (the inbox keeps them)
+
+
+class Inbox:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(self, updates: list[Update]) -> None:
+        now = datetime.now(timezone.utc).isoformat()
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
+                [(u.update_id, u.model_dump_json(exclude_unset=True), now) for u in updates],
+            )
+
+    async def done(self, update_id: int) -> None:
+        await self.db.execute("DELETE FROM inbox WHERE update_id = ?", (update_id,))
+
+    async def left_over(self, bot: Bot) -> list[Update]:
+        rows = await self.db.fetchall("SELECT payload FROM inbox ORDER BY update_id")
+        return [Update.model_validate(json.loads(row["payload"]), context={"bot": bot}) for row in rows]
 
 
 class DurablePolling:
-    def __init__(self, dp: Dispatcher, bot: Bot, *, timeout: int = 10) -> None:
+    def __init__(self, dp: Dispatcher, bot: Bot, db: Database, *, timeout: int = 10) -> None:
         self.dp = dp
         self.bot = bot
+        self.inbox = Inbox(db)
         self.timeout = timeout
         self._stop = asyncio.Event()
+        self._tasks: set[asyncio.Task] = set()
+        self._slots = asyncio.Semaphore(MAX_CONCURRENT)
 
     def stop(self) -> None:
         self._stop.set()
 
-    async def run(self, *, handle_signals: bool = False, **workflow: object) -> None:
+    async def run(self, *, handle_signals: bool = False) -> None:
         loop = asyncio.get_running_loop()
         if handle_signals:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, self.stop)
-        await self.dp.emit_startup(bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data, **workflow)
+        await self.dp.emit_startup(bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data)
         try:
+            for update in await self.inbox.left_over(self.bot):
+                log.info("Handling update %s left from before a restart", update.update_id)
+                await self._spawn(update)
             await self._loop()
+        except asyncio.CancelledError:
+            # Killed, not stopped: drop what is in hand at once; the inbox has it for next time.
+            for task in list(self._tasks):
+                task.cancel()
+            raise
         finally:
+            await self._finish_running()
             if handle_signals:
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.remove_signal_handler(sig)
-            await self.dp.emit_shutdown(bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data, **workflow)
+            await self.dp.emit_shutdown(bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data)
+
+    async def _spawn(self, update: Update) -> None:
+        await self._slots.acquire()
+        task = asyncio.create_task(self._handle(update))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _handle(self, update: Update) -> None:
+        try:
+            await self.dp.feed_update(self.bot, update)
+        except Exception:  # error handlers have had their say; the update is done either way
+            log.exception("Update %s failed", update.update_id)
+        finally:
+            self._slots.release()
+        await self.inbox.done(update.update_id)
+
+    async def _finish_running(self, timeout: float = 20.0) -> None:
+        """On a clean stop, let updates in hand finish; what does not stays in the inbox."""
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def _loop(self) -> None:
         request = GetUpdates(timeout=self.timeout, allowed_updates=self.dp.resolve_used_update_types())
@@ -55,7 +120,7 @@ class DurablePolling:
                 fetch = asyncio.create_task(self.bot(request, request_timeout=self.timeout + 30))
                 done, _ = await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
                 if stopping in done:
-                    # Updates fetched but not handled stay unconfirmed: the next start gets them again.
+                    # Fetched but not yet in the inbox: unconfirmed, so Telegram sends them again.
                     fetch.cancel()
                     await asyncio.gather(fetch, return_exceptions=True)
                     return
@@ -65,7 +130,7 @@ class DurablePolling:
                     log.error("Telegram refused the token; stopping")
                     raise
                 except (TelegramAPIError, OSError, asyncio.TimeoutError) as exc:
-                    level = logging.WARNING if not isinstance(exc, TelegramConflictError) else logging.ERROR
+                    level = logging.ERROR if isinstance(exc, TelegramConflictError) else logging.WARNING
                     log.log(level, "Fetching updates failed (%s); retrying in %.0f s", exc, backoff)
                     await self._sleep(backoff)
                     backoff = min(backoff * 2, MAX_BACKOFF)
@@ -73,21 +138,18 @@ class DurablePolling:
                 backoff = 1.0
                 if not updates:
                     continue
-                results = await asyncio.gather(
-                    *(self.dp.feed_update(self.bot, update) for update in updates), return_exceptions=True
-                )
-                for update, result in zip(updates, results):
-                    if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
-                        log.error("Update %s failed: %r", update.update_id, result)
+                await self.inbox.add(updates)
                 request.offset = updates[-1].update_id + 1
+                for update in updates:
+                    await self._spawn(update)
         finally:
             stopping.cancel()
             if request.offset != confirmed:
                 await self._confirm(request.offset)
 
     async def _confirm(self, offset: int | None) -> None:
-        """On a clean stop, tell Telegram the last handled batch is done, so the next start does
-        not handle it twice (limit=1, timeout=0: whatever it returns stays unconfirmed)."""
+        """On a clean stop, tell Telegram the updates now in the inbox are taken (limit=1,
+        timeout=0: whatever it returns stays unconfirmed and comes again next time)."""
         try:
             await self.bot(GetUpdates(offset=offset, limit=1, timeout=0), request_timeout=10)
         except (TelegramAPIError, OSError, asyncio.TimeoutError) as exc:

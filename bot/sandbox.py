@@ -97,6 +97,7 @@ class Sandbox:
             # The emulator does not throttle, so the sandbox need not wait between messages.
             "outbox_chat_interval": 0,
             "outbox_group_per_minute": 60,
+            "outbox_global_per_second": 0,
         }
         values.update(self.overrides)
         return load_settings(**values)
@@ -137,6 +138,7 @@ class Sandbox:
             "LOG_LEVEL": s.log_level,
             "OUTBOX_CHAT_INTERVAL": str(s.outbox_chat_interval),
             "OUTBOX_GROUP_PER_MINUTE": str(s.outbox_group_per_minute),
+            "OUTBOX_GLOBAL_PER_SECOND": str(s.outbox_global_per_second),
         }
 
     async def start_bot(self) -> None:

@@ -4,6 +4,7 @@ killed with SIGKILL mid-dialog and mid-album, then started again."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox import Sandbox
+from bot.storage.database import Database
 from tests.flows import PNG, file_case, run_dialog_to_attachments
 from tests.helpers import Desk
 
@@ -173,3 +175,35 @@ async def test_sigkill_mid_album_delivery_loses_and_repeats_nothing(process_desk
     photos = [m for m in desk.emu.bot_messages(desk.group, thread) if m.kind == "photo"]
     assert len(photos) == 4 and len({m.media_group_id for m in photos}) == 1
     assert process.terminate() == 0
+
+
+async def test_updates_left_in_the_inbox_are_handled_after_a_restart(desk):
+    """An update confirmed to Telegram but not yet handled when the process died is not lost."""
+    await desk.sb.kill_bot()
+    db = await Database.open(desk.sb.settings.database_path)
+    update = {
+        "update_id": 999_000_001,
+        "message": {"message_id": 77, "date": 1764000000, "text": "/start",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+                    "chat": {"id": desk.partner, "type": "private", "first_name": "Иван"},
+                    "from": {"id": desk.partner, "is_bot": False, "first_name": "Иван"}},
+    }
+    await db.execute("INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, 'x')",
+                     (update["update_id"], json.dumps(update)))
+    await db.close()
+    await desk.sb.start_bot()
+    await desk.settle()
+    assert "Здравствуйте, Иван" in desk.last_to_partner().text
+    assert (await desk.sb.app.db.fetchone("SELECT COUNT(*) FROM inbox"))[0] == 0
+
+
+async def test_a_relay_handled_twice_is_sent_once(desk):
+    number = await file_case(desk)
+    thread = desk.topic_of(number)
+    await desk.engineer_presses("Взять", thread)
+    message = await desk.partner_says("Одно и то же сообщение")
+    # The same update again, as after a crash between handling and clean-up.
+    desk.emu.inject_update({"update_id": 999_000_002, "message": message})
+    await desk.settle()
+    copies = [t for t in desk.texts_to(desk.group, thread) if "Одно и то же сообщение" in t]
+    assert len(copies) == 1

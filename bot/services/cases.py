@@ -461,47 +461,41 @@ class CaseService:
             base["to"] = "topic"
         if message.reply_to_message_id:
             base["reply_to_source"] = [message.chat_id, message.reply_to_message_id]
+        # Keys make a relay idempotent: an update handled again after a crash adds nothing.
+        key = f"relay:{message.chat_id}:{message.message_id}:{chat_id}"
+        header_only = {**({"to": "topic"} if to_topic else {}), "text": header}
         async with self.db.transaction() as conn:
             if message.media_group_id:
-                first = not await self._album_started(conn, chat_id, message.media_group_id)
-                if first:
-                    await self.outbox.enqueue(conn, chat_id, "send_message",
-                                              {**({"to": "topic"} if to_topic else {}), "text": header}, case.id)
+                await self.outbox.enqueue(conn, chat_id, "send_message", header_only, case.id,
+                                          dedupe_key=f"album:{message.media_group_id}:{chat_id}:header")
                 await self.outbox.enqueue(
                     conn, chat_id, "album_item",
                     {**base, "media_group_id": message.media_group_id, "from_chat_id": message.chat_id,
                      "message_id": message.message_id},
-                    case.id,
+                    case.id, dedupe_key=key,
                 )
             elif message.kind == "text":
                 text = f"{header}\n{message.html}"
                 if len(text) <= texts.MESSAGE_LIMIT:
-                    await self.outbox.enqueue(conn, chat_id, "send_message", {**base, "text": text}, case.id)
+                    await self.outbox.enqueue(conn, chat_id, "send_message", {**base, "text": text}, case.id,
+                                              dedupe_key=key)
                 else:
-                    await self.outbox.enqueue(conn, chat_id, "send_message",
-                                              {**({"to": "topic"} if to_topic else {}), "text": header}, case.id)
+                    await self.outbox.enqueue(conn, chat_id, "send_message", header_only, case.id,
+                                              dedupe_key=key + ":header")
                     await self.outbox.enqueue(conn, chat_id, "copy_message",
                                               {**base, "from_chat_id": message.chat_id, "message_id": message.message_id},
-                                              case.id)
+                                              case.id, dedupe_key=key)
             else:
                 caption = f"{header}\n{message.html}" if message.html else header
                 payload = {**base, "from_chat_id": message.chat_id, "message_id": message.message_id}
                 if message.kind in ("video_note", "sticker") or len(caption) > texts.CAPTION_LIMIT:
                     # These carry no caption (or it would not fit): the header goes first, alone.
-                    await self.outbox.enqueue(conn, chat_id, "send_message",
-                                              {**({"to": "topic"} if to_topic else {}), "text": header}, case.id)
+                    await self.outbox.enqueue(conn, chat_id, "send_message", header_only, case.id,
+                                              dedupe_key=key + ":header")
                 else:
                     payload["caption"] = caption
-                await self.outbox.enqueue(conn, chat_id, "copy_message", payload, case.id)
+                await self.outbox.enqueue(conn, chat_id, "copy_message", payload, case.id, dedupe_key=key)
         self.outbox.wake()
-
-    async def _album_started(self, conn, chat_id: int, media_group_id: str) -> bool:
-        cursor = await conn.execute(
-            "SELECT 1 FROM outbox WHERE chat_id = ? AND kind = 'album_item' "
-            "AND json_extract(payload, '$.media_group_id') = ? LIMIT 1",
-            (chat_id, media_group_id),
-        )
-        return await cursor.fetchone() is not None
 
     async def case_of_relayed(self, chat_id: int, message_id: int) -> Case | None:
         """The case a message was relayed for, if the bot relayed it (edits are mirrored only then)."""

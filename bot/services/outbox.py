@@ -69,7 +69,7 @@ class Pacer:
     def __init__(self, chat_interval: float, group_per_minute: int, global_per_second: int = 30) -> None:
         self.chat_interval = chat_interval
         self.group_per_minute = group_per_minute
-        self.global_interval = 1.0 / global_per_second
+        self.global_interval = 1.0 / global_per_second if global_per_second else 0.0
         self._last_chat: dict[int, float] = {}
         self._group_sends: dict[int, deque[float]] = {}
         self._last_global = 0.0
@@ -121,7 +121,8 @@ class Outbox:
         self.repo = OutboxRepository(db)
         self.links = MessageLinkRepository(db)
         self.kv = KeyValueRepository(db)
-        self.pacer = Pacer(settings.outbox_chat_interval, settings.outbox_group_per_minute)
+        self.pacer = Pacer(settings.outbox_chat_interval, settings.outbox_group_per_minute,
+                           settings.outbox_global_per_second)
         self.group_id = settings.engineers_chat_id
         self.levels = tuple(sorted(settings.reaction_levels))
         self.forum: bool | None = None  # learnt from the first topic we try to create
@@ -133,9 +134,12 @@ class Outbox:
 
     # --- enqueueing (called by services inside their transactions) --------------------------
 
-    async def enqueue(self, conn, chat_id: int, kind: str, payload: dict[str, Any], case_id: int | None = None) -> int:
+    async def enqueue(
+        self, conn, chat_id: int, kind: str, payload: dict[str, Any], case_id: int | None = None,
+        dedupe_key: str | None = None,
+    ) -> int | None:
         self._idle.clear()
-        return await self.repo.enqueue(conn, chat_id, kind, payload, case_id)
+        return await self.repo.enqueue(conn, chat_id, kind, payload, case_id, dedupe_key)
 
     def wake(self) -> None:
         self._wake.set()

@@ -71,12 +71,13 @@ def _words(text: str) -> list[str]:
 
 def _similar(expected: str, word: str) -> bool:
     # Short words (по, тз, rdp) must be exact, and so must words marked "!": one letter tells
-    # "обновить" (how do I update) from "обновите" (update it for me). Others may carry a typo.
+    # "обновить" (how do I update) from "обновите" (update it for me). Others may carry a typo,
+    # which never changes the length by more than two letters (a cheap test before the real one).
     if expected.startswith("!"):
         return expected[1:] == word
     if len(expected) <= 4:
         return expected == word
-    return fuzz.ratio(expected, word) >= 85
+    return abs(len(expected) - len(word)) <= 2 and fuzz.ratio(expected, word) >= 85
 
 
 def _contains(phrase: list[str], words: list[str], gap: int = 3) -> bool:
@@ -96,10 +97,17 @@ def _contains(phrase: list[str], words: list[str], gap: int = 3) -> bool:
     return False
 
 
+# Phrases split once, not on every message.
+_PHRASES: tuple[tuple[Exclusion, tuple[list[str], ...]], ...] = tuple(
+    (e, tuple(_words(p) for p in e.phrases)) for e in EXCLUSIONS
+)
+MAX_CHARS = 3000  # a request is stated at the start; a pasted log after it need not be scanned
+
+
 def detect(text: str) -> list[Exclusion]:
     """The excluded items a text asks for, typos tolerated."""
-    words = _words((text or "").replace("!", " "))
-    return [e for e in EXCLUSIONS if any(_contains(_words(p), words) for p in e.phrases)]
+    words = _words((text or "")[:MAX_CHARS].replace("!", " "))
+    return [e for e, phrases in _PHRASES if any(_contains(p, words) for p in phrases)]
 
 
 def by_index(index: int) -> Exclusion | None:

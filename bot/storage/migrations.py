@@ -141,4 +141,15 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX outbox_case ON outbox (case_id);
     """,
+    # 6: the inbox of fetched updates (confirmed to Telegram at once, handled from here), and
+    # keys that make a relay idempotent when an update is handled a second time after a crash
+    """
+    CREATE TABLE inbox (
+        update_id   INTEGER PRIMARY KEY,
+        payload     TEXT NOT NULL,
+        received_at TEXT NOT NULL
+    );
+    ALTER TABLE outbox ADD COLUMN dedupe_key TEXT;
+    CREATE UNIQUE INDEX outbox_dedupe ON outbox (dedupe_key) WHERE dedupe_key IS NOT NULL;
+    """,
 ]

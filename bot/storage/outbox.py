@@ -37,13 +37,16 @@ class OutboxRepository:
         kind: str,
         payload: dict[str, Any],
         case_id: int | None = None,
-    ) -> int:
-        """Inside the caller's transaction, so the item exists exactly when the change it announces does."""
+        dedupe_key: str | None = None,
+    ) -> int | None:
+        """Inside the caller's transaction, so the item exists exactly when the change it announces
+        does. With a `dedupe_key` already used, nothing is added and None is returned."""
         cursor = await conn.execute(
-            "INSERT INTO outbox (chat_id, case_id, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)",
-            (chat_id, case_id, kind, json.dumps(payload, ensure_ascii=False), _now()),
+            "INSERT OR IGNORE INTO outbox (chat_id, case_id, kind, payload, created_at, dedupe_key) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (chat_id, case_id, kind, json.dumps(payload, ensure_ascii=False), _now(), dedupe_key),
         )
-        return cursor.lastrowid
+        return cursor.lastrowid if cursor.rowcount else None
 
     async def pending_chats(self) -> list[int]:
         rows = await self.db.fetchall(
