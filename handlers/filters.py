@@ -8,7 +8,8 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from bot.config import Settings
 
 
-def _chat_of(event: TelegramObject):
+def chat_of(event: TelegramObject):
+    """The chat a message or a button press happened in."""
     if isinstance(event, Message):
         return event.chat
     if isinstance(event, CallbackQuery) and event.message is not None:
@@ -18,7 +19,7 @@ def _chat_of(event: TelegramObject):
 
 class PrivateChat(BaseFilter):
     async def __call__(self, event: TelegramObject) -> bool:
-        chat = _chat_of(event)
+        chat = chat_of(event)
         return chat is not None and chat.type == "private"
 
 
@@ -26,7 +27,7 @@ class EngineersChat(BaseFilter):
     """Events from the engineers' group only; the id comes from the injected settings."""
 
     async def __call__(self, event: TelegramObject, settings: Settings) -> bool:
-        chat = _chat_of(event)
+        chat = chat_of(event)
         return chat is not None and settings.engineers_chat_id is not None and chat.id == settings.engineers_chat_id
 
 
@@ -34,7 +35,7 @@ class Admin(BaseFilter):
     """An admin writing in a private chat with the bot."""
 
     async def __call__(self, event: TelegramObject, settings: Settings) -> bool:
-        chat = _chat_of(event)
+        chat = chat_of(event)
         user = getattr(event, "from_user", None)
         return (
             chat is not None

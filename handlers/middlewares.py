@@ -10,6 +10,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot import texts
+from handlers.filters import chat_of
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +26,7 @@ class PartnerMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         user = getattr(event, "from_user", None)
-        chat = event.chat if isinstance(event, Message) else (
-            event.message.chat if isinstance(event, CallbackQuery) and event.message else None
-        )
+        chat = chat_of(event)
         if user is None or chat is None or chat.type != "private" or user.is_bot:
             return await handler(event, data)
         partners = data["partners"]
@@ -57,9 +56,7 @@ class EngineerMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         user = getattr(event, "from_user", None)
-        chat = event.chat if isinstance(event, Message) else (
-            event.message.chat if isinstance(event, CallbackQuery) and event.message else None
-        )
+        chat = chat_of(event)
         group_id = data["settings"].engineers_chat_id
         if user is not None and not user.is_bot and chat is not None and chat.id == group_id:
             await data["engineers"].seen(user.id, user.first_name, user.username, data["clock"].now())
