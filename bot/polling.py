@@ -15,7 +15,6 @@ import asyncio
 import json
 import logging
 import signal
-from datetime import datetime, timezone
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError, TelegramConflictError, TelegramUnauthorizedError
@@ -23,6 +22,7 @@ from aiogram.methods import GetUpdates
 from aiogram.types import Update
 
 from bot.storage.database import Database
+from bot.storage.inbox import InboxRepository
 
 log = logging.getLogger(__name__)
 
@@ -30,31 +30,11 @@ MAX_BACKOFF = 30.0
 MAX_CONCURRENT = 64  # updates handled at once; more wait their turn (the inbox keeps them)
 
 
-class Inbox:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    async def add(self, updates: list[Update]) -> None:
-        now = datetime.now(timezone.utc).isoformat()
-        async with self.db.transaction() as conn:
-            await conn.executemany(
-                "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
-                [(u.update_id, u.model_dump_json(exclude_unset=True), now) for u in updates],
-            )
-
-    async def done(self, update_id: int) -> None:
-        await self.db.execute("DELETE FROM inbox WHERE update_id = ?", (update_id,))
-
-    async def left_over(self, bot: Bot) -> list[Update]:
-        rows = await self.db.fetchall("SELECT payload FROM inbox ORDER BY update_id")
-        return [Update.model_validate(json.loads(row["payload"]), context={"bot": bot}) for row in rows]
-
-
 class DurablePolling:
     def __init__(self, dp: Dispatcher, bot: Bot, db: Database, *, timeout: int = 10) -> None:
         self.dp = dp
         self.bot = bot
-        self.inbox = Inbox(db)
+        self.inbox = InboxRepository(db)
         self.timeout = timeout
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
@@ -70,7 +50,8 @@ class DurablePolling:
                 loop.add_signal_handler(sig, self.stop)
         await self.dp.emit_startup(bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data)
         try:
-            for update in await self.inbox.left_over(self.bot):
+            for payload in await self.inbox.left_over():
+                update = Update.model_validate(json.loads(payload), context={"bot": self.bot})
                 log.info("Handling update %s left from before a restart", update.update_id)
                 await self._spawn(update)
             await self._loop()
@@ -138,7 +119,7 @@ class DurablePolling:
                 backoff = 1.0
                 if not updates:
                     continue
-                await self.inbox.add(updates)
+                await self.inbox.add([(u.update_id, u.model_dump_json(exclude_unset=True)) for u in updates])
                 request.offset = updates[-1].update_id + 1
                 for update in updates:
                     await self._spawn(update)

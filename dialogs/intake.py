@@ -217,6 +217,19 @@ async def leave_dialog(state: FSMContext) -> bool:
     return True
 
 
+ASKABLE = {*ORDER, "contact_name", "contact_company", "contact_phone", "summary"}
+
+
+@router.message(StateFilter(Intake), F.text.startswith("/"))
+async def on_command_during_intake(message: Message, state: FSMContext, partner: Partner) -> None:
+    """A command the dialog does not know is not taken as an answer (a model called "/stats")."""
+    await message.answer(texts.INTAKE_UNKNOWN_COMMAND)
+    step = (await state.get_state() or "").split(":")[-1]
+    step = {"brand_other": "brand", "contact_confirm": "contact"}.get(step, step)
+    if step in ASKABLE:
+        await ask(step, message, state, partner)
+
+
 # --- 1. request type ------------------------------------------------------------------------------
 
 @router.callback_query(Intake.request_type, IntakeCb.filter(F.action == "type"))

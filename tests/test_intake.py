@@ -175,3 +175,14 @@ async def test_album_out_of_order_makes_one_case_with_every_item(desk):
 
 
 from tests.flows import finish_after_attachments, run_dialog_to_attachments  # noqa: E402
+
+
+async def test_unknown_command_during_the_dialog_is_not_taken_as_an_answer(desk):
+    await desk.partner_says("📝 Новая заявка")
+    await desk.partner_presses("Вопрос о функциях")
+    await desk.partner_presses("Dahua")
+    await desk.partner_says("/stats")
+    assert desk.texts_to(desk.partner)[-2] == texts.INTAKE_UNKNOWN_COMMAND
+    assert desk.last_to_partner().text == texts.INTAKE_MODEL
+    await desk.partner_says("DH-IPC-HFW2431SP-S-0280B")
+    assert desk.last_to_partner().text == texts.INTAKE_SERIAL
