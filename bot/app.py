@@ -77,9 +77,12 @@ class App:
     def inflight(self):
         return self.dp["inflight"]
 
-    async def settle(self, timeout: float = 10.0, *, outbox: bool = True) -> None:
-        """Wait until updates are handled, delayed answers have gone out and (unless told
-        otherwise) the outbox is empty: the sandbox demo and tests read the chat after this."""
+    async def settle(self, timeout: float = 10.0, *, outbox: bool = True, through: int | None = None) -> None:
+        """Wait until updates (up to update id `through`, when the caller knows it has sent them)
+        are handled, delayed answers have gone out and (unless told otherwise) the outbox is
+        empty: the sandbox demo and tests read the chat after this."""
+        if self.polling is not None:
+            await self.polling.wait_taken(through, timeout)
         await self.inflight.wait_idle(timeout)
         await self.debouncer.wait_idle(timeout)
         if outbox:

@@ -56,7 +56,8 @@ async def settle(sandbox: Sandbox, *, outbox: bool = True) -> None:
     for _ in range(2):
         await sandbox.emu.wait_idle(timeout=10)
         if sandbox.app is not None:
-            await sandbox.app.settle(outbox=outbox)
+            # Updates fetched but unconfirmed may not have reached a handler yet: wait for them by id.
+            await sandbox.app.settle(outbox=outbox, through=sandbox.emu.world.updates.last_delivered())
     await sandbox.emu.wait_idle(timeout=10)
 
 

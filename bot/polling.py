@@ -39,6 +39,12 @@ class DurablePolling:
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
         self._slots = asyncio.Semaphore(MAX_CONCURRENT)
+        # Updates fetched and not yet handled, counted from the moment getUpdates returns (before
+        # the inbox write and before any middleware runs), so `wait_taken` has no blind gap.
+        self.fetched_through = 0
+        self._pending = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def stop(self) -> None:
         self._stop.set()
@@ -50,8 +56,10 @@ class DurablePolling:
                 loop.add_signal_handler(sig, self.stop)
         await self.dp.emit_startup(bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data)
         try:
-            for payload in await self.inbox.left_over():
-                update = Update.model_validate(json.loads(payload), context={"bot": self.bot})
+            left = [Update.model_validate(json.loads(payload), context={"bot": self.bot})
+                    for payload in await self.inbox.left_over()]
+            self._taking(left)
+            for update in left:
                 log.info("Handling update %s left from before a restart", update.update_id)
                 await self._spawn(update)
             await self._loop()
@@ -67,6 +75,28 @@ class DurablePolling:
                     loop.remove_signal_handler(sig)
             await self.dp.emit_shutdown(bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data)
 
+    def _taking(self, updates: list[Update]) -> None:
+        if updates:
+            self._pending += len(updates)
+            self._idle.clear()
+            self.fetched_through = max(self.fetched_through, max(u.update_id for u in updates))
+
+    def _taken(self) -> None:
+        self._pending -= 1
+        if self._pending == 0:
+            self._idle.set()
+
+    async def wait_taken(self, through: int | None, timeout: float = 10.0) -> None:
+        """Until every update up to `through` has been fetched and handled (for tests and the sandbox,
+        which know the last update they sent)."""
+        async def taken() -> None:
+            while True:
+                await self._idle.wait()
+                if through is None or self.fetched_through >= through:
+                    return
+                await asyncio.sleep(0.005)
+        await asyncio.wait_for(taken(), timeout)
+
     async def _spawn(self, update: Update) -> None:
         await self._slots.acquire()
         task = asyncio.create_task(self._handle(update))
@@ -75,12 +105,15 @@ class DurablePolling:
 
     async def _handle(self, update: Update) -> None:
         try:
-            await self.dp.feed_update(self.bot, update)
-        except Exception:  # error handlers have had their say; the update is done either way
-            log.exception("Update %s failed", update.update_id)
+            try:
+                await self.dp.feed_update(self.bot, update)
+            except Exception:  # error handlers have had their say; the update is done either way
+                log.exception("Update %s failed", update.update_id)
+            finally:
+                self._slots.release()
+            await self.inbox.done(update.update_id)
         finally:
-            self._slots.release()
-        await self.inbox.done(update.update_id)
+            self._taken()
 
     async def _finish_running(self, timeout: float = 20.0) -> None:
         """On a clean stop, let updates in hand finish; what does not stays in the inbox."""
@@ -119,6 +152,7 @@ class DurablePolling:
                 backoff = 1.0
                 if not updates:
                     continue
+                self._taking(updates)
                 await self.inbox.add([(u.update_id, u.model_dump_json(exclude_unset=True)) for u in updates])
                 request.offset = updates[-1].update_id + 1
                 for update in updates:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -181,3 +182,19 @@ async def test_text_without_a_case_points_to_the_menu(desk):
     assert "Новая заявка" in desk.last_to_partner().text
     await desk.partner_sends("sticker")
     assert "Новая заявка" in desk.last_to_partner().text
+
+
+async def test_settle_waits_for_an_update_fetched_but_not_yet_stored(desk, monkeypatch):
+    """A slow inbox write (a busy disk) must not let the harness read the chat before the bot
+    has answered: the last CI failure was this race."""
+    from bot.storage.inbox import InboxRepository
+
+    store = InboxRepository.add
+
+    async def slow_add(self, rows):
+        await asyncio.sleep(0.4)
+        await store(self, rows)
+
+    monkeypatch.setattr(InboxRepository, "add", slow_add)
+    await desk.partner_says("/start")
+    assert "Здравствуйте, Иван" in desk.last_to_partner().text

@@ -347,6 +347,10 @@ class UpdateQueue:
     def __len__(self) -> int:
         return len(self._items)
 
+    def last_delivered(self) -> int | None:
+        """The highest update id handed to the bot and not yet confirmed, if any."""
+        return max((u.update_id for u in self._items if u.delivered), default=None)
+
     def undelivered(self) -> int:
         return sum(1 for u in self._items if not u.delivered)
 
