@@ -9,6 +9,7 @@ import json
 import os
 import random
 import resource
+import shlex
 import sqlite3
 import sys
 import tempfile
@@ -188,8 +189,11 @@ class BotProcess:
         self.spawned_mono = time.monotonic()
         self.collector.get_updates_after = self.spawned_mono
         self.spawned_wall = time.time()
+        # BENCH_WRAP: a command to run the bot under, e.g. "py-spy record -f raw -o /tmp/{kind}.txt --"
+        # ({kind} is echo or full); figures taken so are the profiler's, not the bot's.
+        wrap = shlex.split(os.environ.get("BENCH_WRAP", "").replace("{kind}", self.kind))
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(CHILD), json.dumps(cfg), cwd=str(ROOT),
+            *wrap, sys.executable, str(CHILD), json.dumps(cfg), cwd=str(ROOT),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=self.log,
         )
         self._reader = asyncio.create_task(self._read())
@@ -394,9 +398,19 @@ async def settle(emu: Emulator) -> None:
     await emu.wait_idle(timeout=20, quiet=0.25)
 
 
-async def say(emu: Emulator, user: int, text: str) -> None:
-    await emu.send_text(user, text)
+async def answered(emu: Emulator, user: int, before: int) -> None:
+    """Until the bot has called the API for `user`'s chat after call number `before`, then settled
+    (a first use of some aiogram type builds its validator, which may outlast `settle`'s quiet)."""
+    deadline = time.monotonic() + 20
+    while not any(c.chat_id == user for c in emu.calls()[before:]) and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
     await settle(emu)
+
+
+async def say(emu: Emulator, user: int, text: str) -> None:
+    before = len(emu.calls())
+    await emu.send_text(user, text)
+    await answered(emu, user, before)
 
 
 async def press(emu: Emulator, user: int, label: str) -> None:
@@ -404,8 +418,9 @@ async def press(emu: Emulator, user: int, label: str) -> None:
         for row in (sent.reply_markup or {}).get("inline_keyboard", []):
             for button in row:
                 if label in button.get("text", ""):
+                    before = len(emu.calls())
                     await emu.press_button(user, user, sent.message_id, button["callback_data"])
-                    await settle(emu)
+                    await answered(emu, user, before)
                     return
     raise RuntimeError(f"no button {label!r} in the chat with {user}")
 
@@ -423,8 +438,9 @@ async def prepare_intake(emu: Emulator, db_path: Path, world: World) -> str:
     if state != "Intake:serial":  # the catalogue offered candidates: take the first
         last = emu.last_bot_message(user)
         first = (last.reply_markup or {}).get("inline_keyboard", [[{}]])[0][0]
+        before = len(emu.calls())
         await emu.press_button(user, user, last.message_id, first["callback_data"])
-        await settle(emu)
+        await answered(emu, user, before)
     await say(emu, user, SERIAL)
     state, data = read_fsm(db_path, user)
     if state != "Intake:description":
@@ -776,13 +792,12 @@ def print_report(results: dict, memory: dict, startup: dict, extra: dict, plan: 
                          f"p99 {full_paced.p(99):.1f} ms, p50 {full_paced.p(50):.1f} ms"
                          + ("" if complete else f", {full_paced.n - full_paced.answered} unanswered")))
     print()
-    print("  inside the full bot during the bursts (counted in its process; statements include BEGIN/COMMIT):")
+    print("  inside the full bot during the bursts (counted in its process; a trip is one call to the SQLite thread):")
     for name in names:
         run, paced = results[(name, "full")]
         sql, threads = run.sql or {}, run.threads or {}
         print(f"    {name:33} per update {sql.get('transactions', 0):.1f} write transactions, "
-              f"{sql.get('statements', 0):.1f} statements ({sql.get('reads', 0):.1f} reads) = "
-              f"{sql.get('statements', 0) * run.rate:,.0f} statements/s")
+              f"{sql.get('trips', 0):.1f} trips to SQLite = {sql.get('trips', 0) * run.rate:,.0f} trips/s")
         print(f"    {'':33} CPU: event loop thread {threads.get('loop', 0) * 100:.0f}% of a core, SQLite (and other)"
               f" threads {threads.get('other', 0) * 100:.0f}%; {1000 * (run.bot_cpu or 0) / run.rate:.2f} ms"
               f" per update")
@@ -978,7 +993,7 @@ def print_limits(results: dict, extra: dict, memory: dict, startup: dict) -> Non
 
     process = [100 * (r.bot_cpu or 0) for r in full]
     loop = [100 * (r.threads or {}).get("loop", 0) for r in full]
-    statements = [(r.sql or {}).get("statements", 0) for r in full]
+    statements = [(r.sql or {}).get("trips", 0) for r in full]
     transactions = [(r.sql or {}).get("transactions", 0) for r in full]
     emu = max(r.emu_cpu or 0 for r in full + echo) * 100
     echo_s, full_s = startup["echo"], startup["full"]

@@ -90,7 +90,7 @@ class GcTimes:
 
 
 GC = GcTimes()
-# The slowest SQL statement since the last "mem": from the call to its answer, as a handler waits for it.
+# The slowest trip to the SQLite thread since the last "mem": from the call to its answer, as a handler waits.
 SLOWEST = {"seconds": 0.0, "sql": ""}
 
 
@@ -124,53 +124,31 @@ async def serve_commands(stop, set_global_pacing=None, counters=None) -> None:
 
 
 def count_sql(db) -> dict[str, int]:
-    """Counts, on this instance only, write transactions, reads and every statement sent to SQLite
-    (BEGIN and COMMIT included): evidence of what one update costs."""
-    counters = {"transactions": 0, "reads": 0, "statements": 0}
-    transaction, fetchone, fetchall, execute = db.transaction, db.fetchone, db.fetchall, db.conn.execute
+    """Counts, on this instance only, write transactions and trips to aiosqlite's SQLite thread
+    (every statement, batch, fetch, BEGIN or COMMIT is one): evidence of what one update costs."""
+    counters = {"transactions": 0, "trips": 0}
+    transaction, write, trip = db.transaction, db.write, db.conn._execute
 
     def counted_transaction(*args, **kwargs):
         counters["transactions"] += 1
         return transaction(*args, **kwargs)
 
-    async def counted_fetchone(*args, **kwargs):
-        counters["reads"] += 1
-        return await fetchone(*args, **kwargs)
+    async def counted_write(*args, **kwargs):
+        counters["transactions"] += 1
+        return await write(*args, **kwargs)
 
-    async def counted_fetchall(*args, **kwargs):
-        counters["reads"] += 1
-        return await fetchall(*args, **kwargs)
-
-    class Timed:
-        """aiosqlite's result of execute(), awaited or entered, timed from the call to the answer."""
-
-        def __init__(self, result, sql: str) -> None:
-            self.result, self.sql, self.started = result, sql, time.perf_counter()
-
-        def _done(self) -> None:
-            took = time.perf_counter() - self.started
+    async def counted_trip(fn, *args, **kwargs):
+        counters["trips"] += 1
+        started = time.perf_counter()
+        try:
+            return await trip(fn, *args, **kwargs)
+        finally:
+            took = time.perf_counter() - started
             if took > SLOWEST["seconds"]:
-                SLOWEST["seconds"], SLOWEST["sql"] = took, " ".join(self.sql.split())[:60]
+                sql = next((a for a in args if isinstance(a, str)), getattr(fn, "__name__", "?"))
+                SLOWEST["seconds"], SLOWEST["sql"] = took, " ".join(sql.split())[:60]
 
-        def __await__(self):
-            cursor = yield from self.result.__await__()
-            self._done()
-            return cursor
-
-        async def __aenter__(self):
-            cursor = await self.result.__aenter__()
-            self._done()
-            return cursor
-
-        async def __aexit__(self, *exc):
-            return await self.result.__aexit__(*exc)
-
-    def counted_execute(sql, *args, **kwargs):
-        counters["statements"] += 1
-        return Timed(execute(sql, *args, **kwargs), sql)
-
-    db.transaction, db.fetchone, db.fetchall = counted_transaction, counted_fetchone, counted_fetchall
-    db.conn.execute = counted_execute
+    db.transaction, db.write, db.conn._execute = counted_transaction, counted_write, counted_trip
     return counters
 
 
@@ -282,7 +260,15 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     runner = run_full if cfg["kind"] == "full" else run_echo
-    asyncio.run(runner(cfg))
+    profile_to = os.environ.get("BENCH_PROFILE")  # a path prefix: where to dump the event loop's cProfile
+    if profile_to:
+        import cProfile
+
+        with cProfile.Profile() as profiler:
+            asyncio.run(runner(cfg))
+        profiler.dump_stats(f"{profile_to}.{cfg['kind']}.prof")
+    else:
+        asyncio.run(runner(cfg))
     emit("stopped")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -122,6 +123,30 @@ async def test_a_failed_transaction_leaves_nothing(db, clock):
     assert (await partners.get(1)).name is None
 
 
+async def test_a_failed_batch_write_leaves_nothing(db, clock):
+    partners = PartnerRepository(db)
+    await partners.touch(1, "Иван", None, clock.now())
+    with pytest.raises(sqlite3.IntegrityError):
+        await db.write(
+            ("UPDATE partners SET name = 'x' WHERE user_id = 1", ()),
+            ("INSERT INTO partners (user_id) VALUES (NULL)", ()),  # NOT NULL columns: refused
+        )
+    assert (await partners.get(1)).name is None
+    # The connection is usable afterwards: no transaction was left open.
+    assert await db.execute("UPDATE partners SET name = 'y' WHERE user_id = 1") == 1
+    assert (await partners.get(1)).name == "y"
+
+
+async def test_a_transaction_whose_first_statement_fails_rolls_back_cleanly(db):
+    with pytest.raises(sqlite3.OperationalError):
+        async with db.transaction() as conn:
+            await conn.execute("UPDATE no_such_table SET x = 1")
+    assert not db.conn.in_transaction
+    async with db.transaction() as conn:
+        result = await conn.execute("INSERT INTO kv (key, value) VALUES ('a', '1')")
+    assert result.rowcount == 1
+
+
 async def test_partner_contact_and_ban_round_trip(db, clock):
     partners = PartnerRepository(db)
     await partners.touch(7, "Ольга", "olga", clock.now())
@@ -157,6 +182,26 @@ async def test_fsm_state_and_data_survive_reopening(tmp_path):
         assert (await db.fetchone("SELECT COUNT(*) FROM fsm WHERE key LIKE '%1001%'"))[0] == 0
     finally:
         await db.close()
+
+
+async def test_fsm_cache_agrees_with_the_database_and_hands_out_copies(db):
+    key = StorageKey(bot_id=1, chat_id=5, user_id=5)
+    storage = SQLiteStorage(db, cache_size=2)
+    await storage.set_data(key, {"draft": {"files": [1]}})
+    mine = await storage.get_data(key)
+    mine["draft"]["files"].append(2)  # a handler changing what it got changes nothing stored
+    assert await storage.get_data(key) == {"draft": {"files": [1]}}
+    await storage.set_state(key, "Intake:model")
+    # Writes go through: another storage on the same database (no cache yet) reads the same.
+    fresh = SQLiteStorage(db)
+    assert await fresh.get_state(key) == "Intake:model"
+    assert await fresh.get_data(key) == {"draft": {"files": [1]}}
+    # The cache keeps only the most recent records, and an evicted one is read back intact.
+    for other in range(10, 15):
+        await storage.set_state(StorageKey(bot_id=1, chat_id=other, user_id=other), "Intake:serial")
+    assert len(storage._cache) == 2
+    assert await storage.get_state(key) == "Intake:model"
+    assert await storage.get_data(key) == {"draft": {"files": [1]}}
 
 
 async def test_fsm_data_refuses_non_json(db):

@@ -10,7 +10,7 @@ from typing import Any
 import aiosqlite
 
 from bot.domain import RequestType, Status
-from bot.storage.database import Database, from_db_time, to_db_time
+from bot.storage.database import Database, Transaction, from_db_time, to_db_time
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ class CaseRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def insert(self, conn: aiosqlite.Connection, new: NewCase) -> int | None:
+    async def insert(self, conn: Transaction, new: NewCase) -> int | None:
         """Inside the caller's transaction. Returns None when this submit_key was already used
         (a second press of "Send" or a repeated update)."""
         cursor = await conn.execute(
@@ -183,7 +183,7 @@ class CaseRepository:
 
     async def add_history(
         self,
-        conn: aiosqlite.Connection,
+        conn: Transaction,
         case_id: int,
         at: datetime,
         actor_id: int | None,
@@ -243,7 +243,7 @@ class CaseRepository:
         return await self.db.fetchall("SELECT * FROM case_history WHERE case_id = ? ORDER BY id", (case_id,))
 
     async def try_claim(
-        self, conn: aiosqlite.Connection, case_id: int, engineer_id: int, engineer_name: str, at: datetime
+        self, conn: Transaction, case_id: int, engineer_id: int, engineer_name: str, at: datetime
     ) -> bool:
         """The first engineer wins: the row changes only while nobody has claimed it."""
         cursor = await conn.execute(
@@ -309,7 +309,7 @@ class CaseRepository:
         return [_case(r) for r in rows]
 
     async def change_status(
-        self, conn: aiosqlite.Connection, case_id: int, expected: Status, to: Status, **fields: Any
+        self, conn: Transaction, case_id: int, expected: Status, to: Status, **fields: Any
     ) -> bool:
         """Compare-and-set: the status changes only if it is still `expected`, so two engineers
         pressing at once cannot both move the case. `fields` are other columns to set with it."""
@@ -341,13 +341,13 @@ class CaseRepository:
         )
         return [(_case(r), bool(r["reminded_warn"]), bool(r["reminded_breach"])) for r in rows]
 
-    async def mark_reminded(self, conn: aiosqlite.Connection, case_id: int, *, warn: bool, breach: bool) -> None:
+    async def mark_reminded(self, conn: Transaction, case_id: int, *, warn: bool, breach: bool) -> None:
         await conn.execute(
             "UPDATE cases SET reminded_warn = MAX(reminded_warn, ?), reminded_breach = MAX(reminded_breach, ?) WHERE id = ?",
             (int(warn), int(breach), case_id),
         )
 
-    async def set_level(self, conn: aiosqlite.Connection, case_id: int, level: int, due_at: datetime) -> None:
+    async def set_level(self, conn: Transaction, case_id: int, level: int, due_at: datetime) -> None:
         # A new due time deserves fresh reminders.
         await conn.execute(
             "UPDATE cases SET level = ?, due_at = ?, reminded_warn = 0, reminded_breach = 0 WHERE id = ?",

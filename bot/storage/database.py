@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -15,6 +18,7 @@ from bot.clock import MSK
 from bot.storage.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def to_db_time(moment: datetime) -> str:
@@ -30,9 +34,77 @@ def from_db_time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text).astimezone(MSK)
 
 
+Params = tuple | dict
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a statement left: changed rows, the new row id, and any rows it returned."""
+
+    rowcount: int
+    lastrowid: int | None
+    rows: list[sqlite3.Row]
+
+
+def _run(conn: sqlite3.Connection, statements: Sequence[tuple[str, Params]], begin: bool,
+         commit: bool) -> list[Result]:
+    """On the connection's thread: the statements, optionally opening and closing a transaction."""
+    results = []
+    try:
+        if begin:
+            conn.execute("BEGIN IMMEDIATE")
+        for sql, params in statements:
+            cursor = conn.execute(sql, params)
+            try:
+                rows = cursor.fetchall()
+                results.append(Result(cursor.rowcount, cursor.lastrowid, rows))
+            finally:
+                cursor.close()
+        if commit:
+            conn.execute("COMMIT")
+    except BaseException:
+        if commit and conn.in_transaction:  # a whole batch of ours; a Transaction rolls back itself
+            conn.execute("ROLLBACK")
+        raise
+    return results
+
+
+def _fetchone(conn: sqlite3.Connection, sql: str, params: Params) -> sqlite3.Row | None:
+    cursor = conn.execute(sql, params)
+    try:
+        return cursor.fetchone()
+    finally:
+        cursor.close()
+
+
+class Transaction:
+    """The handle `Database.transaction()` yields. BEGIN travels with the first statement and
+    every statement is one trip to the SQLite thread, so a one-statement transaction costs two
+    trips (statement, COMMIT) instead of three."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self.begun = False
+
+    async def execute(self, sql: str, params: Params = ()) -> Result:
+        return (await self.executemany_statements([(sql, params)]))[0]
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        await self.executemany_statements([(sql, row) for row in rows])
+
+    async def executemany_statements(self, statements: Sequence[tuple[str, Params]]) -> list[Result]:
+        begin, self.begun = not self.begun, True
+        return await self._db.run(_run, statements, begin, False)
+
+
 class Database:
-    """Owns the connection. Writers go through `transaction()`, which serialises them:
-    one connection is shared by every coroutine, so two interleaved BEGINs would collide."""
+    """Owns the connection. Writers go through `write()` or `transaction()`, which serialise them:
+    one connection is shared by every coroutine, so two interleaved BEGINs would collide.
+
+    aiosqlite runs SQLite on a thread of its own; each trip there and back costs far more CPU
+    than a small indexed statement (~60 µs against ~10 µs here), so the methods below make one
+    trip each: `fetchone`, `fetchall`, `execute` and `write` (several statements in one
+    transaction). `transaction()` is for the few writes that need Python between statements."""
 
     def __init__(self, conn: aiosqlite.Connection, path: Path | str) -> None:
         self.conn = conn
@@ -79,31 +151,39 @@ class Database:
     def schema_version(self) -> int:
         return len(MIGRATIONS)
 
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        """`work(sqlite3_connection, *args)` on the connection's thread: one trip.
+        (aiosqlite's `_execute` is the one way to do that; pyproject pins the versions that have it.)"""
+        return await self.conn._execute(work, self.conn._conn, *args)
+
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[Transaction]:
         async with self._write_lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
+            tx = Transaction(self)
             try:
-                yield self.conn
+                yield tx
             except BaseException:
-                await self.conn.execute("ROLLBACK")
+                if self.conn.in_transaction:
+                    await self.conn.execute("ROLLBACK")
                 raise
             else:
-                await self.conn.execute("COMMIT")
+                if tx.begun:
+                    await self.conn.execute("COMMIT")
 
-    async def fetchone(self, sql: str, params: tuple | dict = ()) -> aiosqlite.Row | None:
-        async with self.conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+    async def write(self, *statements: tuple[str, Params]) -> list[Result]:
+        """The statements in one transaction, one trip; all or nothing."""
+        async with self._write_lock:
+            return await self.run(_run, statements, True, True)
 
-    async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        return await self.run(_fetchone, sql, params)
 
-    async def execute(self, sql: str, params: tuple | dict = ()) -> int:
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        return list(await self.conn.execute_fetchall(sql, params))
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
         """One statement in its own transaction; returns the number of rows changed."""
-        async with self.transaction() as conn:
-            cursor = await conn.execute(sql, params)
-            return cursor.rowcount
+        return (await self.write((sql, params)))[0].rowcount
 
     async def close(self) -> None:
         await self.conn.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -12,54 +13,76 @@ from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder,
 
 from bot.storage.database import Database
 
+# A record nobody has: no row in the table.
+_EMPTY: tuple[str | None, str] = (None, "{}")
+# Upsert one column, hand the row back, and drop it again when nothing is left in it.
+_UPSERT = """
+    INSERT INTO fsm (key, {column}, updated_at) VALUES (?, ?, ?)
+    ON CONFLICT (key) DO UPDATE SET {column} = excluded.{column}, updated_at = excluded.updated_at
+    RETURNING state, data
+"""
+_UPSERT_STATE = _UPSERT.format(column="state")
+_UPSERT_DATA = _UPSERT.format(column="data")
+_DROP_EMPTY = "DELETE FROM fsm WHERE key = ? AND state IS NULL AND data = '{}'"
+
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
 class SQLiteStorage(BaseStorage):
-    """Data is kept as JSON, never pickle: a database file must not be able to run code."""
+    """Data is kept as JSON, never pickle: a database file must not be able to run code.
 
-    def __init__(self, db: Database, key_builder: KeyBuilder | None = None) -> None:
+    The bot is the only writer of the table, so the records it has read or written are also kept
+    in memory (write-through, the most recent `cache_size`): a dialog step reads its state and
+    data several times, and each read would otherwise be a trip to the SQLite thread."""
+
+    def __init__(self, db: Database, key_builder: KeyBuilder | None = None, *, cache_size: int = 10_000) -> None:
         self.db = db
         self.key_builder = key_builder or DefaultKeyBuilder(with_destiny=True)
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, tuple[str | None, str]] = OrderedDict()
 
     def _key(self, key: StorageKey) -> str:
         return self.key_builder.build(key)
 
+    def _remember(self, key: str, record: tuple[str | None, str]) -> None:
+        self._cache[key] = record
+        self._cache.move_to_end(key)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    async def _record(self, key: str) -> tuple[str | None, str]:
+        record = self._cache.get(key)
+        if record is None:
+            row = await self.db.fetchone("SELECT state, data FROM fsm WHERE key = ?", (key,))
+            record = (row["state"], row["data"]) if row else _EMPTY
+            # A write that finished while this read was on its way has already cached a newer record.
+            record = self._cache.get(key, record)
+        self._remember(key, record)
+        return record
+
+    async def _write(self, key: str, upsert: str, value: str | None) -> None:
+        upserted, _ = await self.db.write((upsert, (key, value, _now())), (_DROP_EMPTY, (key,)))
+        row = upserted.rows[0]
+        self._remember(key, (row["state"], row["data"]))
+
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                """
-                INSERT INTO fsm (key, state, updated_at) VALUES (?, ?, ?)
-                ON CONFLICT (key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
-                """,
-                (self._key(key), value, _now()),
-            )
-            await conn.execute("DELETE FROM fsm WHERE key = ? AND state IS NULL AND data = '{}'", (self._key(key),))
+        await self._write(self._key(key), _UPSERT_STATE, value)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        row = await self.db.fetchone("SELECT state FROM fsm WHERE key = ?", (self._key(key),))
-        return row["state"] if row else None
+        return (await self._record(self._key(key)))[0]
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         if not isinstance(data, Mapping):
             raise TypeError(f"FSM data must be a mapping, not {type(data).__name__}")
         text = json.dumps(dict(data), ensure_ascii=False, separators=(",", ":"))
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                """
-                INSERT INTO fsm (key, data, updated_at) VALUES (?, ?, ?)
-                ON CONFLICT (key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
-                """,
-                (self._key(key), text, _now()),
-            )
-            await conn.execute("DELETE FROM fsm WHERE key = ? AND state IS NULL AND data = '{}'", (self._key(key),))
+        await self._write(self._key(key), _UPSERT_DATA, text)
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        row = await self.db.fetchone("SELECT data FROM fsm WHERE key = ?", (self._key(key),))
-        return json.loads(row["data"]) if row else {}
+        # Parsed afresh each time: callers may change what they get without touching the cache.
+        return json.loads((await self._record(self._key(key)))[1])
 
     async def close(self) -> None:
         # The database belongs to the application, which closes it after the dispatcher stops.

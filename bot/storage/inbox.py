@@ -14,11 +14,10 @@ class InboxRepository:
     async def add(self, items: list[tuple[int, str]]) -> None:
         """(update id, update as JSON) pairs, in one transaction; a repeated id is ignored."""
         now = datetime.now(timezone.utc).isoformat()
-        async with self.db.transaction() as conn:
-            await conn.executemany(
-                "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
-                [(update_id, payload, now) for update_id, payload in items],
-            )
+        await self.db.write(*(
+            ("INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)", (update_id, payload, now))
+            for update_id, payload in items
+        ))
 
     async def done(self, update_id: int) -> None:
         await self.db.execute("DELETE FROM inbox WHERE update_id = ?", (update_id,))

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-import aiosqlite
 
-from bot.storage.database import Database
+from bot.storage.database import Database, Transaction
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,7 @@ class OutboxRepository:
 
     async def enqueue(
         self,
-        conn: aiosqlite.Connection,
+        conn: Transaction,
         chat_id: int,
         kind: str,
         payload: dict[str, Any],
@@ -113,7 +112,7 @@ class OutboxRepository:
             "UPDATE outbox SET attempts = attempts + 1, error = ? WHERE id = ?", (error[:500], item_id)
         )
 
-    async def finish(self, conn: aiosqlite.Connection, item_id: int, result: Any) -> None:
+    async def finish(self, conn: Transaction, item_id: int, result: Any) -> None:
         await conn.execute(
             "UPDATE outbox SET state = 'done', done_at = ?, result = ? WHERE id = ?",
             (_now(), json.dumps(result, ensure_ascii=False), item_id),
@@ -144,7 +143,7 @@ class MessageLinkRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def add(self, conn: aiosqlite.Connection, link: MessageLink) -> None:
+    async def add(self, conn: Transaction, link: MessageLink) -> None:
         await conn.execute(
             """
             INSERT INTO message_links (case_id, origin, source_chat_id, source_message_id,

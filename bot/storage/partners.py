@@ -56,23 +56,22 @@ class PartnerRepository:
     async def touch(
         self, user_id: int, first_name: str, username: str | None, at: datetime
     ) -> Partner:
-        """Record that the partner wrote now; a partner who writes again has evidently unblocked us."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                """
-                INSERT INTO partners (user_id, first_name, username, created_at, last_seen_at)
-                VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (user_id) DO UPDATE SET
-                    first_name = excluded.first_name,
-                    username = excluded.username,
-                    last_seen_at = excluded.last_seen_at,
-                    blocked_bot = 0
-                """,
-                (user_id, first_name or "", username, to_db_time(at), to_db_time(at)),
-            )
-        partner = await self.get(user_id)
-        assert partner is not None
-        return partner
+        """Record that the partner wrote now; a partner who writes again has evidently unblocked us.
+        One trip to the database: the upsert hands the row back."""
+        [result] = await self.db.write((
+            """
+            INSERT INTO partners (user_id, first_name, username, created_at, last_seen_at)
+            VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (user_id) DO UPDATE SET
+                first_name = excluded.first_name,
+                username = excluded.username,
+                last_seen_at = excluded.last_seen_at,
+                blocked_bot = 0
+            RETURNING *
+            """,
+            (user_id, first_name or "", username, to_db_time(at), to_db_time(at)),
+        ))
+        return _partner(result.rows[0])
 
     async def save_contact(self, user_id: int, name: str, company: str | None, phone: str) -> None:
         await self.db.execute(
