@@ -243,3 +243,43 @@ async def test_settle_waits_for_an_update_fetched_but_not_yet_stored(desk, monke
     monkeypatch.setattr(InboxRepository, "add", slow_add)
     await desk.partner_says("/start")
     assert "Здравствуйте, Иван" in desk.last_to_partner().text
+
+
+async def test_engineer_last_seen_is_written_once_a_minute_or_on_a_new_name(db, clock):
+    from datetime import timedelta
+
+    from bot.storage.engineers import EngineerRepository
+
+    engineers = EngineerRepository(db)
+    start = clock.now()
+    await engineers.seen(5, "Пётр", "petr", start)
+    await engineers.seen(5, "Пётр", "petr", start + timedelta(seconds=30))
+    [stored] = await engineers.all()
+    assert stored.last_seen_at == start
+    await engineers.seen(5, "Пётр", "petr_new", start + timedelta(seconds=40))
+    [stored] = await engineers.all()
+    assert stored.username == "petr_new" and stored.last_seen_at == start + timedelta(seconds=40)
+    await engineers.seen(5, "Пётр", "petr_new", start + timedelta(seconds=101))
+    [stored] = await engineers.all()
+    assert stored.last_seen_at == start + timedelta(seconds=101)
+
+
+async def test_partner_touch_writes_last_seen_once_a_minute_and_never_hides_a_change(db, clock):
+    from datetime import timedelta
+
+    partners = PartnerRepository(db)
+    start = clock.now()
+    await partners.touch(8, "Анна", "anna", start)
+    again = await partners.touch(8, "Анна", "anna", start + timedelta(seconds=20))
+    assert again.last_seen_at == start and (await partners.get(8)).last_seen_at == start
+    # Whatever changes the row is seen on the very next touch, within the minute.
+    assert await partners.set_banned(8, True, "спам")
+    assert (await partners.touch(8, "Анна", "anna", start + timedelta(seconds=30))).banned
+    await partners.set_blocked_bot(8, True)
+    assert not (await partners.touch(8, "Анна", "anna", start + timedelta(seconds=35))).blocked_bot
+    await partners.save_contact(8, "Анна Петрова", None, "+79990000000")
+    assert (await partners.touch(8, "Анна", "anna", start + timedelta(seconds=40))).has_contact
+    renamed = await partners.touch(8, "Аня", "anna", start + timedelta(seconds=45))
+    assert renamed.first_name == "Аня" and (await partners.get(8)).first_name == "Аня"
+    later = await partners.touch(8, "Аня", "anna", start + timedelta(seconds=120))
+    assert (await partners.get(8)).last_seen_at == later.last_seen_at == start + timedelta(seconds=120)

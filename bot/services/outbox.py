@@ -181,7 +181,7 @@ class Outbox:
         in_outbox.set(True)  # this task's calls are retried here, not by the direct-answer middleware
         backoff = 1.0
         while True:
-            item = await self.repo.head(chat_id)
+            item, more = await self.repo.head(chat_id)
             if item is None:
                 self.wake()
                 return
@@ -225,11 +225,16 @@ class Outbox:
             if item.case_id in self._reclose:
                 self._reclose.discard(item.case_id)
                 await self._close_topic_quietly(item.case_id)
+            elif not more:
+                # Nothing was behind it: no need to ask again. Anything enqueued meanwhile is found
+                # by the scan this wake-up starts (the scan starts no second worker while this runs).
+                self.wake()
+                return
 
     async def _finish(
         self, item: OutboxItem, result: Any, links: list[MessageLink], also_done: tuple[int, ...] = ()
     ) -> None:
-        async with self.db.transaction() as conn:
+        async with self.db.batch() as conn:
             for link in links:
                 await self.links.add(conn, link)
             await self.repo.finish(conn, item.id, result)
@@ -336,8 +341,10 @@ class Outbox:
     # --- executing one item ---------------------------------------------------------------------
 
     async def _target(self, item: OutboxItem) -> tuple[int, int | None, Case | None]:
-        """Chat and topic the item goes to; the case's topic is made on first need."""
-        case = await self.cases.get(item.case_id) if item.case_id is not None else None
+        """Chat and topic the item goes to; the case's topic is made on first need. The case is
+        read only when the item needs more of it than its number."""
+        needs_case = item.payload.get("to") == "topic" or item.kind == "case_card"
+        case = await self.cases.get(item.case_id) if item.case_id is not None and needs_case else None
         if item.payload.get("to") == "topic" and case is not None:
             return self.group_id, await self._ensure_topic(case), case
         # A reply to a command in a topic that is no case's (General, or the Wishes topic).
@@ -355,7 +362,7 @@ class Outbox:
     async def _execute(self, item: OutboxItem) -> tuple[Any, list[MessageLink]]:
         p = item.payload
         chat_id, thread_id, case = await self._target(item)
-        case_id = case.id if case else None
+        case_id = case.id if case else item.case_id
         markup = InlineKeyboardMarkup.model_validate(p["reply_markup"]) if p.get("reply_markup") else None
 
         def links_for(messages: list[Message], sources: list[list[int]] | None) -> list[MessageLink]:

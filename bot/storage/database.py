@@ -97,6 +97,20 @@ class Transaction:
         return await self._db.run(_run, statements, begin, False)
 
 
+class Batch:
+    """The handle `Database.batch()` yields: statements are only collected, then written in one
+    transaction in one trip when the block ends. For writes whose results nobody reads."""
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, Params]] = []
+
+    async def execute(self, sql: str, params: Params = ()) -> None:
+        self.statements.append((sql, params))
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        self.statements.extend((sql, row) for row in rows)
+
+
 class Database:
     """Owns the connection. Writers go through `write()` or `transaction()`, which serialise them:
     one connection is shared by every coroutine, so two interleaved BEGINs would collide.
@@ -169,6 +183,13 @@ class Database:
             else:
                 if tx.begun:
                     await self.conn.execute("COMMIT")
+
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator[Batch]:
+        batch = Batch()
+        yield batch
+        if batch.statements:
+            await self.write(*batch.statements)
 
     async def write(self, *statements: tuple[str, Params]) -> list[Result]:
         """The statements in one transaction, one trip; all or nothing."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.storage.database import Database, from_db_time, to_db_time
 
@@ -16,11 +16,19 @@ class Engineer:
     last_seen_at: datetime
 
 
+# "Last seen" is shown to the minute; an engineer who keeps writing is not written down each time.
+SEEN_RESOLUTION = timedelta(minutes=1)
+
+
 class EngineerRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._written: dict[int, tuple[str, str | None, datetime]] = {}  # what was last stored, per engineer
 
     async def seen(self, user_id: int, first_name: str, username: str | None, at: datetime) -> None:
+        last = self._written.get(user_id)
+        if last is not None and last[:2] == (first_name, username) and timedelta(0) <= at - last[2] < SEEN_RESOLUTION:
+            return
         await self.db.execute(
             """
             INSERT INTO engineers (user_id, first_name, username, last_seen_at) VALUES (?, ?, ?, ?)
@@ -29,6 +37,7 @@ class EngineerRepository:
             """,
             (user_id, first_name or "", username, to_db_time(at)),
         )
+        self._written[user_id] = (first_name, username, at)
 
     async def all(self) -> list[Engineer]:
         rows = await self.db.fetchall("SELECT * FROM engineers ORDER BY first_name, user_id")

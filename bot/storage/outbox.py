@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 
-from bot.storage.database import Database, Transaction
+from bot.storage.database import Batch, Database, Transaction
 
 
 @dataclass(frozen=True)
@@ -53,13 +53,17 @@ class OutboxRepository:
         )
         return [r["chat_id"] for r in rows]
 
-    async def head(self, chat_id: int) -> OutboxItem | None:
-        row = await self.db.fetchone(
-            "SELECT * FROM outbox WHERE state = 'pending' AND chat_id = ? ORDER BY id LIMIT 1", (chat_id,)
+    async def head(self, chat_id: int) -> tuple[OutboxItem | None, bool]:
+        """The chat's oldest pending item, and whether another one waits behind it."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM outbox WHERE state = 'pending' AND chat_id = ? ORDER BY id LIMIT 2", (chat_id,)
         )
-        if row is None:
-            return None
-        return OutboxItem(row["id"], row["chat_id"], row["case_id"], row["kind"], json.loads(row["payload"]), row["attempts"])
+        if not rows:
+            return None, False
+        row = rows[0]
+        item = OutboxItem(row["id"], row["chat_id"], row["case_id"], row["kind"], json.loads(row["payload"]),
+                          row["attempts"])
+        return item, len(rows) > 1
 
     async def album_items(self, chat_id: int, media_group_id: str) -> list[OutboxItem]:
         rows = await self.db.fetchall(
@@ -112,7 +116,7 @@ class OutboxRepository:
             "UPDATE outbox SET attempts = attempts + 1, error = ? WHERE id = ?", (error[:500], item_id)
         )
 
-    async def finish(self, conn: Transaction, item_id: int, result: Any) -> None:
+    async def finish(self, conn: Transaction | Batch, item_id: int, result: Any) -> None:
         await conn.execute(
             "UPDATE outbox SET state = 'done', done_at = ?, result = ? WHERE id = ?",
             (_now(), json.dumps(result, ensure_ascii=False), item_id),
@@ -143,7 +147,7 @@ class MessageLinkRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def add(self, conn: Transaction, link: MessageLink) -> None:
+    async def add(self, conn: Transaction | Batch, link: MessageLink) -> None:
         await conn.execute(
             """
             INSERT INTO message_links (case_id, origin, source_chat_id, source_message_id,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from collections import OrderedDict
+from datetime import datetime, timedelta
 
 from bot.storage.database import Database, from_db_time, to_db_time
 
@@ -45,9 +46,22 @@ def _partner(row) -> Partner:
     )
 
 
+# "Last seen" is kept to the minute: a partner writing several messages in a row is written once.
+SEEN_RESOLUTION = timedelta(minutes=1)
+CACHE_SIZE = 10_000
+
+
 class PartnerRepository:
+    """All writes to the partners table go through here, so the rows `touch` hands out can be
+    remembered (the most recent CACHE_SIZE) and dropped whenever one of them changes."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._touched: OrderedDict[int, Partner] = OrderedDict()
+
+    def _forget(self, user_id: int) -> None:
+        """Called after every write: also drops a row a `touch` racing the write may have kept."""
+        self._touched.pop(user_id, None)
 
     async def get(self, user_id: int) -> Partner | None:
         row = await self.db.fetchone("SELECT * FROM partners WHERE user_id = ?", (user_id,))
@@ -57,7 +71,14 @@ class PartnerRepository:
         self, user_id: int, first_name: str, username: str | None, at: datetime
     ) -> Partner:
         """Record that the partner wrote now; a partner who writes again has evidently unblocked us.
-        One trip to the database: the upsert hands the row back."""
+        One trip to the database (the upsert hands the row back), none if nothing would change
+        but a "last seen" less than a minute old."""
+        known = self._touched.get(user_id)
+        if (known is not None and (known.first_name, known.username) == (first_name or "", username)
+                and not known.blocked_bot and timedelta(0) <= at - known.last_seen_at < SEEN_RESOLUTION):
+            self._touched.move_to_end(user_id)
+            return known
+        self._forget(user_id)
         [result] = await self.db.write((
             """
             INSERT INTO partners (user_id, first_name, username, created_at, last_seen_at)
@@ -71,13 +92,18 @@ class PartnerRepository:
             """,
             (user_id, first_name or "", username, to_db_time(at), to_db_time(at)),
         ))
-        return _partner(result.rows[0])
+        partner = _partner(result.rows[0])
+        self._touched[user_id] = partner
+        while len(self._touched) > CACHE_SIZE:
+            self._touched.popitem(last=False)
+        return partner
 
     async def save_contact(self, user_id: int, name: str, company: str | None, phone: str) -> None:
         await self.db.execute(
             "UPDATE partners SET name = ?, company = ?, phone = ? WHERE user_id = ?",
             (name, company, phone, user_id),
         )
+        self._forget(user_id)
 
     async def set_banned(self, user_id: int, banned: bool, reason: str | None = None) -> bool:
         """Returns False when there is no such partner."""
@@ -85,15 +111,18 @@ class PartnerRepository:
             "UPDATE partners SET banned = ?, ban_reason = ?, ban_notified = 0 WHERE user_id = ?",
             (int(banned), reason if banned else None, user_id),
         )
+        self._forget(user_id)
         return changed > 0
 
     async def mark_ban_notified(self, user_id: int) -> None:
         await self.db.execute("UPDATE partners SET ban_notified = 1 WHERE user_id = ?", (user_id,))
+        self._forget(user_id)
 
     async def set_blocked_bot(self, user_id: int, blocked: bool) -> None:
         await self.db.execute(
             "UPDATE partners SET blocked_bot = ? WHERE user_id = ?", (int(blocked), user_id)
         )
+        self._forget(user_id)
 
     async def all_ids(self, *, include_blocked: bool = False) -> list[int]:
         sql = "SELECT user_id FROM partners WHERE banned = 0"
