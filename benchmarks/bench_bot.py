@@ -993,7 +993,7 @@ def print_limits(results: dict, extra: dict, memory: dict, startup: dict) -> Non
 
     process = [100 * (r.bot_cpu or 0) for r in full]
     loop = [100 * (r.threads or {}).get("loop", 0) for r in full]
-    statements = [(r.sql or {}).get("trips", 0) for r in full]
+    trips = [(r.sql or {}).get("trips", 0) for r in full]
     transactions = [(r.sql or {}).get("transactions", 0) for r in full]
     emu = max(r.emu_cpu or 0 for r in full + echo) * 100
     echo_s, full_s = startup["echo"], startup["full"]
@@ -1005,7 +1005,7 @@ def print_limits(results: dict, extra: dict, memory: dict, startup: dict) -> Non
         f" echo bot's share is aiogram's own work, which both pay: parsing each update into pydantic models, routing,"
         f" building one sendMessage and parsing its answer. The full bot adds four outer middlewares, eleven routers"
         f" of filters (run on the event loop: aiogram would send each magic filter to a worker thread) and"
-        f" {each(statements, '.1f')} trips per update to aiosqlite's SQLite thread, in {each(transactions, '.1f')}"
+        f" {each(trips, '.1f')} trips per update to aiosqlite's SQLite thread, in {each(transactions, '.1f')}"
         f" write transactions; a trip costs some 60 us of CPU in thread switches whatever the SQL, so batches"
         f" travel as one (the partner's 'last seen' upsert returns the row; the FSM keeps a write-through cache and"
         f" writes state or data in one trip; a relay's outbox item is written in the handler's transaction, and the"

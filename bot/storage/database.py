@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,6 +26,15 @@ def to_db_time(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("naive datetime cannot be stored")
     return moment.astimezone(MSK).isoformat(timespec="microseconds")
+
+
+# "Last seen" times are kept to the minute: someone writing several messages in a row is written once.
+SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+def seen_just_now(last: datetime, at: datetime) -> bool:
+    """Whether a "last seen" stored at `last` is still good enough at `at`."""
+    return timedelta(0) <= at - last < SEEN_RESOLUTION
 
 
 def from_db_time(text: str | None) -> datetime | None:
@@ -87,14 +96,9 @@ class Transaction:
         self.begun = False
 
     async def execute(self, sql: str, params: Params = ()) -> Result:
-        return (await self.executemany_statements([(sql, params)]))[0]
-
-    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        await self.executemany_statements([(sql, row) for row in rows])
-
-    async def executemany_statements(self, statements: Sequence[tuple[str, Params]]) -> list[Result]:
         begin, self.begun = not self.begun, True
-        return await self._db.run(_run, statements, begin, False)
+        [result] = await self._db.run(_run, [(sql, params)], begin, False)
+        return result
 
 
 class Batch:
@@ -106,9 +110,6 @@ class Batch:
 
     async def execute(self, sql: str, params: Params = ()) -> None:
         self.statements.append((sql, params))
-
-    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        self.statements.extend((sql, row) for row in rows)
 
 
 class Database:

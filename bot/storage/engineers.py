@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from bot.storage.database import Database, from_db_time, to_db_time
+from bot.storage.database import Database, from_db_time, seen_just_now, to_db_time
 
 
 @dataclass(frozen=True)
@@ -16,10 +16,6 @@ class Engineer:
     last_seen_at: datetime
 
 
-# "Last seen" is shown to the minute; an engineer who keeps writing is not written down each time.
-SEEN_RESOLUTION = timedelta(minutes=1)
-
-
 class EngineerRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -27,7 +23,7 @@ class EngineerRepository:
 
     async def seen(self, user_id: int, first_name: str, username: str | None, at: datetime) -> None:
         last = self._written.get(user_id)
-        if last is not None and last[:2] == (first_name, username) and timedelta(0) <= at - last[2] < SEEN_RESOLUTION:
+        if last is not None and last[:2] == (first_name, username) and seen_just_now(last[2], at):
             return
         await self.db.execute(
             """

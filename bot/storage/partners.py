@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from collections import OrderedDict
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from bot.storage.database import Database, from_db_time, to_db_time
+from bot.storage.database import Database, from_db_time, seen_just_now, to_db_time
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,6 @@ def _partner(row) -> Partner:
     )
 
 
-# "Last seen" is kept to the minute: a partner writing several messages in a row is written once.
-SEEN_RESOLUTION = timedelta(minutes=1)
 CACHE_SIZE = 10_000
 
 
@@ -75,7 +73,7 @@ class PartnerRepository:
         but a "last seen" less than a minute old."""
         known = self._touched.get(user_id)
         if (known is not None and (known.first_name, known.username) == (first_name or "", username)
-                and not known.blocked_bot and timedelta(0) <= at - known.last_seen_at < SEEN_RESOLUTION):
+                and not known.blocked_bot and seen_just_now(known.last_seen_at, at)):
             self._touched.move_to_end(user_id)
             return known
         self._forget(user_id)
