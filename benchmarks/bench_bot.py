@@ -290,12 +290,25 @@ def make_topics(emu: Emulator, count: int) -> list[int]:
             for i in range(count)]
 
 
-async def fill_database(path: Path, world: World, plan: Plan, seed: int) -> dict:
-    """10k cases through the repository (one transaction), most of them closed as in a desk's history;
-    the relay scenario's cases are claimed and have live topics in the emulator."""
-    rng = random.Random(seed)
+async def fill_database(path: Path, world: World, plan: Plan, seed: int, cases: int = CASES_IN_DB) -> dict:
+    """`cases` cases (10k by default) through the repository in one transaction, most of them
+    closed as in a desk's history; the relay scenario's cases are claimed and have live topics."""
     started = time.perf_counter()
     db = await Database.open(path)
+    try:
+        case_rows = await _fill(db, world, plan, seed, cases)
+    finally:
+        await db.close()  # an open connection's thread would keep the process alive after an error
+    relay = world.relay_cases
+    world.relay_cases = [(cid, p, t) for cid, p, _, t in case_rows[cases - len(relay):]]
+    counts: dict[str, int] = {}
+    for _, _, status, _ in case_rows:
+        counts[status.value] = counts.get(status.value, 0) + 1
+    return {"seconds": time.perf_counter() - started, "statuses": counts, "bytes": path.stat().st_size}
+
+
+async def _fill(db: Database, world: World, plan: Plan, seed: int, cases: int) -> list[tuple[int, int, Status, int | None]]:
+    rng = random.Random(seed)
     repo = CaseRepository(db)
     now = datetime.now(MSK)
     relay = world.relay_cases
@@ -313,10 +326,10 @@ async def fill_database(path: Path, world: World, plan: Plan, seed: int) -> dict
             [(p, f"Партнёр{p % 100000}", f"p{p}", f"Партнёр {p % 100000}", f"ООО Монтаж-{p % 997}",
               f"+7999{p % 10_000_000:07d}", to_db_time(now - timedelta(days=800)), to_db_time(now)) for p in partners],
         )
-        for n in range(CASES_IN_DB):
-            is_relay = n >= CASES_IN_DB - len(relay)
-            partner = relay[n - (CASES_IN_DB - len(relay))][1] if is_relay else rng.choice(historical)
-            created = now - timedelta(minutes=(CASES_IN_DB - n) * 100 + rng.randint(0, 60))
+        for n in range(cases):
+            is_relay = n >= cases - len(relay)
+            partner = relay[n - (cases - len(relay))][1] if is_relay else rng.choice(historical)
+            created = now - timedelta(minutes=(cases - n) * 100 + rng.randint(0, 60))
             model, folder = rng.choice(world.models)
             # Wishes share one topic, so a topic never leads to one of them: the relay's cases are not wishes.
             request_type = rng.choice(types[:-1] if is_relay else types)
@@ -335,7 +348,7 @@ async def fill_database(path: Path, world: World, plan: Plan, seed: int) -> dict
                 attachments=attachments,
             ))
             if is_relay:
-                status, thread = Status.CLAIMED, threads[n - (CASES_IN_DB - len(relay))]
+                status, thread = Status.CLAIMED, threads[n - (cases - len(relay))]
             else:
                 status, thread = rng.choice(statuses), 900_000 + n
             case_rows.append((case_id, partner, status, thread))
@@ -343,7 +356,7 @@ async def fill_database(path: Path, world: World, plan: Plan, seed: int) -> dict
         for case_id, partner, status, thread in case_rows:
             engineer = world.engineers[case_id % len(world.engineers)]
             claimed = status != Status.NEW
-            at = to_db_time(now - timedelta(minutes=(CASES_IN_DB - case_id % CASES_IN_DB) * 90))
+            at = to_db_time(now - timedelta(minutes=(cases - case_id % cases) * 90))
             updates.append((status.value, engineer if claimed else None, "Инженер" if claimed else None,
                             at if claimed else None, at if status in (Status.RESOLVED, Status.CLOSED) else None,
                             at if status == Status.CLOSED else None, thread, 50_000 + case_id, at,
@@ -373,12 +386,7 @@ async def fill_database(path: Path, world: World, plan: Plan, seed: int) -> dict
         await conn.executemany(
             "INSERT INTO message_links (case_id, origin, source_chat_id, source_message_id, target_chat_id,"
             " target_message_id, kind) VALUES (?, ?, ?, ?, ?, ?, ?)", links)
-    await db.close()
-    world.relay_cases = [(cid, p, t) for cid, p, _, t in case_rows[CASES_IN_DB - len(relay):]]
-    counts: dict[str, int] = {}
-    for _, _, status, _ in case_rows:
-        counts[status.value] = counts.get(status.value, 0) + 1
-    return {"seconds": time.perf_counter() - started, "statuses": counts, "bytes": path.stat().st_size}
+    return case_rows
 
 
 # --- driving a partner through the real intake dialog, then copying its state --------------------------
