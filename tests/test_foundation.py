@@ -137,6 +137,84 @@ async def test_a_failed_batch_write_leaves_nothing(db, clock):
     assert (await partners.get(1)).name == "y"
 
 
+async def _kv(db: Database) -> dict[str, str]:
+    return {row["key"]: row["value"] for row in await db.fetchall("SELECT key, value FROM kv")}
+
+
+def _count_trips(db: Database, monkeypatch) -> list[int]:
+    trips = [0]
+    run = db.run
+
+    async def counting(work, *args):
+        trips[0] += 1
+        return await run(work, *args)
+    monkeypatch.setattr(db, "run", counting)
+    return trips
+
+
+async def test_concurrent_writes_commit_together_each_with_its_own_results(db, monkeypatch):
+    trips = _count_trips(db, monkeypatch)
+    results = await asyncio.gather(*(
+        db.write(("INSERT INTO kv (key, value) VALUES (?, ?)", (f"k{i}", str(i))),
+                 ("SELECT value FROM kv WHERE key = ?", (f"k{i}",)))
+        for i in range(50)
+    ))
+    # The first goes alone; the 49 that came while it was on its way share one trip.
+    assert trips[0] == 2
+    assert [r[1].rows[0]["value"] for r in results] == [str(i) for i in range(50)]
+    assert all(r[0].rowcount == 1 for r in results)
+    assert len({r[0].lastrowid for r in results}) == 50
+    assert await _kv(db) == {f"k{i}": str(i) for i in range(50)}
+    assert not db.conn.in_transaction
+
+
+async def test_a_failing_write_in_a_group_is_undone_alone(db):
+    await db.write(("INSERT INTO kv (key, value) VALUES ('taken', '0')", ()))
+    first = asyncio.ensure_future(db.write(("INSERT INTO kv (key, value) VALUES ('a', '1')", ())))
+    await asyncio.sleep(0)  # `first` is on its way: the next three queue up and go as one group
+    outcomes = await asyncio.gather(
+        db.write(("INSERT INTO kv (key, value) VALUES ('b', '2')", ())),
+        db.write(("INSERT INTO kv (key, value) VALUES ('c', '3')", ()),
+                 ("INSERT INTO kv (key, value) VALUES ('taken', 'again')", ())),  # primary key: refused
+        db.write(("INSERT INTO kv (key, value) VALUES ('d', '4')", ())),
+        return_exceptions=True,
+    )
+    await first
+    assert isinstance(outcomes[1], sqlite3.IntegrityError)
+    assert not isinstance(outcomes[0], BaseException) and not isinstance(outcomes[2], BaseException)
+    # 'c' went with the refused statement, so it is gone too; the neighbours are kept.
+    assert await _kv(db) == {"taken": "0", "a": "1", "b": "2", "d": "4"}
+    assert await db.execute("INSERT INTO kv (key, value) VALUES ('e', '5')") == 1
+
+
+async def test_writes_wait_for_an_open_transaction_and_one_given_up_is_not_written(db):
+    async with db.transaction() as conn:
+        await conn.execute("INSERT INTO kv (key, value) VALUES ('tx', '1')")
+        kept = asyncio.ensure_future(db.write(("INSERT INTO kv (key, value) VALUES ('kept', '1')", ())))
+        dropped = asyncio.ensure_future(db.write(("INSERT INTO kv (key, value) VALUES ('dropped', '1')", ())))
+        await asyncio.sleep(0.05)
+        assert not kept.done()
+        dropped.cancel()
+    await kept
+    assert dropped.cancelled()
+    assert await _kv(db) == {"tx": "1", "kept": "1"}
+
+
+async def test_closing_waits_for_queued_writes(tmp_path):
+    path = tmp_path / "close.sqlite3"
+    db = await Database.open(path)
+    writes = [asyncio.ensure_future(db.write(("INSERT INTO kv (key, value) VALUES (?, '1')", (f"k{i}",))))
+              for i in range(10)]
+    await asyncio.sleep(0)
+    await db.close()
+    await asyncio.gather(*writes)
+    db = await Database.open(path)
+    try:
+        assert len(await _kv(db)) == 10
+    finally:
+        await db.close()
+
+
 async def test_a_transaction_whose_first_statement_fails_rolls_back_cleanly(db):
     with pytest.raises(sqlite3.OperationalError):
         async with db.transaction() as conn:

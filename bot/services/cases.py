@@ -409,7 +409,7 @@ class CaseService:
         if case is None or case.level == level or not case.status.is_open:
             return case
         due = self.due_for(level, case.created_at)
-        async with self.db.transaction() as conn:
+        async with self.db.batch() as conn:
             await self.cases.set_level(conn, case_id, level, due)
             await self.cases.add_history(conn, case_id, self.clock.now(), engineer_id, engineer_name,
                                          case.status, case.status, f"уровень {case.level} → {level}")
@@ -436,7 +436,7 @@ class CaseService:
                 text, warn, breach = texts.reminder_warn(case), True, False
             else:
                 continue
-            async with self.db.transaction() as conn:
+            async with self.db.batch() as conn:
                 await self.cases.mark_reminded(conn, case.id, warn=warn, breach=breach)
                 await self.outbox.enqueue(conn, self.group_id, "send_message", {"to": "topic", "text": text}, case.id)
             sent += 1
@@ -464,7 +464,7 @@ class CaseService:
         # Keys make a relay idempotent: an update handled again after a crash adds nothing.
         key = f"relay:{message.chat_id}:{message.message_id}:{chat_id}"
         header_only = {**({"to": "topic"} if to_topic else {}), "text": header}
-        async with self.db.transaction() as conn:
+        async with self.db.batch() as conn:
             if message.media_group_id:
                 await self.outbox.enqueue(conn, chat_id, "send_message", header_only, case.id,
                                           dedupe_key=f"album:{message.media_group_id}:{chat_id}:header")
@@ -515,7 +515,7 @@ class CaseService:
         payload = {"source": [message.chat_id, message.message_id], "text": text}
         if not to_partner:
             payload["to"] = "topic"
-        async with self.db.transaction() as conn:
+        async with self.db.batch() as conn:
             await self.outbox.enqueue(conn, chat_id, kind, payload, case.id)
         self.outbox.wake()
 
@@ -523,7 +523,7 @@ class CaseService:
         payload: dict[str, Any] = {"text": text}
         if markup:
             payload["reply_markup"] = markup
-        async with self.db.transaction() as conn:
+        async with self.db.batch() as conn:
             await self.outbox.enqueue(conn, case.partner_id, "send_message", payload, case.id)
         self.outbox.wake()
 
@@ -532,7 +532,7 @@ class CaseService:
         payload: dict[str, Any] = {"text": text}
         if thread_id is not None:
             payload["thread_id"] = thread_id
-        async with self.db.transaction() as conn:
+        async with self.db.batch() as conn:
             await self.outbox.enqueue(conn, self.group_id, "send_message", payload)
         self.outbox.wake()
 
@@ -543,7 +543,7 @@ class CaseService:
         payload: dict[str, Any] = {"to": "topic", "text": text}
         if markup:
             payload["reply_markup"] = markup
-        async with self.db.transaction() as conn:
+        async with self.db.batch() as conn:
             await self.outbox.enqueue(conn, self.group_id, "send_message", payload, case.id)
         self.outbox.wake()
 

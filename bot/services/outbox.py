@@ -34,7 +34,7 @@ from bot.direct_retry import in_outbox
 from bot.config import Settings
 from bot.storage.cases import Case, CaseRepository
 from bot.domain import RequestType, Status
-from bot.storage.database import Database
+from bot.storage.database import Batch, Database, Transaction
 from bot.storage.kv import KeyValueRepository
 from bot.storage.outbox import MessageLink, MessageLinkRepository, OutboxItem, OutboxRepository
 from bot.storage.partners import PartnerRepository
@@ -135,11 +135,11 @@ class Outbox:
     # --- enqueueing (called by services inside their transactions) --------------------------
 
     async def enqueue(
-        self, conn, chat_id: int, kind: str, payload: dict[str, Any], case_id: int | None = None,
-        dedupe_key: str | None = None,
-    ) -> int | None:
+        self, conn: Transaction | Batch, chat_id: int, kind: str, payload: dict[str, Any],
+        case_id: int | None = None, dedupe_key: str | None = None,
+    ) -> None:
         self._idle.clear()
-        return await self.repo.enqueue(conn, chat_id, kind, payload, case_id, dedupe_key)
+        await self.repo.enqueue(conn, chat_id, kind, payload, case_id, dedupe_key)
 
     def wake(self) -> None:
         self._wake.set()

@@ -10,7 +10,7 @@ from typing import Any
 import aiosqlite
 
 from bot.domain import RequestType, Status
-from bot.storage.database import Database, Transaction, from_db_time, to_db_time
+from bot.storage.database import Batch, Database, Transaction, from_db_time, to_db_time
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,7 @@ class CaseRepository:
 
     async def add_history(
         self,
-        conn: Transaction,
+        conn: Transaction | Batch,
         case_id: int,
         at: datetime,
         actor_id: int | None,
@@ -341,13 +341,13 @@ class CaseRepository:
         )
         return [(_case(r), bool(r["reminded_warn"]), bool(r["reminded_breach"])) for r in rows]
 
-    async def mark_reminded(self, conn: Transaction, case_id: int, *, warn: bool, breach: bool) -> None:
+    async def mark_reminded(self, conn: Transaction | Batch, case_id: int, *, warn: bool, breach: bool) -> None:
         await conn.execute(
             "UPDATE cases SET reminded_warn = MAX(reminded_warn, ?), reminded_breach = MAX(reminded_breach, ?) WHERE id = ?",
             (int(warn), int(breach), case_id),
         )
 
-    async def set_level(self, conn: Transaction, case_id: int, level: int, due_at: datetime) -> None:
+    async def set_level(self, conn: Transaction | Batch, case_id: int, level: int, due_at: datetime) -> None:
         # A new due time deserves fresh reminders.
         await conn.execute(
             "UPDATE cases SET level = ?, due_at = ?, reminded_warn = 0, reminded_breach = 0 WHERE id = ?",

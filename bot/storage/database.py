@@ -55,20 +55,48 @@ class Result:
     rows: list[sqlite3.Row]
 
 
+def _execute_all(conn: sqlite3.Connection, statements: Sequence[tuple[str, Params]]) -> list[Result]:
+    results = []
+    for sql, params in statements:
+        cursor = conn.execute(sql, params)
+        try:
+            rows = cursor.fetchall()
+            results.append(Result(cursor.rowcount, cursor.lastrowid, rows))
+        finally:
+            cursor.close()
+    return results
+
+
+def _run_groups(conn: sqlite3.Connection, groups: Sequence[Sequence[tuple[str, Params]]]) -> list[list[Result] | Exception]:
+    """On the connection's thread: several callers' writes in one transaction, each group in a
+    savepoint of its own, so a group that fails is undone alone and the others still commit.
+    A group's entry is its results, or the exception that undid it."""
+    outcomes: list[list[Result] | Exception] = []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for statements in groups:
+            conn.execute("SAVEPOINT w")
+            try:
+                outcomes.append(_execute_all(conn, statements))
+            except Exception as exc:  # sqlite3 errors, bad parameters
+                conn.execute("ROLLBACK TO w")
+                outcomes.append(exc)
+            conn.execute("RELEASE w")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return outcomes
+
+
 def _run(conn: sqlite3.Connection, statements: Sequence[tuple[str, Params]], begin: bool,
          commit: bool) -> list[Result]:
     """On the connection's thread: the statements, optionally opening and closing a transaction."""
-    results = []
     try:
         if begin:
             conn.execute("BEGIN IMMEDIATE")
-        for sql, params in statements:
-            cursor = conn.execute(sql, params)
-            try:
-                rows = cursor.fetchall()
-                results.append(Result(cursor.rowcount, cursor.lastrowid, rows))
-            finally:
-                cursor.close()
+        results = _execute_all(conn, statements)
         if commit:
             conn.execute("COMMIT")
     except BaseException:
@@ -130,12 +158,19 @@ class Database:
     aiosqlite runs SQLite on a thread of its own; each trip there and back costs far more CPU
     than a small indexed statement (~60 µs against ~10 µs here), so the methods below make one
     trip each: `fetchone`, `fetchall`, `execute` and `write` (several statements in one
-    transaction). `transaction()` is for the few writes that need Python between statements."""
+    transaction). `transaction()` is for the few writes that need Python between statements.
+
+    `write()` also commits in groups: writes that arrive while another write or a transaction
+    has the connection wait in a queue, and the whole queue then goes in one trip and one
+    commit, each caller's statements in a savepoint of their own (all or nothing per caller, as
+    if alone). Under load that turns many small commits into a few; alone, a write goes at once."""
 
     def __init__(self, conn: aiosqlite.Connection, path: Path | str) -> None:
         self.conn = conn
         self.path = path
         self._write_lock = asyncio.Lock()
+        self._queued: list[tuple[Sequence[tuple[str, Params]], asyncio.Future[list[Result]]]] = []
+        self._writer: asyncio.Task | None = None
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -205,8 +240,48 @@ class Database:
 
     async def write(self, *statements: tuple[str, Params]) -> list[Result]:
         """The statements in one transaction, one trip; all or nothing."""
-        async with self._write_lock:
-            return await self.run(_run, statements, True, True)
+        if self._writer is None and not self._write_lock.locked():
+            async with self._write_lock:  # nobody else is writing: go at once
+                return await self.run(_run, statements, True, True)
+        future: asyncio.Future[list[Result]] = asyncio.get_running_loop().create_future()
+        self._queued.append((statements, future))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_queued(), name="db-group-commit")
+        return await future
+
+    async def _write_queued(self) -> None:
+        try:
+            while self._queued:
+                async with self._write_lock:
+                    # Callers that gave up while waiting are left out, as they would have been
+                    # had they waited for the lock themselves.
+                    group = [(statements, f) for statements, f in self._queued if not f.done()]
+                    self._queued = []
+                    if not group:
+                        continue
+                    try:
+                        outcomes = await self.run(_run_groups, [statements for statements, _ in group])
+                    except Exception as exc:  # the commit itself failed: nothing was written
+                        for _, future in group:
+                            if not future.done():
+                                future.set_exception(exc)
+                        continue
+                    except BaseException:
+                        for _, future in group:
+                            future.cancel()
+                        raise
+                    for (_, future), outcome in zip(group, outcomes):
+                        if future.done():
+                            continue
+                        if isinstance(outcome, Exception):
+                            future.set_exception(outcome)
+                        else:
+                            future.set_result(outcome)
+        finally:
+            self._writer = None
+            for _, future in self._queued:  # only if this task was cancelled (shutdown)
+                future.cancel()
+            self._queued = []
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         return await self.run(_fetchone, sql, params)
@@ -219,4 +294,6 @@ class Database:
         return (await self.write((sql, params)))[0].rowcount
 
     async def close(self) -> None:
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
         await self.conn.close()

@@ -31,21 +31,20 @@ class OutboxRepository:
 
     async def enqueue(
         self,
-        conn: Transaction,
+        conn: Transaction | Batch,
         chat_id: int,
         kind: str,
         payload: dict[str, Any],
         case_id: int | None = None,
         dedupe_key: str | None = None,
-    ) -> int | None:
-        """Inside the caller's transaction, so the item exists exactly when the change it announces
-        does. With a `dedupe_key` already used, nothing is added and None is returned."""
-        cursor = await conn.execute(
+    ) -> None:
+        """Inside the caller's transaction or batch, so the item exists exactly when the change it
+        announces does. With a `dedupe_key` already used, nothing is added."""
+        await conn.execute(
             "INSERT OR IGNORE INTO outbox (chat_id, case_id, kind, payload, created_at, dedupe_key) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             (chat_id, case_id, kind, json.dumps(payload, ensure_ascii=False), _now(), dedupe_key),
         )
-        return cursor.lastrowid if cursor.rowcount else None
 
     async def pending_chats(self) -> list[int]:
         rows = await self.db.fetchall(
