@@ -433,9 +433,10 @@ async def press(emu: Emulator, user: int, label: str) -> None:
     raise RuntimeError(f"no button {label!r} in the chat with {user}")
 
 
-async def prepare_intake(emu: Emulator, db_path: Path, world: World) -> str:
-    """The driver goes through the real dialog to the description step; its state and draft are then
-    copied to every intake user. Returns the prompt the bot answers a description with."""
+async def prepare_intake(emu: Emulator, db_path: Path, world: World, bot: BotProcess) -> str:
+    """The driver goes through the real dialog to the description step; `bot` is then stopped and
+    the driver's state and draft copied to every intake user. Returns the prompt the bot answers a
+    description with."""
     user = world.driver
     model = world.models[0][0]
     await say(emu, user, "/new")
@@ -460,6 +461,7 @@ async def prepare_intake(emu: Emulator, db_path: Path, world: World) -> str:
     answers = [c for c in emu.calls()[before:] if c.method in ANSWER_METHODS and c.chat_id == user]
     if len(answers) != 1 or read_fsm(db_path, user)[0] != "Intake:attachments":
         raise RuntimeError(f"unexpected answer to a description: {[text_of(a) for a in answers]}")
+    await bot.stop()
     rows = []
     for uid in world.intake_users:
         copy = json.loads(json.dumps(draft))
@@ -937,6 +939,15 @@ async def main_async(args: argparse.Namespace) -> int:
             await echo.stop()
             emu.world.updates.clear()
 
+            # A first full bot drives one partner through the intake; its dialog is copied to the
+            # intake scenario's partners while no bot runs (a running one knows which dialogs exist
+            # and would not look for rows written behind its back). The measured bot starts after.
+            driver = BotProcess("full", collector, settings, log_path)
+            bots.append(driver)
+            await driver.start(global_pacing=False)
+            await settle(emu)
+            prompt = await prepare_intake(emu, db_path, world, driver)
+
             full = BotProcess("full", collector, settings, log_path)
             bots.append(full)
             await full.start(global_pacing=False)
@@ -946,7 +957,6 @@ async def main_async(args: argparse.Namespace) -> int:
             print(f"  full bot polling after {full.startup:.2f} s"
                   f" (catalogue {full.started.get('catalogue_models', 0):,} models)", flush=True)
             await settle(emu)
-            prompt = await prepare_intake(emu, db_path, world)
             await run_scenarios(harness, world, full, True, plan, prompt, results)
             # The relay once more with the outbox as production runs it: at most 30 sends a second.
             await full.command("pace on", "pace")

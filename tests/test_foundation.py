@@ -282,6 +282,63 @@ async def test_fsm_cache_agrees_with_the_database_and_hands_out_copies(db):
     assert await storage.get_data(key) == {"draft": {"files": [1]}}
 
 
+async def test_fsm_asks_the_database_only_about_keys_that_have_a_row(db, monkeypatch):
+    old = StorageKey(bot_id=1, chat_id=7, user_id=7)
+    await SQLiteStorage(db).set_state(old, "Intake:serial")  # left by an earlier run
+    storage = SQLiteStorage(db, cache_size=1)
+    asked: list[str] = []
+    fetchone, fetchall = db.fetchone, db.fetchall
+
+    async def spy_one(sql, params=()):
+        asked.append(sql)
+        return await fetchone(sql, params)
+
+    async def spy_all(sql, params=()):
+        asked.append(sql)
+        return await fetchall(sql, params)
+    monkeypatch.setattr(db, "fetchone", spy_one)
+    monkeypatch.setattr(db, "fetchall", spy_all)
+
+    # Strangers (many at once, before the keys are known): one read of the keys, then nothing.
+    strangers = [StorageKey(bot_id=1, chat_id=-100, user_id=2001, thread_id=t) for t in range(20)]
+    assert await asyncio.gather(*(storage.get_state(k) for k in strangers)) == [None] * 20
+    assert asked == ["SELECT key FROM fsm"]
+    assert await storage.get_data(strangers[0]) == {}
+    assert len(asked) == 1
+    # A key from the earlier run is found.
+    assert await storage.get_state(old) == "Intake:serial"
+    assert len(asked) == 2
+    # Written, pushed out of the cache, read back; cleared, then known to be empty again.
+    await storage.set_data(strangers[0], {"a": 1})
+    await storage.get_state(old)
+    assert await storage.get_data(strangers[0]) == {"a": 1}
+    await storage.set_data(strangers[0], {})
+    await storage.get_state(old)
+    before = len(asked)
+    assert await storage.get_data(strangers[0]) == {}
+    assert len(asked) == before
+
+
+async def test_fsm_key_written_while_the_keys_are_being_read_is_not_lost(db, monkeypatch):
+    storage = SQLiteStorage(db, cache_size=1)
+    key, other = StorageKey(bot_id=1, chat_id=8, user_id=8), StorageKey(bot_id=1, chat_id=9, user_id=9)
+    fetchall = db.fetchall
+    release = asyncio.Event()
+
+    async def slow(sql, params=()):
+        rows = await fetchall(sql, params)  # read before the write below commits
+        await release.wait()
+        return rows
+    monkeypatch.setattr(db, "fetchall", slow)
+    reading = asyncio.ensure_future(storage.get_state(other))
+    await asyncio.sleep(0.01)
+    await storage.set_state(key, "Intake:model")
+    release.set()
+    assert await reading is None
+    await storage.set_state(other, "Intake:serial")  # pushes `key` out of the one-record cache
+    assert await storage.get_state(key) == "Intake:model"
+
+
 async def test_fsm_data_refuses_non_json(db):
     storage = SQLiteStorage(db)
     key = StorageKey(bot_id=1, chat_id=1, user_id=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -35,13 +36,22 @@ class SQLiteStorage(BaseStorage):
 
     The bot is the only writer of the table, so the records it has read or written are also kept
     in memory (write-through, the most recent `cache_size`): a dialog step reads its state and
-    data several times, and each read would otherwise be a trip to the SQLite thread."""
+    data several times, and each read would otherwise be a trip to the SQLite thread.
+
+    Most updates come from someone with no dialog open at all (an engineer writing in a topic,
+    a partner asking for firmware), so the keys that have a row are known too, read once: a key
+    outside that set is empty without asking. The set may hold a key whose row has gone (that
+    costs one read), never miss one that has a row."""
 
     def __init__(self, db: Database, key_builder: KeyBuilder | None = None, *, cache_size: int = 10_000) -> None:
         self.db = db
         self.key_builder = key_builder or DefaultKeyBuilder(with_destiny=True)
         self.cache_size = cache_size
         self._cache: OrderedDict[str, tuple[str | None, str]] = OrderedDict()
+        self._keys: set[str] | None = None  # every key with a row, once read
+        self._written_while_reading: set[str] = set()
+        self._reading_keys: asyncio.Future[None] | None = None
+        self._in_flight: dict[str, int] = {}  # writes on their way, per key
 
     def _key(self, key: StorageKey) -> str:
         return self.key_builder.build(key)
@@ -52,9 +62,31 @@ class SQLiteStorage(BaseStorage):
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
 
+    async def _known_keys(self) -> set[str]:
+        if self._keys is None:
+            if self._reading_keys is None:  # the first to ask reads; the others wait for it
+                self._reading_keys = asyncio.get_running_loop().create_future()
+                try:
+                    rows = await self.db.fetchall("SELECT key FROM fsm")
+                except BaseException as exc:
+                    self._reading_keys.set_exception(exc)
+                    self._reading_keys.exception()  # retrieved: the waiters, if any, raise it
+                    self._reading_keys = None
+                    raise
+                # Rows written while the read was on its way may be missing from it.
+                self._keys = {row["key"] for row in rows} | self._written_while_reading
+                self._written_while_reading.clear()
+                self._reading_keys.set_result(None)
+            else:
+                await asyncio.shield(self._reading_keys)
+        assert self._keys is not None
+        return self._keys
+
     async def _record(self, key: str) -> tuple[str | None, str]:
         record = self._cache.get(key)
         if record is None:
+            if key not in await self._known_keys():
+                return self._cache.get(key, _EMPTY)  # not remembered: most such keys never come back
             row = await self.db.fetchone("SELECT state, data FROM fsm WHERE key = ?", (key,))
             record = (row["state"], row["data"]) if row else _EMPTY
             # A write that finished while this read was on its way has already cached a newer record.
@@ -63,9 +95,23 @@ class SQLiteStorage(BaseStorage):
         return record
 
     async def _write(self, key: str, upsert: str, value: str | None) -> None:
-        upserted, _ = await self.db.write((upsert, (key, value, _now())), (_DROP_EMPTY, (key,)))
+        # The key counts as known from before the write until after it: a read meanwhile must not
+        # take it for empty. Only the last of several writes in flight may drop it again.
+        if self._keys is None:
+            self._written_while_reading.add(key)
+        else:
+            self._keys.add(key)
+        self._in_flight[key] = self._in_flight.get(key, 0) + 1
+        try:
+            upserted, dropped = await self.db.write((upsert, (key, value, _now())), (_DROP_EMPTY, (key,)))
+        finally:
+            left = self._in_flight.pop(key) - 1
+            if left:
+                self._in_flight[key] = left
         row = upserted.rows[0]
         self._remember(key, (row["state"], row["data"]))
+        if dropped.rowcount and not left and self._keys is not None:
+            self._keys.discard(key)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
