@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 INSTEAD = (
     "Что мы сделаем: разберёмся в причине, по возможности воспроизведём ситуацию на тестовом "
@@ -69,26 +70,43 @@ def _words(text: str) -> list[str]:
     return re.sub(r"[^\w\s!]", " ", text).split()
 
 
-def _similar(expected: str, word: str) -> bool:
-    # Short words (по, тз, rdp) must be exact, and so must words marked "!": one letter tells
-    # "обновить" (how do I update) from "обновите" (update it for me). Others may carry a typo,
-    # which never changes the length by more than two letters (a cheap test before the real one).
-    if expected.startswith("!"):
-        return expected[1:] == word
-    if len(expected) <= 4:
-        return expected == word
-    return abs(len(expected) - len(word)) <= 2 and fuzz.ratio(expected, word) >= 85
+# Phrases split once, not on every message.
+_PHRASES: tuple[tuple[Exclusion, tuple[list[str], ...]], ...] = tuple(
+    (e, tuple(_words(p) for p in e.phrases)) for e in EXCLUSIONS
+)
+_EXPECTED = {word for _, phrases in _PHRASES for phrase in phrases for word in phrase}
+# Short words (по, тз, rdp) must be exact, and so must words marked "!": one letter tells
+# "обновить" (how do I update) from "обновите" (update it for me). Others may carry a typo.
+_EXACT = {word for word in _EXPECTED if len(word) <= 4 and not word.startswith("!")}
+_BANG = {word[1:] for word in _EXPECTED if word.startswith("!")}
+_FUZZY = sorted(word for word in _EXPECTED if len(word) > 4 and not word.startswith("!"))
+TYPO_SCORE = 85  # rapidfuzz's ratio, 0-100
+MAX_CHARS = 3000  # a request is stated at the start; a pasted log after it need not be scanned
 
 
-def _contains(phrase: list[str], words: list[str], gap: int = 3) -> bool:
-    """The phrase's words in order, with at most `gap` other words between neighbours."""
-    for start, word in enumerate(words):
-        if not _similar(phrase[0], word):
+@lru_cache(maxsize=8192)
+def _matches(word: str) -> frozenset[str]:
+    """The phrase words a word of the text stands for. A typo never changes the length by more
+    than two letters; the scoring runs over all candidates in one call into rapidfuzz."""
+    found = {word} if word in _EXACT else set()
+    if word in _BANG:
+        found.add("!" + word)
+    for candidate, _, _ in process.extract(word, _FUZZY, scorer=fuzz.ratio, score_cutoff=TYPO_SCORE, limit=None):
+        if abs(len(candidate) - len(word)) <= 2:
+            found.add(candidate)
+    return frozenset(found)
+
+
+def _contains(phrase: list[str], words: list[frozenset[str]], gap: int = 3) -> bool:
+    """The phrase's words in order, with at most `gap` other words between neighbours
+    (`words` holds what each word of the text matches)."""
+    for start, matched in enumerate(words):
+        if phrase[0] not in matched:
             continue
         position = start
         for expected in phrase[1:]:
             nxt = next((k for k in range(position + 1, min(position + 2 + gap, len(words)))
-                        if _similar(expected, words[k])), None)
+                        if expected in words[k]), None)
             if nxt is None:
                 break
             position = nxt
@@ -97,16 +115,9 @@ def _contains(phrase: list[str], words: list[str], gap: int = 3) -> bool:
     return False
 
 
-# Phrases split once, not on every message.
-_PHRASES: tuple[tuple[Exclusion, tuple[list[str], ...]], ...] = tuple(
-    (e, tuple(_words(p) for p in e.phrases)) for e in EXCLUSIONS
-)
-MAX_CHARS = 3000  # a request is stated at the start; a pasted log after it need not be scanned
-
-
 def detect(text: str) -> list[Exclusion]:
     """The excluded items a text asks for, typos tolerated."""
-    words = _words((text or "")[:MAX_CHARS].replace("!", " "))
+    words = [_matches(word) for word in _words((text or "")[:MAX_CHARS].replace("!", " "))]
     return [e for e, phrases in _PHRASES if any(_contains(p, words) for p in phrases)]
 
 
