@@ -15,11 +15,13 @@ import asyncio
 import json
 import logging
 import signal
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError, TelegramConflictError, TelegramUnauthorizedError
 from aiogram.methods import GetUpdates
 from aiogram.types import Update
+from pydantic import ValidationError
 
 from bot.storage.database import Database
 from bot.storage.inbox import InboxRepository
@@ -28,6 +30,13 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 30.0
 MAX_CONCURRENT = 64  # updates handled at once; more wait their turn (the inbox keeps them)
+
+
+class _GetRawUpdates(GetUpdates):
+    """getUpdates answered as plain dicts: `_read` parses each update alone and the inbox keeps
+    the JSON as it came (no second serialisation of every update)."""
+
+    __returning__ = list[dict[str, Any]]
 
 
 class DurablePolling:
@@ -75,11 +84,13 @@ class DurablePolling:
                     loop.remove_signal_handler(sig)
             await self.dp.emit_shutdown(bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data)
 
-    def _taking(self, updates: list[Update]) -> None:
+    def _taking(self, updates: list[Update], through: int | None = None) -> None:
         if updates:
             self._pending += len(updates)
             self._idle.clear()
-            self.fetched_through = max(self.fetched_through, max(u.update_id for u in updates))
+        ids = [u.update_id for u in updates] + ([through] if through is not None else [])
+        if ids:
+            self.fetched_through = max(self.fetched_through, *ids)
 
     def _taken(self) -> None:
         self._pending -= 1
@@ -124,7 +135,7 @@ class DurablePolling:
             await asyncio.gather(*pending, return_exceptions=True)
 
     async def _loop(self) -> None:
-        request = GetUpdates(timeout=self.timeout, allowed_updates=self.dp.resolve_used_update_types())
+        request = _GetRawUpdates(timeout=self.timeout, allowed_updates=self.dp.resolve_used_update_types())
         backoff = 1.0
         confirmed = request.offset
         stopping = asyncio.create_task(self._stop.wait())
@@ -139,7 +150,7 @@ class DurablePolling:
                     await asyncio.gather(fetch, return_exceptions=True)
                     return
                 try:
-                    updates = fetch.result()
+                    raw = fetch.result()
                 except TelegramUnauthorizedError:
                     log.error("Telegram refused the token; stopping")
                     raise
@@ -150,17 +161,34 @@ class DurablePolling:
                     backoff = min(backoff * 2, MAX_BACKOFF)
                     continue
                 backoff = 1.0
-                if not updates:
+                ids = [item["update_id"] for item in raw if isinstance(item.get("update_id"), int)]
+                if not ids:
                     continue
-                self._taking(updates)
-                await self.inbox.add([(u.update_id, u.model_dump_json(exclude_unset=True)) for u in updates])
-                request.offset = updates[-1].update_id + 1
+                updates, stored = self._read(raw)
+                self._taking(updates, through=max(ids))
+                await self.inbox.add(stored)
+                request.offset = max(ids) + 1
                 for update in updates:
                     await self._spawn(update)
         finally:
             stopping.cancel()
             if request.offset != confirmed:
                 await self._confirm(request.offset)
+
+    def _read(self, raw: list[dict[str, Any]]) -> tuple[list[Update], list[tuple[int, str]]]:
+        """Each update parsed on its own, and stored as Telegram sent it. One that cannot be read
+        is logged and passed over: handling it cannot work, and refusing the whole batch for it
+        would stop every chat."""
+        updates, stored = [], []
+        for item in raw:
+            try:
+                update = Update.model_validate(item, context={"bot": self.bot})
+            except ValidationError as exc:
+                log.error("Update %s could not be read and is skipped: %s", item.get("update_id"), exc)
+                continue
+            updates.append(update)
+            stored.append((update.update_id, json.dumps(item, ensure_ascii=False, separators=(",", ":"))))
+        return updates, stored
 
     async def _confirm(self, offset: int | None) -> None:
         """On a clean stop, tell Telegram the updates now in the inbox are taken (limit=1,

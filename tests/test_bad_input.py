@@ -215,3 +215,13 @@ async def test_big_document_is_taken_as_an_attachment(desk, errors):
     await desk.settle()
     assert "Добавлено файлов: 1" in desk.last_to_partner().text
     check_invariants(desk, errors)
+
+
+async def test_an_update_that_cannot_be_read_is_skipped_and_the_rest_handled(desk, caplog):
+    """Telegram adds fields over time; one update the bot cannot parse must not stop the others."""
+    caplog.set_level(logging.ERROR, logger="bot.polling")
+    bad = desk.emu.world.updates.push_raw({"message": {"message_id": 1, "date": "вчера", "chat": {"id": "x"}}})
+    await desk.partner_says("/start")
+    assert "Здравствуйте" in desk.last_to_partner().text
+    assert f"Update {bad.update_id} could not be read" in caplog.text
+    assert await desk.sb.app.db.fetchall("SELECT update_id FROM inbox") == []
