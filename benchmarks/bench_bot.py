@@ -596,8 +596,9 @@ class Run:
 def gc_delta(before: dict, after: dict) -> dict:
     """Collections in the bot's process between two "mem" reports; `longest` is since the first one."""
     counts = [a - b for a, b in zip(after["gc"]["counts"], before["gc"]["counts"])]
+    seconds = sum(after["gc"]["total"]) - sum(before["gc"]["total"])
     return {"full": counts[2], "all": sum(counts), "longest": max(after["gc"]["longest"]),
-            "full_longest": after["gc"]["longest"][2]}
+            "full_longest": after["gc"]["longest"][2], "seconds": seconds}
 
 
 class Harness:
@@ -726,7 +727,8 @@ def merge(runs: list[Run]) -> Run:
         threads=weighted([r.threads for r in runs]), rates=[r.rate for r in runs],
         gc=None if any(r.gc is None for r in runs) else {
             "full": sum(r.gc["full"] for r in runs), "all": sum(r.gc["all"] for r in runs),
-            "longest": max(r.gc["longest"] for r in runs), "full_longest": max(r.gc["full_longest"] for r in runs)},
+            "longest": max(r.gc["longest"] for r in runs), "full_longest": max(r.gc["full_longest"] for r in runs),
+            "seconds": sum(r.gc["seconds"] for r in runs)},
     )
 
 
@@ -802,18 +804,20 @@ def print_report(results: dict, memory: dict, startup: dict, extra: dict, plan: 
                          f"p99 {full_paced.p(99):.1f} ms, p50 {full_paced.p(50):.1f} ms"
                          + ("" if complete else f", {full_paced.n - full_paced.answered} unanswered")))
     print()
-    print("  inside the full bot during the bursts (counted in its process; a trip is one call to the SQLite thread):")
+    print("  inside the full bot during the bursts (counted in its process; a write is one write() or transaction,")
+    print("  a trip one call to the SQLite thread: writes that queue up share one):")
     for name in names:
         run, paced = results[(name, "full")]
         sql, threads = run.sql or {}, run.threads or {}
-        print(f"    {name:33} per update {sql.get('transactions', 0):.1f} write transactions, "
+        print(f"    {name:33} per update {sql.get('transactions', 0):.1f} writes, "
               f"{sql.get('trips', 0):.1f} trips to SQLite = {sql.get('trips', 0) * run.rate:,.0f} trips/s")
         print(f"    {'':33} CPU: event loop thread {threads.get('loop', 0) * 100:.0f}% of a core, SQLite (and other)"
               f" threads {threads.get('other', 0) * 100:.0f}%; {1000 * (run.bot_cpu or 0) / run.rate:.2f} ms"
               f" per update")
         g = run.gc or {}
         print(f"    {'':33} garbage collector in the bursts: {g.get('full', 0)} full collections of"
-              f" {g.get('all', 0)}, the longest {g.get('full_longest', 0) * 1000:.0f} ms")
+              f" {g.get('all', 0)}, the longest {g.get('full_longest', 0) * 1000:.0f} ms; in all"
+              f" {100 * g.get('seconds', 0) / run.seconds if run.seconds else 0:.1f}% of the time")
     print()
     print("  where the maximum latency of the steady runs comes from: the longest pause of Python's garbage collector")
     print("  in the bot (full = it walked every object) and its slowest SQL statement, call to answer. (The emulator's")
@@ -1023,13 +1027,14 @@ def print_limits(results: dict, extra: dict, memory: dict, startup: dict) -> Non
         f" echo bot's share is aiogram's own work, which both pay: parsing each update into pydantic models, routing,"
         f" building one sendMessage and parsing its answer. The full bot adds four outer middlewares, eleven routers"
         f" of filters (run on the event loop: aiogram would send each magic filter to a worker thread) and"
-        f" {each(trips, '.1f')} trips per update to aiosqlite's SQLite thread, in {each(transactions, '.1f')}"
-        f" write transactions; a trip costs some 60 us of CPU in thread switches whatever the SQL, so batches"
-        f" travel as one (the partner's 'last seen' upsert returns the row; the FSM keeps a write-through cache and"
-        f" writes state or data in one trip; a relay's outbox item is written in the handler's transaction, and the"
-        f" sender reads the chat's head, sends, and writes the result and the message link in one trip); (a) also"
-        f" runs the out-of-scope check on the description and (c) the catalogue match over 100k models; every"
-        f" update is also written to"
+        f" {each(trips, '.1f')} trips per update to aiosqlite's SQLite thread for {each(transactions, '.1f')}"
+        f" writes. A trip costs some 60 us of CPU in thread switches whatever the SQL, so writes that find the"
+        f" connection busy wait and then go together, one trip and one commit, each in a savepoint of its own"
+        f" (group commit); the FSM keeps a write-through cache and knows which keys have a row, so somebody with"
+        f" no dialog costs no read; 'last seen' is written once a minute per person; a relay's outbox item is"
+        f" written by the handler, and the sender reads the chat's head, sends, and writes the result and the"
+        f" message link in one go. (a) also runs the out-of-scope check on the description and (c) the catalogue"
+        f" match over 100k models; every update is also written to"
         f" the inbox table and deleted when handled (what makes a SIGKILL lose nothing). The emulator runs in the benchmark's own process on the other core,"
         f" never used more than {emu:.0f}% of it and has its garbage collector paused while a run is measured, so"
         f" it capped neither bot. At a steady {RATE}/s both bots have"
@@ -1043,8 +1048,11 @@ def print_limits(results: dict, extra: dict, memory: dict, startup: dict) -> Non
         text += (f" Python's full garbage collections walk every object the process holds, above all the ~190k that"
                  f" importing aiogram and pydantic leaves behind: {full_gcs} of them in the full bot during the runs"
                  f" ({echo_gcs} in the echo bot) stopped the event loop for up to {longest:.0f} ms each, which is"
-                 f" what a steady run that meets one sees as its maximum latency (`python -m bot run` freezes the"
-                 f" start-up objects out of the collector, as this run does, which keeps those pauses short).")
+                 f" what a steady run that meets one sees as its maximum latency.")
+    gc_share = [100 * (r.gc or {}).get("seconds", 0) / r.seconds if r.seconds else 0 for r in full]
+    text += (f" The collector took {each(gc_share, '.1f')}% of the burst time: `python -m bot run`, like this run,"
+             f" freezes the start-up objects out of its sight and lets 10,000 objects (not 700) pile up before a"
+             f" young collection, so most of an update's objects are gone before one comes.")
     if "hol" in extra:
         others, late = hol_figures(extra)
         text += (f" One chat's trouble stays its own: a single answer refused with 429 is waited out"

@@ -124,8 +124,9 @@ async def serve_commands(stop, set_global_pacing=None, counters=None) -> None:
 
 
 def count_sql(db) -> dict[str, int]:
-    """Counts, on this instance only, write transactions and trips to aiosqlite's SQLite thread
-    (every statement, batch, fetch, BEGIN or COMMIT is one): evidence of what one update costs."""
+    """Counts, on this instance only, writes (write() calls and transactions) and trips to
+    aiosqlite's SQLite thread (every fetch, statement in a transaction, COMMIT, or group of
+    queued writes is one): evidence of what one update costs."""
     counters = {"transactions": 0, "trips": 0}
     transaction, write, trip = db.transaction, db.write, db.conn._execute
 
@@ -180,7 +181,7 @@ async def run_full(cfg: dict) -> None:
     app_module.make_catalogue = timed_make_catalogue
     settings = load_settings(**cfg["settings"])
     app = await app_module.build_app(settings)
-    app_module.freeze_long_lived_objects()  # as `python -m bot run` does
+    app_module.tune_garbage_collector()  # as `python -m bot run` does
     built = time.time()
     pacer = app.outbox.pacer
     production_interval = 1.0 / 30  # OUTBOX_GLOBAL_PER_SECOND's production default

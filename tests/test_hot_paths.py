@@ -111,3 +111,42 @@ def test_importing_aiogram_before_bot_still_works(module):
     code = f"import {module}; import bot.app; from aiogram.types import Update; Update.model_validate({UPDATE!r})"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_running_bot_tunes_the_garbage_collector():
+    """`python -m bot run` freezes what start-up built and collects young objects less often;
+    the thresholds of older generations stay Python's."""
+    code = ("import gc, json; import bot.app as app; before = gc.get_threshold(); app.tune_garbage_collector();"
+            " print(json.dumps([before, gc.get_threshold(), gc.get_freeze_count()]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    before, after, frozen = json.loads(done.stdout)
+    from bot.app import YOUNG_GC_THRESHOLD
+
+    assert after == [YOUNG_GC_THRESHOLD, *before[1:]]
+    assert frozen > 10_000
+
+
+async def test_the_run_command_tunes_the_collector_before_serving(monkeypatch):
+    import gc
+
+    import bot.app
+    from bot.cli import run as run_cmd
+
+    seen = []
+
+    class FakeApp:
+        async def run_polling(self, handle_signals: bool) -> None:
+            seen.append(gc.get_threshold()[0])
+
+    async def fake_build_app(settings):
+        return FakeApp()
+
+    monkeypatch.setattr(bot.app, "build_app", fake_build_app)
+    threshold = gc.get_threshold()
+    try:
+        await run_cmd.serve(settings=type("S", (), {"telegram_api_url": "", "database_path": ""})())
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+    assert seen == [bot.app.YOUNG_GC_THRESHOLD]

@@ -25,10 +25,10 @@ def register(subparsers) -> None:
 
 
 async def serve(settings: Settings, *, webhook: bool = False) -> None:
-    from bot.app import build_app, freeze_long_lived_objects  # aiogram is heavy: only commands that run the bot import it
+    from bot.app import build_app, tune_garbage_collector  # aiogram is heavy: only commands that run the bot import it
 
     app = await build_app(settings)  # SettingsError for a missing catalogue or a broken calendar
-    freeze_long_lived_objects()
+    tune_garbage_collector()
     if webhook:
         from bot.webhook import serve_webhook
 
