@@ -187,6 +187,64 @@ async def test_a_failing_write_in_a_group_is_undone_alone(db):
     assert await db.execute("INSERT INTO kv (key, value) VALUES ('e', '5')") == 1
 
 
+@pytest.mark.parametrize("cause", ["or_rollback", "disk_full"])
+async def test_an_error_that_ends_the_whole_transaction_fails_only_its_own_write(db, cause):
+    """Some errors take the transaction with them, savepoints and all: the group is then run again
+    one caller at a time, so each caller gets what its own statements get."""
+    await db.write(("INSERT INTO kv (key, value) VALUES ('taken', '0')", ()))
+    if cause == "disk_full":
+        pages = (await db.fetchone("PRAGMA page_count"))[0]
+        await db.fetchone(f"PRAGMA max_page_count = {pages + 3}")
+        failing = ("INSERT INTO kv (key, value) VALUES ('big', ?)", ("x" * 200_000,))
+    else:
+        failing = ("INSERT OR ROLLBACK INTO kv (key, value) VALUES ('taken', 'again')", ())
+    first = asyncio.ensure_future(db.write(("INSERT INTO kv (key, value) VALUES ('a', '1')", ())))
+    await asyncio.sleep(0)
+    outcomes = await asyncio.gather(
+        db.write(("INSERT INTO kv (key, value) VALUES ('b', '2')", ())),
+        db.write(failing),
+        db.write(("INSERT INTO kv (key, value) VALUES ('d', '4')", ())),
+        return_exceptions=True,
+    )
+    await first
+    assert isinstance(outcomes[1], sqlite3.OperationalError if cause == "disk_full" else sqlite3.IntegrityError)
+    assert [r.rowcount for r in outcomes[0]] == [1] and [r.rowcount for r in outcomes[2]] == [1]
+    assert await _kv(db) == {"taken": "0", "a": "1", "b": "2", "d": "4"}
+    assert not db.conn.in_transaction
+
+
+async def test_queued_writes_on_their_way_are_reported_even_if_their_writer_is_cancelled(db):
+    first = asyncio.ensure_future(db.write(("INSERT INTO kv (key, value) VALUES ('a', '1')", ())))
+    await asyncio.sleep(0)
+    queued = asyncio.ensure_future(db.write(("INSERT INTO kv (key, value) VALUES ('b', '2')", ())))
+    await asyncio.sleep(0)
+    writer = db._writer
+    await first
+    while not db._write_lock.locked() or db._queued:  # the writer has taken the queue on its way
+        await asyncio.sleep(0)
+    writer.cancel()
+    # The caller was not cancelled and its write is done: it hears so.
+    [result] = await queued
+    assert result.rowcount == 1
+    assert await _kv(db) == {"a": "1", "b": "2"}
+
+
+async def test_a_cancelled_close_does_not_cancel_queued_writes(tmp_path):
+    db = await Database.open(tmp_path / "c.sqlite3")
+    first = asyncio.ensure_future(db.write(("INSERT INTO kv (key, value) VALUES ('a', '1')", ())))
+    await asyncio.sleep(0)
+    queued = [asyncio.ensure_future(db.write(("INSERT INTO kv (key, value) VALUES (?, '2')", (f"q{i}",))))
+              for i in range(3)]
+    await asyncio.sleep(0)
+    closing = asyncio.ensure_future(db.close())
+    await asyncio.sleep(0)
+    closing.cancel()
+    results = await asyncio.gather(*queued, first)
+    assert all(r[0].rowcount == 1 for r in results)
+    assert len(await _kv(db)) == 4
+    await db.conn.close()
+
+
 async def test_writes_wait_for_an_open_transaction_and_one_given_up_is_not_written(db):
     async with db.transaction() as conn:
         await conn.execute("INSERT INTO kv (key, value) VALUES ('tx', '1')")
@@ -337,6 +395,46 @@ async def test_fsm_key_written_while_the_keys_are_being_read_is_not_lost(db, mon
     assert await reading is None
     await storage.set_state(other, "Intake:serial")  # pushes `key` out of the one-record cache
     assert await storage.get_state(key) == "Intake:model"
+
+
+async def test_a_cancelled_fsm_write_never_loses_its_key(db):
+    """Two writes to one key share a trip and one of them is cancelled on its way: the row stays,
+    and so must the key (a key outside the set reads as "no dialog" for good)."""
+    storage = SQLiteStorage(db, cache_size=1)
+    key, other = StorageKey(bot_id=1, chat_id=5, user_id=5), StorageKey(bot_id=1, chat_id=6, user_id=6)
+    await storage.set_data(key, {"a": 1})
+    await storage.get_state(other)  # the key set is read
+    async with db.transaction() as conn:  # somebody holds the connection: the two writes queue up
+        await conn.execute("INSERT INTO kv (key, value) VALUES ('x', '1')")
+        clearing = asyncio.ensure_future(storage.set_data(key, {}))  # alone, this would drop the row
+        starting = asyncio.ensure_future(storage.set_state(key, "InfoRequest:answer"))
+        await asyncio.sleep(0.01)
+    while db._queued:  # the writer takes both on their way
+        await asyncio.sleep(0)
+    starting.cancel()
+    await asyncio.gather(clearing, starting, return_exceptions=True)
+    await asyncio.sleep(0.05)
+    await storage.set_state(other, "x")  # pushes `key` out of the one-record cache
+    assert await storage.get_state(key) == "InfoRequest:answer"
+
+
+async def test_fsm_readers_waiting_for_the_key_set_outlive_a_cancelled_first_reader(db, monkeypatch):
+    storage = SQLiteStorage(db)
+    await SQLiteStorage(db).set_state(StorageKey(bot_id=1, chat_id=3, user_id=3), "Intake:model")
+    fetchall, calls = db.fetchall, []
+
+    async def slow(sql, params=()):
+        calls.append(sql)
+        await asyncio.sleep(0.05)
+        return await fetchall(sql, params)
+    monkeypatch.setattr(db, "fetchall", slow)
+    first = asyncio.ensure_future(storage.get_state(StorageKey(bot_id=1, chat_id=1, user_id=1)))
+    await asyncio.sleep(0.01)
+    waiting = asyncio.ensure_future(storage.get_state(StorageKey(bot_id=1, chat_id=3, user_id=3)))
+    await asyncio.sleep(0.01)
+    first.cancel()
+    assert await waiting == "Intake:model"
+    assert first.cancelled() and len(calls) == 2
 
 
 async def test_fsm_data_refuses_non_json(db):

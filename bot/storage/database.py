@@ -67,27 +67,48 @@ def _execute_all(conn: sqlite3.Connection, statements: Sequence[tuple[str, Param
     return results
 
 
+class _TransactionLost(Exception):
+    """A statement's error took the whole transaction with it, not just its savepoint."""
+
+
 def _run_groups(conn: sqlite3.Connection, groups: Sequence[Sequence[tuple[str, Params]]]) -> list[list[Result] | Exception]:
     """On the connection's thread: several callers' writes in one transaction, each group in a
     savepoint of its own, so a group that fails is undone alone and the others still commit.
-    A group's entry is its results, or the exception that undid it."""
+    A group's entry is its results, or the exception that undid it.
+
+    Some errors (disk full, I/O errors, OR ROLLBACK) end the whole transaction, savepoints and
+    all; then, and if the commit itself fails, each group is run again alone, so every caller
+    gets what its own statements would have got."""
     outcomes: list[list[Result] | Exception] = []
-    conn.execute("BEGIN IMMEDIATE")
     try:
+        conn.execute("BEGIN IMMEDIATE")
         for statements in groups:
             conn.execute("SAVEPOINT w")
             try:
                 outcomes.append(_execute_all(conn, statements))
             except Exception as exc:  # sqlite3 errors, bad parameters
+                if not conn.in_transaction:
+                    raise _TransactionLost from exc
                 conn.execute("ROLLBACK TO w")
                 outcomes.append(exc)
             conn.execute("RELEASE w")
         conn.execute("COMMIT")
+    except Exception:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        return [_run_alone(conn, statements) for statements in groups]
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
     return outcomes
+
+
+def _run_alone(conn: sqlite3.Connection, statements: Sequence[tuple[str, Params]]) -> list[Result] | Exception:
+    try:
+        return _run(conn, statements, True, True)
+    except Exception as exc:
+        return exc
 
 
 def _run(conn: sqlite3.Connection, statements: Sequence[tuple[str, Params]], begin: bool,
@@ -149,6 +170,25 @@ class Batch:
 
     async def execute(self, sql: str, params: Params = ()) -> None:
         self.statements.append((sql, params))
+
+
+def _deliver(group: list[tuple[Any, asyncio.Future[list[Result]]]], trip: asyncio.Future) -> None:
+    """Each queued caller's outcome of a finished group trip."""
+    if trip.cancelled():
+        outcomes: list[Any] = [None] * len(group)
+    elif trip.exception() is not None:
+        outcomes = [trip.exception()] * len(group)
+    else:
+        outcomes = trip.result()
+    for (_, future), outcome in zip(group, outcomes):
+        if future.done():
+            continue
+        if outcome is None:
+            future.cancel()
+        elif isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
 
 
 class Database:
@@ -259,24 +299,15 @@ class Database:
                     self._queued = []
                     if not group:
                         continue
+                    trip = asyncio.ensure_future(self.run(_run_groups, [statements for statements, _ in group]))
                     try:
-                        outcomes = await self.run(_run_groups, [statements for statements, _ in group])
-                    except Exception as exc:  # the commit itself failed: nothing was written
-                        for _, future in group:
-                            if not future.done():
-                                future.set_exception(exc)
-                        continue
-                    except BaseException:
-                        for _, future in group:
-                            future.cancel()
+                        await asyncio.shield(trip)
+                    except asyncio.CancelledError:
+                        # This task is being cancelled (shutdown), but the trip goes on in the
+                        # SQLite thread and may commit: its callers hear how it ended, not "cancelled".
+                        trip.add_done_callback(lambda done, group=group: _deliver(group, done))
                         raise
-                    for (_, future), outcome in zip(group, outcomes):
-                        if future.done():
-                            continue
-                        if isinstance(outcome, Exception):
-                            future.set_exception(outcome)
-                        else:
-                            future.set_result(outcome)
+                    _deliver(group, trip)
         finally:
             self._writer = None
             for _, future in self._queued:  # only if this task was cancelled (shutdown)
@@ -295,5 +326,6 @@ class Database:
 
     async def close(self) -> None:
         if self._writer is not None:
-            await asyncio.gather(self._writer, return_exceptions=True)
+            # Shielded: a close that is itself cancelled must not cancel writes on their way.
+            await asyncio.gather(asyncio.shield(self._writer), return_exceptions=True)
         await self.conn.close()

@@ -63,23 +63,20 @@ class SQLiteStorage(BaseStorage):
             self._cache.popitem(last=False)
 
     async def _known_keys(self) -> set[str]:
-        if self._keys is None:
-            if self._reading_keys is None:  # the first to ask reads; the others wait for it
-                self._reading_keys = asyncio.get_running_loop().create_future()
-                try:
-                    rows = await self.db.fetchall("SELECT key FROM fsm")
-                except BaseException as exc:
-                    self._reading_keys.set_exception(exc)
-                    self._reading_keys.exception()  # retrieved: the waiters, if any, raise it
-                    self._reading_keys = None
-                    raise
+        while self._keys is None:
+            if self._reading_keys is not None:  # somebody is reading them: wait, then look again
+                await asyncio.shield(self._reading_keys)
+                continue
+            self._reading_keys = asyncio.get_running_loop().create_future()
+            try:
+                rows = await self.db.fetchall("SELECT key FROM fsm")
                 # Rows written while the read was on its way may be missing from it.
                 self._keys = {row["key"] for row in rows} | self._written_while_reading
                 self._written_while_reading.clear()
+            finally:
+                # Failed or cancelled, the waiters do not share this reader's fate: one of them reads.
                 self._reading_keys.set_result(None)
-            else:
-                await asyncio.shield(self._reading_keys)
-        assert self._keys is not None
+                self._reading_keys = None
         return self._keys
 
     async def _record(self, key: str) -> tuple[str | None, str]:
@@ -104,10 +101,14 @@ class SQLiteStorage(BaseStorage):
         self._in_flight[key] = self._in_flight.get(key, 0) + 1
         try:
             upserted, dropped = await self.db.write((upsert, (key, value, _now())), (_DROP_EMPTY, (key,)))
-        finally:
-            left = self._in_flight.pop(key) - 1
-            if left:
-                self._in_flight[key] = left
+        except BaseException:
+            # Cancelled on its way, the write may still be done: the cached record may be stale,
+            # and the key stays counted as in flight, so it never leaves the set.
+            self._cache.pop(key, None)
+            raise
+        left = self._in_flight.pop(key) - 1
+        if left:
+            self._in_flight[key] = left
         row = upserted.rows[0]
         self._remember(key, (row["state"], row["data"]))
         if dropped.rowcount and not left and self._keys is not None:
