@@ -18,7 +18,12 @@ import signal
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.exceptions import TelegramAPIError, TelegramConflictError, TelegramUnauthorizedError
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramConflictError,
+    TelegramUnauthorizedError,
+)
 from aiogram.methods import GetUpdates
 from aiogram.types import Update
 from pydantic import ValidationError
@@ -52,8 +57,7 @@ class DurablePolling:
         # the inbox write and before any middleware runs), so `wait_taken` has no blind gap.
         self.fetched_through = 0
         self._pending = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._idle = asyncio.Event()  # not idle before the inbox's left-overs are in hand (`run`)
 
     def stop(self) -> None:
         self._stop.set()
@@ -65,9 +69,16 @@ class DurablePolling:
                 loop.add_signal_handler(sig, self.stop)
         await self.dp.emit_startup(bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data)
         try:
-            left = [Update.model_validate(json.loads(payload), context={"bot": self.bot})
-                    for payload in await self.inbox.left_over()]
+            left = []
+            for update_id, payload in await self.inbox.left_over():
+                update = self._parse(json.loads(payload))
+                if update is None:
+                    await self.inbox.done(update_id)  # stored by an older version that could read it
+                else:
+                    left.append(update)
             self._taking(left)
+            if not left:
+                self._idle.set()
             for update in left:
                 log.info("Handling update %s left from before a restart", update.update_id)
                 await self._spawn(update)
@@ -154,7 +165,8 @@ class DurablePolling:
                 except TelegramUnauthorizedError:
                     log.error("Telegram refused the token; stopping")
                     raise
-                except (TelegramAPIError, OSError, asyncio.TimeoutError) as exc:
+                except (TelegramAPIError, ClientDecodeError, OSError, asyncio.TimeoutError) as exc:
+                    # ClientDecodeError: an answer that is not the Bot API's JSON (a proxy's error page).
                     level = logging.ERROR if isinstance(exc, TelegramConflictError) else logging.WARNING
                     log.log(level, "Fetching updates failed (%s); retrying in %.0f s", exc, backoff)
                     await self._sleep(backoff)
@@ -181,21 +193,25 @@ class DurablePolling:
         would stop every chat."""
         updates, stored = [], []
         for item in raw:
-            try:
-                update = Update.model_validate(item, context={"bot": self.bot})
-            except ValidationError as exc:
-                log.error("Update %s could not be read and is skipped: %s", item.get("update_id"), exc)
-                continue
-            updates.append(update)
-            stored.append((update.update_id, json.dumps(item, ensure_ascii=False, separators=(",", ":"))))
+            update = self._parse(item)
+            if update is not None:
+                updates.append(update)
+                stored.append((update.update_id, json.dumps(item, ensure_ascii=False, separators=(",", ":"))))
         return updates, stored
+
+    def _parse(self, item: dict[str, Any]) -> Update | None:
+        try:
+            return Update.model_validate(item, context={"bot": self.bot})
+        except ValidationError as exc:
+            log.error("Update %s could not be read and is skipped: %s", item.get("update_id"), exc)
+            return None
 
     async def _confirm(self, offset: int | None) -> None:
         """On a clean stop, tell Telegram the updates now in the inbox are taken (limit=1,
         timeout=0: whatever it returns stays unconfirmed and comes again next time)."""
         try:
-            await self.bot(GetUpdates(offset=offset, limit=1, timeout=0), request_timeout=10)
-        except (TelegramAPIError, OSError, asyncio.TimeoutError) as exc:
+            await self.bot(_GetRawUpdates(offset=offset, limit=1, timeout=0), request_timeout=10)
+        except (TelegramAPIError, ClientDecodeError, OSError, asyncio.TimeoutError) as exc:
             log.warning("Could not confirm the last updates before stopping: %s", exc)
 
     async def _sleep(self, seconds: float) -> None:

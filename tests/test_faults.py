@@ -197,6 +197,28 @@ async def test_updates_left_in_the_inbox_are_handled_after_a_restart(desk):
     assert (await desk.sb.app.db.fetchone("SELECT COUNT(*) FROM inbox"))[0] == 0
 
 
+async def test_an_unreadable_update_left_in_the_inbox_is_dropped_and_the_rest_handled(desk, caplog):
+    await desk.sb.kill_bot()
+    db = await Database.open(desk.sb.settings.database_path)
+    good = {
+        "update_id": 999_000_011,
+        "message": {"message_id": 78, "date": 1764000000, "text": "/start",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+                    "chat": {"id": desk.partner, "type": "private", "first_name": "Иван"},
+                    "from": {"id": desk.partner, "is_bot": False, "first_name": "Иван"}},
+    }
+    bad = {"update_id": 999_000_010, "message": {"message_id": "?", "chat": None}}
+    for update in (bad, good):
+        await db.execute("INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, 'x')",
+                         (update["update_id"], json.dumps(update)))
+    await db.close()
+    await desk.sb.start_bot()
+    await desk.settle()
+    assert "Здравствуйте, Иван" in desk.last_to_partner().text
+    assert "Update 999000010 could not be read" in caplog.text
+    assert (await desk.sb.app.db.fetchone("SELECT COUNT(*) FROM inbox"))[0] == 0
+
+
 async def test_a_relay_handled_twice_is_sent_once(desk):
     number = await file_case(desk)
     thread = desk.topic_of(number)

@@ -142,6 +142,9 @@ class Outbox:
         await self.repo.enqueue(conn, chat_id, kind, payload, case_id, dedupe_key)
 
     def wake(self) -> None:
+        # Not idle until the loop has looked again: an item written after its last look (a batch
+        # writes its enqueues when the block ends) must not be missed by `wait_idle`.
+        self._idle.clear()
         self._wake.set()
 
     # --- the loop -------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ class InboxRepository:
     async def done(self, update_id: int) -> None:
         await self.db.execute("DELETE FROM inbox WHERE update_id = ?", (update_id,))
 
-    async def left_over(self) -> list[str]:
-        rows = await self.db.fetchall("SELECT payload FROM inbox ORDER BY update_id")
-        return [row["payload"] for row in rows]
+    async def left_over(self) -> list[tuple[int, str]]:
+        """(update id, update as JSON) of what a stopped or killed run left unhandled, in order."""
+        rows = await self.db.fetchall("SELECT update_id, payload FROM inbox ORDER BY update_id")
+        return [(row["update_id"], row["payload"]) for row in rows]
