@@ -177,43 +177,38 @@ async def test_sigkill_mid_album_delivery_loses_and_repeats_nothing(process_desk
     assert process.terminate() == 0
 
 
-async def test_updates_left_in_the_inbox_are_handled_after_a_restart(desk):
-    """An update confirmed to Telegram but not yet handled when the process died is not lost."""
-    await desk.sb.kill_bot()
-    db = await Database.open(desk.sb.settings.database_path)
-    update = {
-        "update_id": 999_000_001,
-        "message": {"message_id": 77, "date": 1764000000, "text": "/start",
+def start_command(update_id: int, message_id: int, user: int) -> dict:
+    return {
+        "update_id": update_id,
+        "message": {"message_id": message_id, "date": 1764000000, "text": "/start",
                     "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-                    "chat": {"id": desk.partner, "type": "private", "first_name": "Иван"},
-                    "from": {"id": desk.partner, "is_bot": False, "first_name": "Иван"}},
+                    "chat": {"id": user, "type": "private", "first_name": "Иван"},
+                    "from": {"id": user, "is_bot": False, "first_name": "Иван"}},
     }
-    await db.execute("INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, 'x')",
-                     (update["update_id"], json.dumps(update)))
-    await db.close()
-    await desk.sb.start_bot()
-    await desk.settle()
-    assert "Здравствуйте, Иван" in desk.last_to_partner().text
-    assert (await desk.sb.app.db.fetchone("SELECT COUNT(*) FROM inbox"))[0] == 0
 
 
-async def test_an_unreadable_update_left_in_the_inbox_is_dropped_and_the_rest_handled(desk, caplog):
+async def restart_with_inbox(desk, *updates: dict) -> None:
+    """The bot killed with `updates` confirmed to Telegram but not yet handled, then started."""
     await desk.sb.kill_bot()
     db = await Database.open(desk.sb.settings.database_path)
-    good = {
-        "update_id": 999_000_011,
-        "message": {"message_id": 78, "date": 1764000000, "text": "/start",
-                    "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-                    "chat": {"id": desk.partner, "type": "private", "first_name": "Иван"},
-                    "from": {"id": desk.partner, "is_bot": False, "first_name": "Иван"}},
-    }
-    bad = {"update_id": 999_000_010, "message": {"message_id": "?", "chat": None}}
-    for update in (bad, good):
+    for update in updates:
         await db.execute("INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, 'x')",
                          (update["update_id"], json.dumps(update)))
     await db.close()
     await desk.sb.start_bot()
     await desk.settle()
+
+
+async def test_updates_left_in_the_inbox_are_handled_after_a_restart(desk):
+    """An update confirmed to Telegram but not yet handled when the process died is not lost."""
+    await restart_with_inbox(desk, start_command(999_000_001, 77, desk.partner))
+    assert "Здравствуйте, Иван" in desk.last_to_partner().text
+    assert (await desk.sb.app.db.fetchone("SELECT COUNT(*) FROM inbox"))[0] == 0
+
+
+async def test_an_unreadable_update_left_in_the_inbox_is_dropped_and_the_rest_handled(desk, caplog):
+    bad = {"update_id": 999_000_010, "message": {"message_id": "?", "chat": None}}
+    await restart_with_inbox(desk, bad, start_command(999_000_011, 78, desk.partner))
     assert "Здравствуйте, Иван" in desk.last_to_partner().text
     assert "Update 999000010 could not be read" in caplog.text
     assert (await desk.sb.app.db.fetchone("SELECT COUNT(*) FROM inbox"))[0] == 0
