@@ -622,40 +622,13 @@ class Harness:
 
     async def burst(self, scenario: Scenario, n: int, bot: BotProcess, timeout: float) -> Run:
         """n updates at once from n different chats; throughput = n / (last answer - first injection)."""
-        col = self.collector
-        col.reset()
-        injections = [scenario.make(self.cursor + i) for i in range(n)]
-        self.cursor += n
-        before = await bot.mem()
-        emu_cpu0 = cpu_seconds()
-        self.quiet_collector()
-        try:
-            first = time.monotonic()
-            for inj in injections:
-                col.arm(inj.key, time.monotonic(), inj.predicate, inj.tag)
-                await inj.send()  # no await inside really yields: the bot sees the updates only after the loop
-            await col.wait(timeout)
-            end = col.last_answer if col.latencies else time.monotonic()
-            emu_cpu = cpu_seconds() - emu_cpu0
-        finally:
-            self.restore_collector()
-        after = await bot.mem()
-        run = Run(n, len(col.latencies), end - first, list(col.latencies),
-                  overlaps=col.overlaps, unmatched=col.unmatched, answers=list(col.answers))
-        wall = max(end - first, 1e-9)
-        run.bot_cpu = (after["cpu"] - before["cpu"]) / wall
-        run.emu_cpu = emu_cpu / wall
-        if "sql" in after:
-            run.sql = {k: (after["sql"][k] - before["sql"].get(k, 0)) / max(1, n) for k in after["sql"]}
-        run.threads = {k: (after["threads"][k] - before["threads"][k]) / wall for k in after["threads"]}
-        run.gc = gc_delta(before, after)
-        run.slowest_sql = after.get("slowest_sql")
-        col.reset()
-        await settle(self.emu)
-        return run
+        return await self._measure(scenario, n, bot, timeout, rate=None)
 
     async def paced(self, scenario: Scenario, n: int, bot: BotProcess, rate: float, timeout: float) -> Run:
         """n updates at a steady `rate`, each from a chat with nothing else in flight."""
+        return await self._measure(scenario, n, bot, timeout, rate=rate)
+
+    async def _measure(self, scenario: Scenario, n: int, bot: BotProcess, timeout: float, rate: float | None) -> Run:
         col = self.collector
         col.reset()
         injections = [scenario.make(self.cursor + i) for i in range(n)]
@@ -667,23 +640,30 @@ class Harness:
             first = time.monotonic()
             last = first
             for i, inj in enumerate(injections):
-                delay = first + i / rate - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
+                if rate is not None:
+                    delay = first + i / rate - time.monotonic()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
                 last = time.monotonic()
                 col.arm(inj.key, last, inj.predicate, inj.tag)
+                # In a burst no await here really yields: the bot sees the updates only after the loop.
                 await inj.send()
             await col.wait(timeout)
-            end = max(col.last_answer, last)
+            end = max(col.last_answer, last) if col.latencies else time.monotonic()
             emu_cpu = cpu_seconds() - emu_cpu0
         finally:
             self.restore_collector()
         after = await bot.mem()
         run = Run(n, len(col.latencies), end - first, list(col.latencies),
                   overlaps=col.overlaps, unmatched=col.unmatched, answers=list(col.answers))
-        run.injected_rate = (n - 1) / (last - first) if last > first else None
-        run.bot_cpu = (after["cpu"] - before["cpu"]) / max(end - first, 1e-9)
-        run.emu_cpu = emu_cpu / max(end - first, 1e-9)
+        wall = max(end - first, 1e-9)
+        if rate is not None:
+            run.injected_rate = (n - 1) / (last - first) if last > first else None
+        run.bot_cpu = (after["cpu"] - before["cpu"]) / wall
+        run.emu_cpu = emu_cpu / wall
+        if "sql" in after:
+            run.sql = {k: (after["sql"][k] - before["sql"].get(k, 0)) / max(1, n) for k in after["sql"]}
+        run.threads = {k: (after["threads"][k] - before["threads"][k]) / wall for k in after["threads"]}
         run.gc = gc_delta(before, after)
         run.slowest_sql = after.get("slowest_sql")
         col.reset()
