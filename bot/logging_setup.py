@@ -13,16 +13,20 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 TOKEN_RE = re.compile(r"(\d+):[A-Za-z0-9_-]{30,}")
 TOKEN_MASK = r"\1:***"
 
-# Phone numbers partners type into contact details: "+7 999 123-45-67", "8 (999) 123 45 67",
-# "89991234567", "999 123-45-67", or any "+" and 10-15 digits. Bare runs of other lengths are
-# left alone: user, chat and update ids must stay readable in logs.
+# Phone numbers partners type into contact details, in every form the intake accepts
+# (bot.services.intake_rules.normalize_phone): "+7 999 123-45-67", "8 (999) 123 45 67",
+# "8.999.123.45.67", "89991234567", "9991234567", "(999)123-45-67", any "+" and 10-15 digits,
+# and local numbers grouped 3-3-2-2. Bare runs of other lengths are left alone: update, chat
+# and user ids must stay readable in logs (a ten-digit user id starting with 9 would be masked:
+# privacy wins over that).
 PHONE_RE = re.compile(
     r"""
     (?<![\w+])                                       # not the tail of a longer number or word
     (?:
         \+\d(?:[\s().-]{0,2}\d){9,14}                # international, with any separators
-      | [78][\s(-]{0,2}\d{3}[\s)-]{0,2}\d{3}[\s-]?\d{2}[\s-]?\d{2}  # Russian, 8… or 7… without "+"
-      | \(?\d{3}\)?[\s-]\d{3}[\s-]\d{2}[\s-]\d{2}     # local, grouped 3-3-2-2
+      | [78][\s(.-]{0,2}\d{3}[\s).-]{0,2}\d{3}[\s.-]?\d{2}[\s.-]?\d{2}  # Russian, 8… or 7… without "+"
+      | \(?9\d{2}\)?[\s.-]?\d{3}[\s.-]?\d{2}[\s.-]?\d{2}  # a Russian mobile without the country code
+      | \(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{2}[\s.-]\d{2}  # local, grouped 3-3-2-2
     )
     (?!\w)
     """,

@@ -8,6 +8,7 @@ import logging
 import signal
 from urllib.parse import urlsplit
 
+from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 from aiohttp import web
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 
@@ -64,13 +65,18 @@ def build_webhook_app(app: App) -> web.Application:
 async def set_webhook(app: App) -> None:
     settings = app.settings
     assert settings.webhook_secret is not None
-    await app.bot.set_webhook(
-        url=settings.webhook_url,
-        secret_token=settings.webhook_secret.get_secret_value(),
-        allowed_updates=app.dp.resolve_used_update_types(),
-        # Updates that arrived while the bot was down (or polling) are still wanted.
-        drop_pending_updates=False,
-    )
+    try:
+        await app.bot.set_webhook(
+            url=settings.webhook_url,
+            secret_token=settings.webhook_secret.get_secret_value(),
+            allowed_updates=app.dp.resolve_used_update_types(),
+            # Updates that arrived while the bot was down (or polling) are still wanted.
+            drop_pending_updates=False,
+        )
+    except TelegramUnauthorizedError as exc:
+        raise SettingsError(f"BOT_TOKEN: Telegram refused the token ({exc.message})") from None
+    except TelegramAPIError as exc:  # an address Telegram will not post to: port, scheme, certificate
+        raise SettingsError(f"WEBHOOK_URL: Telegram refused it ({exc.message})") from None
     log.info("Webhook set: %s", settings.webhook_url)
 
 

@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from bot.logging_setup import LOG_FORMAT, RedactingFilter, redact, setup_logging
+from bot.services.intake_rules import normalize_phone
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
 
@@ -50,6 +51,20 @@ def test_token_and_phone_are_masked_in_message_and_args():
 )
 def test_phone_formats_are_masked(phone):
     assert redact(f"телефон {phone}.") == "телефон <phone>."
+
+
+# Every way of writing one number that the intake's contact step takes, so the two cannot drift apart.
+ACCEPTED = [
+    "+7 999 123-45-67", "+7(999)123-45-67", "+7.999.123.45.67", "+79991234567", "79991234567", "89991234567",
+    "8 999 1234567", "8-999-123-45-67", "8 (999) 123 45 67", "8.999.123.45.67", "9991234567", "999 1234567",
+    "(999)123-45-67", "(999) 123-45-67", "999.123.45.67", "999-123-45-67",
+]
+
+
+@pytest.mark.parametrize("phone", ACCEPTED)
+def test_every_phone_the_intake_accepts_is_masked(phone):
+    assert normalize_phone(phone).ok
+    assert redact(f"phone={phone} saved") == "phone=<phone> saved"
 
 
 @pytest.mark.parametrize(

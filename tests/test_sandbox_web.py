@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import json
 import re
 import shutil
 from collections.abc import AsyncIterator
@@ -275,8 +276,24 @@ async def test_partner_files_a_case_and_the_engineer_answers_in_the_browser(sand
             await expect(group.locator(".msg .photo img")).to_be_visible()
             await group.locator(".ikb-btn", has_text="✋ Взять в работу").click()
             await bot_says("взял в работу инженер Алексей")
-            await group.locator("#group-input").fill("Иван, добрый день! Включите «Отправлять на регистратор».")
+            answer = "Иван, добрый день! Включите «Отправлять на регистратор»."
+
+            async def refuse(route) -> None:
+                await route.fulfill(status=400, content_type="application/json",
+                                    body=json.dumps({"error": "тема закрыта"}))
+
+            # A send the sandbox refuses shows why and keeps what was typed; the next try goes through.
+            await page.route("**/api/send", refuse)
+            await group.locator("#group-input").fill(answer)
             await group.locator("#group-send").click()
+            await expect(page.locator(".toast", has_text="тема закрыта")).to_be_visible()
+            await expect(group.locator("#group-input")).to_have_value(answer)
+            refused = [p for p in problems if "status of 400" in p]
+            assert len(refused) == 1  # the browser logs the refused request itself; nothing else went wrong
+            problems.remove(refused[0])
+            await page.unroute("**/api/send", refuse)
+            await group.locator("#group-send").click()
+            await expect(group.locator("#group-input")).to_have_value("")
 
             reply = partner.locator(".msg.bot .text", has_text="💬 Поддержка · заявка №1001 (Алексей)")
             await expect(reply).to_contain_text("Включите «Отправлять на регистратор»")

@@ -172,6 +172,19 @@ async def test_taken_port_names_the_setting_and_closes_the_app(tmp_path, clock):
         await emu.stop()
 
 
+async def test_a_webhook_address_telegram_refuses_names_the_setting_and_closes_the_app(tmp_path, clock):
+    emu = await start_emulator(clock)
+    try:
+        emu.faults.add("setWebhook", kind="error", status=400,
+                       description="Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
+        app = await build_app(webhook_settings(emu, tmp_path), clock=clock)
+        with pytest.raises(SettingsError, match="WEBHOOK_URL: Telegram refused it .*ports 80, 88"):
+            await start_webhook(app, port=0)
+        assert app.closed
+    finally:
+        await emu.stop()
+
+
 async def test_serve_until_stopped_then_the_app_is_closed(tmp_path, clock):
     emu = await start_emulator(clock)
     try:

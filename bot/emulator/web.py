@@ -18,7 +18,7 @@ from aiohttp import web
 
 from bot.clock import MSK
 from bot.sandbox import ADMIN, ENGINEERS, GROUP_ID, PARTNERS, Person
-from bot.services.hours_text import status_line
+from bot.services.hours_text import WEEKDAYS_SHORT, day_month, status_line
 
 from .emulator import EmulatorError
 from .world import MEDIA_KINDS, SERVICE_KEYS, Json, Sent
@@ -42,11 +42,6 @@ CALLBACK_WAIT = 2.0  # how long a button press waits for the bot's answerCallbac
 HISTORY = 400  # newest messages per chat sent to the page
 ALBUM_SIZE = 10
 IMAGE_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"))
-WEEKDAYS = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
-MONTHS = (
-    "января", "февраля", "марта", "апреля", "мая", "июня",
-    "июля", "августа", "сентября", "октября", "ноября", "декабря",
-)
 
 _dumps = partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 
@@ -201,7 +196,7 @@ class SandboxPage:
         now = clock.now()
         offset = getattr(clock, "offset", None)
         view: Json = {
-            "label": f"{WEEKDAYS[now.weekday()]} {now:%d.%m.%Y %H:%M} МСК",
+            "label": f"{WEEKDAYS_SHORT[now.weekday()]} {now:%d.%m.%Y %H:%M} МСК",
             "value": f"{now:%Y-%m-%dT%H:%M}",
             # A FixedClock (tests) cannot go back to real time; the page hides that button then.
             "real": offset is not None and abs(offset) < timedelta(seconds=5),
@@ -394,7 +389,7 @@ class SandboxPage:
                 raise PageError(f"не понимаю время {at!r}") from None
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=MSK)
-            clock.set(moment)  # type: ignore[attr-defined]
+            self.sandbox.set_now(moment)
 
         return await self._act(request, action)
 
@@ -460,7 +455,7 @@ def _sender(raw: Json) -> str:
 
 
 def _day(moment: datetime) -> str:
-    return f"{WEEKDAYS[moment.weekday()]}, {moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+    return f"{WEEKDAYS_SHORT[moment.weekday()]}, {day_month(moment)} {moment.year}"
 
 
 def _snippet(raw: Json) -> str:

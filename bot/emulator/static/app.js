@@ -250,27 +250,35 @@
     }
 
     async submit() {
+      if (this.sending) return;
       const text = this.input.value;
       const where = this.options.where();
       if (!where) return;
       const reply = this.replyTo ? this.replyTo.id : null;
-      if (this.staged.length) {
-        const form = new FormData();
-        form.append('user', where.user);
-        if (where.chat !== null) form.append('chat', where.chat);
-        if (where.thread !== null && where.thread !== undefined) form.append('thread', where.thread);
-        if (reply) form.append('reply_to', reply);
-        form.append('caption', text);
-        if (this.asFiles) form.append('as_file', '1');
-        for (const file of this.staged) form.append('file', file, file.name);
-        this.staged = [];
-        this.clearInput();
-        await api('/api/upload', form);
-        return;
+      if (!this.staged.length && !text.trim()) return;
+      // What was typed and attached stays until the sandbox has taken it: a refused send
+      // (a closed topic, a file too big) shows its reason and loses nothing.
+      this.sending = true;
+      try {
+        let taken;
+        if (this.staged.length) {
+          const form = new FormData();
+          form.append('user', where.user);
+          if (where.chat !== null) form.append('chat', where.chat);
+          if (where.thread !== null && where.thread !== undefined) form.append('thread', where.thread);
+          if (reply) form.append('reply_to', reply);
+          form.append('caption', text);
+          if (this.asFiles) form.append('as_file', '1');
+          for (const file of this.staged) form.append('file', file, file.name);
+          taken = await api('/api/upload', form);
+          if (taken !== null) this.staged = [];
+        } else {
+          taken = await api('/api/send', { ...where, text, reply_to: reply });
+        }
+        if (taken !== null) this.clearInput();
+      } finally {
+        this.sending = false;
       }
-      if (!text.trim()) return;
-      this.clearInput();
-      await api('/api/send', { ...where, text, reply_to: reply });
     }
 
     clearInput() {
