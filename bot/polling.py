@@ -5,9 +5,11 @@ aiogram's own polling confirms a batch (by asking for the next one) while its ha
 be running as tasks: a SIGKILL then drops messages Telegram will not send again. Waiting for the
 whole batch before confirming would fix that but lets one slow answer (a 429 waited out) stall
 every chat. So each fetched batch is first written to the inbox in one transaction, then
-confirmed, and every update is handled as its own task and removed from the inbox when done;
-on start, whatever is left in the inbox is handled first. Per-chat order is kept by the
-dispatcher's event isolation (its locks are taken in arrival order)."""
+confirmed, and every update is handled as its own task and marked handled in the inbox when
+done; on start, whatever is left unhandled is handled first. An update Telegram sends again
+(the process died before asking for the next batch, which is what confirms the last) is found
+in the inbox and not handled twice. Per-chat order is kept by the dispatcher's event isolation
+(its locks are taken in arrival order)."""
 
 from __future__ import annotations
 
@@ -178,10 +180,14 @@ class DurablePolling:
                     continue
                 updates, stored = self._read(raw)
                 self._taking(updates, through=max(ids))
-                await self.inbox.add(stored)
+                new = await self.inbox.add(stored)
                 request.offset = max(ids) + 1
                 for update in updates:
-                    await self._spawn(update)
+                    if update.update_id in new:
+                        await self._spawn(update)
+                    else:
+                        log.info("Update %s came again and was already taken; not handled twice", update.update_id)
+                        self._taken()
         finally:
             stopping.cancel()
             if request.offset != confirmed:

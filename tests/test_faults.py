@@ -9,12 +9,15 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from bot import texts
 from bot.sandbox import Sandbox
-from bot.storage.database import Database
+from bot.storage.database import Database, utc_stamp
+from bot.storage.inbox import KEEP_HANDLED, InboxRepository
 from tests.flows import PNG, file_case, run_dialog_to_attachments
 from tests.helpers import Desk
 
@@ -203,7 +206,7 @@ async def test_updates_left_in_the_inbox_are_handled_after_a_restart(desk):
     """An update confirmed to Telegram but not yet handled when the process died is not lost."""
     await restart_with_inbox(desk, start_command(999_000_001, 77, desk.partner))
     assert "Здравствуйте, Иван" in desk.last_to_partner().text
-    assert (await desk.sb.app.db.fetchone("SELECT COUNT(*) FROM inbox"))[0] == 0
+    assert (await desk.sb.app.db.fetchone("SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL"))[0] == 0
 
 
 async def test_an_unreadable_update_left_in_the_inbox_is_dropped_and_the_rest_handled(desk, caplog):
@@ -211,7 +214,38 @@ async def test_an_unreadable_update_left_in_the_inbox_is_dropped_and_the_rest_ha
     await restart_with_inbox(desk, bad, start_command(999_000_011, 78, desk.partner))
     assert "Здравствуйте, Иван" in desk.last_to_partner().text
     assert "Update 999000010 could not be read" in caplog.text
-    assert (await desk.sb.app.db.fetchone("SELECT COUNT(*) FROM inbox"))[0] == 0
+    assert (await desk.sb.app.db.fetchone("SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL"))[0] == 0
+
+
+async def test_an_update_telegram_sends_again_after_a_crash_is_not_handled_twice(desk):
+    """Killed after handling an update but before the next getUpdates confirmed it, the bot gets
+    it again from Telegram: a dialog answer must not be taken a second time as the next step's."""
+    await desk.partner_says("📝 Новая заявка")
+    await desk.partner_presses("Проблема с настройкой")
+    await desk.partner_presses("Dahua")
+    message = await desk.partner_says("DH-IPC-HFW2431SP-S-0280B")
+    update_id = (await desk.sb.app.db.fetchone("SELECT MAX(update_id) FROM inbox"))[0]  # the model's update
+    assert desk.last_to_partner().text == texts.INTAKE_SERIAL
+    await desk.sb.kill_bot()
+    await desk.sb.start_bot()
+    sent_before = len(desk.emu.bot_messages(desk.partner))
+    desk.emu.inject_update({"update_id": update_id, "message": message})
+    await desk.settle()
+    assert len(desk.emu.bot_messages(desk.partner)) == sent_before
+    await desk.partner_says("7J0123456789ABC")  # the real answer to the serial question
+    assert desk.last_to_partner().text == texts.INTAKE_DESCRIPTION
+
+
+async def test_handled_updates_are_kept_only_as_long_as_telegram_could_resend_them(db):
+    inbox = InboxRepository(db)
+    assert await inbox.add([(1, "{}"), (2, "{}")]) == {1, 2}
+    await inbox.done(1)
+    assert await inbox.add([(1, "{}"), (3, "{}")]) == {3}  # 1 was handled: not taken again
+    long_ago = utc_stamp(datetime.now(timezone.utc) - KEEP_HANDLED - timedelta(minutes=1))
+    await db.execute("UPDATE inbox SET handled_at = ? WHERE update_id = 1", (long_ago,))
+    await inbox.add([(4, "{}")])
+    assert [r["update_id"] for r in await db.fetchall("SELECT update_id FROM inbox ORDER BY update_id")] == [2, 3, 4]
+    assert [i for i, _ in await inbox.left_over()] == [2, 3, 4]
 
 
 async def test_a_relay_handled_twice_is_sent_once(desk):

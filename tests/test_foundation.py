@@ -16,6 +16,7 @@ from bot.config import SettingsError, load_settings
 from bot.storage.database import Database
 from bot.storage.fsm import SQLiteStorage
 from bot.storage.migrations import MIGRATIONS
+from bot.storage.outbox import OutboxRepository
 from bot.storage.partners import PartnerRepository
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -245,6 +246,34 @@ async def test_a_cancelled_close_does_not_cancel_queued_writes(tmp_path):
     await db.conn.close()
 
 
+async def test_a_transaction_cancelled_before_its_first_statement_ran_leaves_nothing_open(db):
+    slow = "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 2000000) SELECT count(*) FROM c"
+    reading = asyncio.ensure_future(db.fetchone(slow))  # keeps the SQLite thread busy
+
+    async def change() -> None:
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO kv (key, value) VALUES ('lost', '1')")
+    changing = asyncio.ensure_future(change())
+    await asyncio.sleep(0.01)
+    changing.cancel()  # its BEGIN and INSERT are still queued behind the read
+    await asyncio.gather(changing, return_exceptions=True)
+    await reading
+    assert not db.conn.in_transaction
+    assert await db.execute("INSERT INTO kv (key, value) VALUES ('next', '1')") == 1
+    assert await _kv(db) == {"next": "1"}
+
+
+async def test_outbox_passes_over_a_used_dedupe_key_but_not_a_broken_item(db):
+    outbox = OutboxRepository(db)
+    for _ in range(2):
+        async with db.batch() as conn:
+            await outbox.enqueue(conn, 5, "send_message", {"text": "x"}, dedupe_key="relay:1")
+    assert (await db.fetchone("SELECT COUNT(*) FROM outbox"))[0] == 1
+    with pytest.raises(sqlite3.IntegrityError):
+        async with db.batch() as conn:
+            await outbox.enqueue(conn, None, "send_message", {"text": "x"}, dedupe_key="relay:2")  # type: ignore[arg-type]
+
+
 async def test_writes_wait_for_an_open_transaction_and_one_given_up_is_not_written(db):
     async with db.transaction() as conn:
         await conn.execute("INSERT INTO kv (key, value) VALUES ('tx', '1')")
@@ -471,7 +500,7 @@ async def test_settle_waits_for_an_update_fetched_but_not_yet_stored(desk, monke
 
     async def slow_add(self, rows):
         await asyncio.sleep(0.4)
-        await store(self, rows)
+        return await store(self, rows)
 
     monkeypatch.setattr(InboxRepository, "add", slow_add)
     await desk.partner_says("/start")

@@ -336,7 +336,7 @@ class Outbox:
             reply_markup=keyboards.case_card(case, self.levels),
         )
         await self.cases.mark_delivered(case.id, message.message_id, self.clock.now())
-        async with self.db.transaction() as conn:
+        async with self.db.batch() as conn:
             await self.links.add(conn, MessageLink(case.id, "bot", self.group_id, message.message_id,
                                                    self.group_id, message.message_id, "card"))
         return message

@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,6 +35,11 @@ SEEN_RESOLUTION = timedelta(minutes=1)
 def seen_just_now(last: datetime, at: datetime) -> bool:
     """Whether a "last seen" stored at `last` is still good enough at `at`."""
     return timedelta(0) <= at - last < SEEN_RESOLUTION
+
+
+def utc_stamp(moment: datetime | None = None) -> str:
+    """Bookkeeping times (when a row was written or sent), in UTC; not the desk's business times."""
+    return (moment or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat()
 
 
 def from_db_time(text: str | None) -> datetime | None:
@@ -131,6 +136,11 @@ def _executemany(conn: sqlite3.Connection, sql: str, rows: list[Params], begin: 
     if begin:
         conn.execute("BEGIN IMMEDIATE")
     conn.executemany(sql, rows).close()
+
+
+def _rollback_if_open(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 def _fetchone(conn: sqlite3.Connection, sql: str, params: Params) -> sqlite3.Row | None:
@@ -264,8 +274,11 @@ class Database:
             try:
                 yield tx
             except BaseException:
-                if self.conn.in_transaction:
-                    await self.conn.execute("ROLLBACK")
+                if tx.begun:
+                    # Asked on the SQLite thread, after anything still queued there: a statement
+                    # cancelled on its way may not have opened the transaction yet when we get here.
+                    # Shielded, so a second cancellation cannot leave it open either.
+                    await asyncio.shield(self.run(_rollback_if_open))
                 raise
             else:
                 if tx.begun:

@@ -6,13 +6,12 @@ import asyncio
 import json
 from collections import OrderedDict
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
 
-from bot.storage.database import Database
+from bot.storage.database import Database, utc_stamp
 
 # A record nobody has: no row in the table.
 _EMPTY: tuple[str | None, str] = (None, "{}")
@@ -25,10 +24,6 @@ _UPSERT = """
 _UPSERT_STATE = _UPSERT.format(column="state")
 _UPSERT_DATA = _UPSERT.format(column="data")
 _DROP_EMPTY = "DELETE FROM fsm WHERE key = ? AND state IS NULL AND data = '{}'"
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
 
 
 class SQLiteStorage(BaseStorage):
@@ -100,7 +95,7 @@ class SQLiteStorage(BaseStorage):
             self._keys.add(key)
         self._in_flight[key] = self._in_flight.get(key, 0) + 1
         try:
-            upserted, dropped = await self.db.write((upsert, (key, value, _now())), (_DROP_EMPTY, (key,)))
+            upserted, dropped = await self.db.write((upsert, (key, value, utc_stamp())), (_DROP_EMPTY, (key,)))
         except BaseException:
             # Cancelled on its way, the write may still be done: the cached record may be stale,
             # and the key stays counted as in flight, so it never leaves the set.

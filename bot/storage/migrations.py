@@ -152,4 +152,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE outbox ADD COLUMN dedupe_key TEXT;
     CREATE UNIQUE INDEX outbox_dedupe ON outbox (dedupe_key) WHERE dedupe_key IS NOT NULL;
     """,
+    # 7: handled updates stay in the inbox for as long as Telegram might send them again, so an
+    # update fetched a second time after a crash is recognised and not handled twice
+    """
+    ALTER TABLE inbox ADD COLUMN handled_at TEXT;
+    CREATE INDEX inbox_handled ON inbox (handled_at) WHERE handled_at IS NOT NULL;
+    """,
 ]

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 
-from bot.storage.database import Batch, Database, Transaction
+from bot.storage.database import Batch, Database, Transaction, utc_stamp
 
 
 @dataclass(frozen=True)
@@ -19,10 +19,6 @@ class OutboxItem:
     kind: str
     payload: dict[str, Any]
     attempts: int
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
 
 
 class OutboxRepository:
@@ -41,9 +37,10 @@ class OutboxRepository:
         """Inside the caller's transaction or batch, so the item exists exactly when the change it
         announces does. With a `dedupe_key` already used, nothing is added."""
         await conn.execute(
-            "INSERT OR IGNORE INTO outbox (chat_id, case_id, kind, payload, created_at, dedupe_key) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (chat_id, case_id, kind, json.dumps(payload, ensure_ascii=False), _now(), dedupe_key),
+            # Only a used dedupe key is passed over; any other refusal (a missing chat) still fails.
+            "INSERT INTO outbox (chat_id, case_id, kind, payload, created_at, dedupe_key) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING",
+            (chat_id, case_id, kind, json.dumps(payload, ensure_ascii=False), utc_stamp(), dedupe_key),
         )
 
     async def pending_chats(self) -> list[int]:
@@ -118,13 +115,13 @@ class OutboxRepository:
     async def finish(self, conn: Transaction | Batch, item_id: int, result: Any) -> None:
         await conn.execute(
             "UPDATE outbox SET state = 'done', done_at = ?, result = ? WHERE id = ?",
-            (_now(), json.dumps(result, ensure_ascii=False), item_id),
+            (utc_stamp(), json.dumps(result, ensure_ascii=False), item_id),
         )
 
     async def fail(self, item_id: int, error: str) -> None:
         await self.db.execute(
             "UPDATE outbox SET state = 'failed', done_at = ?, error = ? WHERE id = ?",
-            (_now(), error[:500], item_id),
+            (utc_stamp(), error[:500], item_id),
         )
 
 
