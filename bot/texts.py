@@ -47,6 +47,22 @@ UNSUPPORTED_CONTENT = (
 )
 NOTHING_TO_CANCEL = "Сейчас нечего отменять. Главное меню ниже."
 CANCELLED = "Отменено. Главное меню ниже."
+# A callback answer is a toast of at most 200 characters; the full apology goes to the chat.
+CALLBACK_SORRY = "Не получилось. Попробуйте ещё раз чуть позже."
+
+
+def error_report(update_id: int, update_type: str, kind: str, case_id: int | None, held_back: int) -> str:
+    """What admins are told about a failed update: only ids and the error's type and place, never
+    message text, names or phones."""
+    lines = [f"⚠️ Ошибка при обработке обновления {update_id} ({escape(update_type)}): <code>{escape(kind)}</code>"]
+    if case_id is not None:
+        lines.append(f"Заявка №{case_id}.")
+    if held_back:
+        lines.append(f"С прошлого сообщения таких ошибок было ещё {held_back}, о них не сообщалось отдельно.")
+    lines.append("Подробности — в журнале бота по номеру обновления.")
+    return "\n".join(lines)
+
+
 SORRY_ERROR = (
     "Извините, что-то пошло не так при обработке сообщения. Мы уже знаем об ошибке. "
     "Попробуйте ещё раз чуть позже."

@@ -4,6 +4,7 @@ summary, and loses nothing to a wrong input, a pause or a restart of the bot."""
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -217,17 +218,22 @@ async def leave_dialog(state: FSMContext) -> bool:
     return True
 
 
-ASKABLE = {*ORDER, "contact_name", "contact_company", "contact_phone", "summary"}
+# "/stats", "/help@desk_bot now": a command. "/dev/sda is full" or "/ no picture" is an answer.
+COMMAND_RE = re.compile(r"^/[A-Za-z0-9_]+(@\w+)?(\s|$)")
 
 
-@router.message(StateFilter(Intake), F.text.startswith("/"))
+@router.message(StateFilter(Intake), F.text.regexp(COMMAND_RE))
 async def on_command_during_intake(message: Message, state: FSMContext, partner: Partner) -> None:
-    """A command the dialog does not know is not taken as an answer (a model called "/stats")."""
+    """A command the dialog does not know is not taken as an answer (a model called "/stats");
+    the question of the step is put again."""
     await message.answer(texts.INTAKE_UNKNOWN_COMMAND)
     step = (await state.get_state() or "").split(":")[-1]
-    step = {"brand_other": "brand", "contact_confirm": "contact"}.get(step, step)
-    if step in ASKABLE:
-        await ask(step, message, state, partner)
+    if step == "brand_other":
+        await message.answer(texts.INTAKE_BRAND_OTHER)
+    elif step in ("edit", "resume"):
+        await message.answer(texts.INTAKE_SUMMARY_HINT)  # their buttons are still above
+    else:
+        await ask("contact" if step == "contact_confirm" else step, message, state, partner)
 
 
 # --- 1. request type ------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 from typing import Any
 
@@ -14,17 +13,11 @@ from bot import texts
 from bot.callbacks import CaseCb, FeedbackCb, InfoCb, PickCaseCb
 from bot.services.admin_alerts import AdminAlerts
 from bot.services.error_reports import ErrorReports, error_kind
+from handlers.filters import chat_of
 
 log = logging.getLogger(__name__)
 
 router = Router(name=__name__)
-
-# A callback answer is a toast of at most 200 characters; the full apology goes to the chat.
-CALLBACK_SORRY = "Не получилось. Попробуйте ещё раз чуть позже."
-REPORT_HEADER = "⚠️ Ошибка при обработке обновления {update_id} ({update_type}): <code>{kind}</code>"
-REPORT_CASE = "Заявка №{case_id}."
-REPORT_HELD_BACK = "С прошлого сообщения таких ошибок было ещё {count}, о них не сообщалось отдельно."
-REPORT_FOOTER = "Подробности — в журнале бота по номеру обновления."
 
 CASE_CALLBACKS = (CaseCb, PickCaseCb, FeedbackCb, InfoCb)
 
@@ -48,28 +41,11 @@ def case_from_fsm(data: dict[str, Any]) -> int | None:
 
 def private_user(update: Update) -> int | None:
     """The partner to apologise to: the sender of a private message or of a button press in a private chat."""
-    if update.message is not None:
-        message = update.message
-        return message.chat.id if message.chat.type == "private" else None
-    query = update.callback_query
-    if query is not None and query.message is not None and query.message.chat.type == "private":
-        return query.from_user.id
-    return None
-
-
-def report_text(update: Update, kind: str, case_id: int | None, held_back: int) -> str:
-    # Only ids and the error's type and place: never message text, names or phones.
-    lines = [
-        REPORT_HEADER.format(
-            update_id=update.update_id, update_type=html.escape(update.event_type), kind=html.escape(kind)
-        )
-    ]
-    if case_id is not None:
-        lines.append(REPORT_CASE.format(case_id=case_id))
-    if held_back:
-        lines.append(REPORT_HELD_BACK.format(count=held_back))
-    lines.append(REPORT_FOOTER)
-    return "\n".join(lines)
+    event = update.message or update.callback_query
+    if event is None or event.from_user is None:
+        return None
+    chat = chat_of(event)
+    return event.from_user.id if chat is not None and chat.type == "private" else None
 
 
 async def find_case(update: Update, state: FSMContext | None) -> int | None:
@@ -103,7 +79,8 @@ async def on_error(
     else:
         log.error("Update %s (%s) failed: %s", update.update_id, update.event_type, kind, exc_info=exc)
         try:
-            await alerts.notify(report_text(update, kind, await find_case(update, state), held_back))
+            await alerts.notify(texts.error_report(update.update_id, update.event_type, kind,
+                                                   await find_case(update, state), held_back))
         except Exception:
             log.exception("Could not report the failure of update %s to the admins", update.update_id)
     # The report is queued before the apology, so once the partner has the apology the report exists.
@@ -115,7 +92,7 @@ async def apologise(bot: Bot, update: Update) -> None:
     query = update.callback_query
     if query is not None:
         try:
-            await query.answer(CALLBACK_SORRY)  # stops the spinner on the button
+            await query.answer(texts.CALLBACK_SORRY)  # stops the spinner on the button
         except Exception as exc:  # already answered, or too old: the chat apology still goes out
             log.warning("Could not answer callback of update %s: %s", update.update_id, type(exc).__name__)
     user_id = private_user(update)

@@ -109,7 +109,8 @@ def test_case_number_from_callback_data_and_dialog_data():
 
 def test_report_has_ids_only():
     update = Update(update_id=100000042, message=_message(PRIVATE, "мой телефон +7 999 123-45-67"))
-    text = errors.report_text(update, "RuntimeError at common.py:on_my_cases", 5, held_back=3)
+    text = texts.error_report(update.update_id, update.event_type, "RuntimeError at common.py:on_my_cases", 5,
+                              held_back=3)
     assert "100000042" in text and "RuntimeError" in text and "№5" in text and "3" in text
     for leak in ("телефон", "999", "Иван", "1001"):
         assert leak not in text
@@ -206,7 +207,7 @@ async def test_failing_button_answers_the_callback_and_names_the_case(wired, mon
     )
     await desk.emu.wait_for(lambda: _apologies(desk, desk.partner) == 1, timeout=5)
     await desk.settle()
-    assert desk.emu.callback_answer(query["id"])["text"] == errors.CALLBACK_SORRY
+    assert desk.emu.callback_answer(query["id"])["text"] == texts.CALLBACK_SORRY
     await desk.emu.wait_for(lambda: desk.emu.bot_messages(desk.admin), timeout=5)
     [report] = desk.texts_to(desk.admin)
     assert "KeyError" in report and "№7" in report and "callback_query" in report

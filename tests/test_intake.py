@@ -186,3 +186,19 @@ async def test_unknown_command_during_the_dialog_is_not_taken_as_an_answer(desk)
     assert desk.last_to_partner().text == texts.INTAKE_MODEL
     await desk.partner_says("DH-IPC-HFW2431SP-S-0280B")
     assert desk.last_to_partner().text == texts.INTAKE_SERIAL
+
+
+async def test_a_description_that_starts_with_a_slash_is_an_answer_not_a_command(desk):
+    await run_dialog_to_attachments(desk, description="/dev/sda на регистраторе заполнен, запись не идёт с 20-го числа.")
+    assert texts.INTAKE_UNKNOWN_COMMAND not in desk.texts_to(desk.partner)
+    assert "Приложите" in desk.last_to_partner().text
+
+
+async def test_unknown_command_while_naming_another_brand_asks_for_the_brand_again(desk):
+    await desk.partner_says("📝 Новая заявка")
+    await desk.partner_presses("Вопрос о функциях")
+    await desk.partner_presses("Другая марка")
+    await desk.partner_says("/stats")
+    assert desk.texts_to(desk.partner)[-2:] == [texts.INTAKE_UNKNOWN_COMMAND, texts.INTAKE_BRAND_OTHER]
+    await desk.partner_says("Hikvision")
+    assert desk.last_to_partner().text == texts.INTAKE_MODEL
