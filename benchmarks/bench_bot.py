@@ -1015,7 +1015,7 @@ def print_limits(results: dict, extra: dict, memory: dict, startup: dict) -> Non
         f" written by the handler, and the sender reads the chat's head, sends, and writes the result and the"
         f" message link in one go. (a) also runs the out-of-scope check on the description and (c) the catalogue"
         f" match over 100k models; every update is also written to"
-        f" the inbox table and deleted when handled (what makes a SIGKILL lose nothing). The emulator runs in the benchmark's own process on the other core,"
+        f" the inbox table and marked when handled (what makes a SIGKILL lose nothing and a resent update count once). The emulator runs in the benchmark's own process on the other core,"
         f" never used more than {emu:.0f}% of it and has its garbage collector paused while a run is measured, so"
         f" it capped neither bot. At a steady {RATE}/s both bots have"
         f" capacity to spare, so p99 there is one update's own path (HTTP both ways, the DB hops), not queueing."
