@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The README's test command: installs what it needs into .venv, then runs the whole suite.
+# The README's test command: installs the locked versions into .venv, then runs the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+# The runtime lock plus the test tools, pinned and hashed: what CI runs is what a fresh machine gets.
+.venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r requirements-test.txt
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
 exec .venv/bin/python -m pytest "$@"

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Callable
 from typing import TypeVar
 
+from bot.compat import UntestedVersion, check_versions
 from bot.config import Settings, SettingsError, load_settings
 from bot.logging_setup import setup_logging  # noqa: F401  (subcommands import it from here)
 
@@ -22,3 +23,13 @@ def settings_or_exit(check: Callable[[Settings], None] | None = None, **override
         print(f"Configuration error: {exc}", file=sys.stderr)
         return None
     return settings
+
+
+def versions_or_exit() -> bool:
+    """Check the installed aiogram, aiosqlite and pydantic against the tested ranges; on a miss print one line."""
+    try:
+        check_versions()
+    except UntestedVersion as exc:
+        print(f"Start-up refused: {exc}", file=sys.stderr)
+        return False
+    return True

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 
-from bot.cli.common import settings_or_exit
+from bot.cli.common import settings_or_exit, versions_or_exit
 from bot.config import Settings, SettingsError
 from bot.logging_setup import setup_logging
 
@@ -42,6 +42,8 @@ async def serve(settings: Settings, *, webhook: bool = False) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not versions_or_exit():
+        return 2
     webhook = bool(getattr(args, "webhook", False))
     settings = settings_or_exit(Settings.require_for_webhook if webhook else Settings.require_for_run)
     if settings is None:

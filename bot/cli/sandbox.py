@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import TextIO
 
-from bot.cli.common import setup_logging
+from bot.cli.common import setup_logging, versions_or_exit
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -30,6 +30,8 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not versions_or_exit():
+        return 2
     setup_logging("WARNING")
     try:
         return asyncio.run(_main(args))
