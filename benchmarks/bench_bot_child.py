@@ -14,7 +14,8 @@ import resource  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 # Written to stdout as "@@ {json}" lines; the parent reads them. Commands come on stdin, one per line.
 PREFIX = "@@ "
@@ -202,6 +203,8 @@ async def run_full(cfg: dict) -> None:
         rss_imported=rss_imported,
         build=built - imported,
         catalogue_models=len(app.catalogue.current),
+        gc_threshold=gc.get_threshold(),
+        gc_frozen=gc.get_freeze_count(),
         at=built,
     )
 
@@ -239,12 +242,14 @@ async def run_echo(cfg: dict) -> None:
     async def echo(message: Message) -> None:
         await message.answer(message.text)
 
+    tune_garbage_collector()  # the same tuning as the full bot gets, or the comparison flatters it
     built = time.time()
     polling = asyncio.create_task(
         dp.start_polling(bot, handle_signals=False, polling_timeout=10, close_bot_session=True)
     )
     emit("started", script=SCRIPT_STARTED, import_app=imported - before_import, import_all=imported - before_import,
-         catalogue=None, rss_imported=rss_imported, build=built - imported, at=built)
+         catalogue=None, rss_imported=rss_imported, build=built - imported,
+         gc_threshold=gc.get_threshold(), gc_frozen=gc.get_freeze_count(), at=built)
 
     async def stop() -> None:
         await dp.stop_polling()
@@ -254,6 +259,17 @@ async def run_echo(cfg: dict) -> None:
             polling.cancel()
 
     await serve_commands(stop)
+
+
+def tune_garbage_collector() -> None:
+    """bot/gc_tuning.py's tuning, loaded from its file alone: importing it through the `bot` package would
+    also give the echo bot the full bot's lazy validators (bot/__init__.py installs them) and its imports."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_gc_tuning", ROOT / "bot" / "gc_tuning.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.tune_garbage_collector()
 
 
 def main() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from bot.clock import Clock, SystemClock
 from bot.config import Settings, SettingsError
 from bot.direct_retry import DirectRetry
+from bot.gc_tuning import YOUNG_GC_THRESHOLD, tune_garbage_collector  # noqa: F401  (the CLI imports them here)
 from bot.polling import DurablePolling
 from bot.services.calendar import CalendarError, ProductionCalendar
 from bot.services.cases import CaseService
@@ -172,27 +172,6 @@ async def set_command_menus(bot: Bot, settings: Settings) -> None:
             await bot.set_my_commands(menu, scope=scope)
         except TelegramAPIError as exc:
             log.warning("Could not set the command menu for %s: %s", scope.type, exc)
-
-
-# Container objects allocated, net, before a young collection (Python's default is 700).
-YOUNG_GC_THRESHOLD = 10_000
-
-
-def tune_garbage_collector() -> None:
-    """For a process that runs one bot (the CLI), not for tests that build many.
-
-    Everything built at start-up (aiogram's and pydantic's ~190k objects) lives as long as the
-    process: frozen out of the collector's sight, a full collection takes ms instead of ~150 ms.
-    And handling an update allocates thousands of short-lived objects (pydantic models, dicts):
-    with the default threshold of 700 a young collection ran every few updates, walked the
-    objects of every update still in flight and promoted them to older generations, which
-    then had to be walked again (7 % of the CPU time in a burst, with a full collection every
-    few hundred updates). At 10,000 most of those objects are gone before a collection comes
-    (under 1 %, no full collection in a burst of 1,000), for a few MB of cycles kept a little
-    longer."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def make_bot(settings: Settings) -> Bot:
