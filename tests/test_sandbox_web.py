@@ -177,7 +177,7 @@ def browser_or_skip() -> None:
     """Skip with the reason when there is nothing to drive; in CI (which installs both) fail instead."""
     missing = []
     if importlib.util.find_spec("playwright") is None:
-        missing.append("the Python package playwright (pip install -e '.[test]')")
+        missing.append("the Python package playwright (bash scripts/test.sh installs the locked one)")
     if not CHROMIUM.exists():
         missing.append(f"Chromium at {CHROMIUM} (apt-get install chromium)")
     if not missing:
