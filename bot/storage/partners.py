@@ -65,6 +65,13 @@ class PartnerRepository:
         row = await self.db.fetchone("SELECT * FROM partners WHERE user_id = ?", (user_id,))
         return _partner(row) if row else None
 
+    async def lookup(self, user_id: int) -> Partner | None:
+        """The partner's row without recording anything: from the cache when `touch` has it."""
+        known = self._touched.get(user_id)
+        if known is not None:
+            return known
+        return await self.get(user_id)
+
     async def touch(
         self, user_id: int, first_name: str, username: str | None, at: datetime
     ) -> Partner:
