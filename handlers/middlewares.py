@@ -48,6 +48,8 @@ class BanMiddleware(BaseMiddleware):
         ):
             return await handler(event, data)
         partners = data["partners"]
+        if not await partners.is_banned(user.id):
+            return await handler(event, data)
         partner = await partners.lookup(user.id)
         if partner is None or not partner.banned:
             return await handler(event, data)
