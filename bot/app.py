@@ -223,14 +223,12 @@ def make_dispatcher(**dependencies) -> Dispatcher:
     inflight = InflightUpdates()
     dp.update.outer_middleware(inflight)
     dp["inflight"] = inflight
+    # On the update, so no kind of update slips past them: bans, then the group's membership.
     dp.update.outer_middleware(BanMiddleware())
+    dp.update.outer_middleware(EngineerMiddleware())
     partner_mw = PartnerMiddleware()
     dp.message.outer_middleware(partner_mw)
     dp.callback_query.outer_middleware(partner_mw)
-    engineer_mw = EngineerMiddleware()
-    dp.message.outer_middleware(engineer_mw)
-    dp.edited_message.outer_middleware(engineer_mw)
-    dp.callback_query.outer_middleware(engineer_mw)
     # Order matters: the group first (its filter is narrow), dialogs before one-step partner
     # handlers, and the fallback last.
     routers = (

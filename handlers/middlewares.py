@@ -10,7 +10,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.middlewares.user_context import EVENT_CONTEXT_KEY, EventContext
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import CallbackQuery, Message, TelegramObject, Update
+from aiogram.types import Message, TelegramObject, Update
 
 from bot import texts
 from bot.services.membership import Access
@@ -91,8 +91,10 @@ class PartnerMiddleware(BaseMiddleware):
 
 
 class EngineerMiddleware(BaseMiddleware):
-    """For messages, edits and button presses in the engineers' group: only its members act there
-    (answer partners, claim, run commands). getChatMember says who is one, cached by `Membership`.
+    """On the update itself, for everything people do in the engineers' group (messages, edits,
+    commands, button presses, and whatever is subscribed later): only its members act there.
+    getChatMember says who is one, cached by `Membership`. chat_member updates pass: they are
+    Telegram's news about members (often about someone leaving), which keep that cache right.
 
     Anyone may read a public group and press its buttons, a read-only member too, and people who
     are not members may write in a discussion group that does not ask them to join: a press gets
@@ -109,32 +111,40 @@ class EngineerMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        user = getattr(event, "from_user", None)
-        chat = chat_of(event)
+        context: EventContext | None = data.get(EVENT_CONTEXT_KEY)
+        user = context.user if context is not None else None
+        chat = context.chat if context is not None else None
         group_id = data["settings"].engineers_chat_id
-        if user is None or chat is None or chat.id != group_id:
+        if (
+            not isinstance(event, Update)
+            or user is None
+            or chat is None
+            or chat.id != group_id
+            or event.chat_member is not None
+            or event.my_chat_member is not None
+        ):
             return await handler(event, data)
+        message = event.message or event.edited_message
         if user.is_bot:
-            if isinstance(event, Message) and event.edit_date is None and _anonymous_admin(event, group_id):
-                if _meant_for_bot(event):
-                    await data["cases"].note_in_group(texts.ANONYMOUS_ADMIN_NOT_RELAYED, _thread(event))
-            log.info("Ignored a message from bot %s in the engineers' group", user.id)
+            if event.message is not None and _anonymous_admin(event.message, group_id) and _meant_for_bot(event.message):
+                await data["cases"].note_in_group(texts.ANONYMOUS_ADMIN_NOT_RELAYED, _thread(event.message))
+            log.info("Ignored a %s update from bot %s in the engineers' group", event.event_type, user.id)
             return None
         access = await data["membership"].access(user.id)
         if access is Access.ALLOWED:
             await data["engineers"].seen(user.id, user.first_name, user.username, data["clock"].now())
             return await handler(event, data)
-        log.info("Ignored %s from %s in the engineers' group: membership %s",
-                 type(event).__name__, user.id, access.value)
-        if isinstance(event, CallbackQuery):
+        log.info("Ignored a %s update from %s in the engineers' group: membership %s",
+                 event.event_type, user.id, access.value)
+        if event.callback_query is not None:
             text = texts.GROUP_MEMBERS_ONLY if access is Access.DENIED else texts.MEMBERSHIP_UNCHECKED
             try:
-                await event.answer(text, show_alert=True)
+                await event.callback_query.answer(text, show_alert=True)
             except TelegramAPIError:
                 pass
-        elif access is Access.UNKNOWN and isinstance(event, Message) and _meant_for_bot(event):
+        elif access is Access.UNKNOWN and message is not None and _meant_for_bot(message):
             # Most likely a colleague while Telegram stumbles: say so rather than lose the message.
-            await data["cases"].note_in_group(texts.MEMBERSHIP_UNCHECKED_NOT_SENT, _thread(event))
+            await data["cases"].note_in_group(texts.MEMBERSHIP_UNCHECKED_NOT_SENT, _thread(message))
         return None
 
 

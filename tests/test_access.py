@@ -157,6 +157,23 @@ async def test_a_removal_counts_at_once_not_when_the_cache_expires(desk, clock):
     assert "Снова на связи" in partner_texts(desk)[-1]
 
 
+async def test_read_only_members_reactions_stop_at_the_door_too(desk, monkeypatch):
+    number, thread = await claimed_case(desk)
+    reactions: list = []
+    await subscribe_to_reactions(desk, monkeypatch, reactions)
+    card = desk.card_of(number)
+    await desk.emu.react(desk.engineer, desk.group, card.message_id, "👍")
+    await desk.settle()
+    assert [r.user.id for r in reactions] == [desk.engineer]
+    # Read-only, but allowed to react (a group's permissions keep the two apart).
+    desk.emu.add_member(desk.group, desk.engineer2, "restricted",
+                        rights={"can_send_messages": False, "can_react_to_messages": True})
+    await desk.settle()
+    assert await desk.emu.react(desk.engineer2, desk.group, card.message_id, "👍") is not None
+    await desk.settle()
+    assert [r.user.id for r in reactions] == [desk.engineer]
+
+
 async def test_buttons_in_a_public_group_are_for_members_only(desk):
     number = await file_case(desk)
     thread = desk.topic_of(number)

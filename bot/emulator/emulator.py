@@ -22,6 +22,7 @@ from .media import StoredFile, make_png
 from .server import ApiServer, Call
 from .world import (
     PRESENT_STATUSES,
+    RESTRICTED_DEFAULT_RIGHTS,
     TOPIC_COLORS,
     ApiError,
     CallbackRecord,
@@ -668,8 +669,14 @@ class Emulator:
         chat = self._chat(chat_id)
         if chat.is_private and chat.id != user.id:
             raise EmulatorError(f"person {user.id} cannot see someone else's private chat {chat.id}")
-        if not chat.is_private and self.world.member(chat, user.id).status not in PRESENT_STATUSES:
-            raise EmulatorError(f"person {user.id} is not in {chat.id}")
+        if not chat.is_private:
+            member = self.world.member(chat, user.id)
+            if member.status not in PRESENT_STATUSES:
+                raise EmulatorError(f"person {user.id} is not in {chat.id}")
+            if member.status == "restricted" and not {**RESTRICTED_DEFAULT_RIGHTS, **member.rights}.get(
+                "can_react_to_messages", True
+            ):
+                raise EmulatorError(f"person {user.id} may not react in {chat.id}")
         sent = chat.live(message_id)
         if sent is None or sent.is_service:
             raise EmulatorError(f"no message {message_id} to react to in chat {chat_id}")
