@@ -14,7 +14,6 @@ from bot.clock import Clock
 
 log = logging.getLogger(__name__)
 
-MEMBER_STATUSES = {"creator", "administrator", "member", "restricted"}
 # Short, so a colleague removed while the bot missed the chat_member update (it gets them only as
 # an administrator) stops reaching partners within a minute; long enough that a busy topic costs
 # one getChatMember per engineer a minute, not one per message.
@@ -24,7 +23,7 @@ DEFAULT_TTL = timedelta(seconds=60)
 class Access(enum.Enum):
     ALLOWED = "allowed"
     DENIED = "denied"  # left, kicked, or restricted without the right to send messages
-    UNKNOWN = "unknown"  # Telegram did not answer and nothing is known from before
+    UNKNOWN = "unknown"  # Telegram did not answer and nothing is known from before (or no group is set)
 
 
 def may_act(member: ChatMember) -> bool:
@@ -44,7 +43,6 @@ class Membership:
         self.clock = clock
         self.ttl = ttl
         self._cache: dict[int, tuple[datetime, ChatMember]] = {}
-        self.calls = 0  # getChatMember calls made, for tests and the log
 
     def _fresh(self, user_id: int) -> ChatMember | None:
         cached = self._cache.get(user_id)
@@ -60,7 +58,6 @@ class Membership:
             return fresh
         if self.group_id is None:
             return Access.UNKNOWN
-        self.calls += 1
         try:
             member = await self.bot.get_chat_member(self.group_id, user_id)
         except TelegramBadRequest as exc:
