@@ -189,7 +189,7 @@ def make_dispatcher(**dependencies) -> Dispatcher:
     # every router module is free of configuration (it reads what it needs from handler kwargs).
     from dialogs import broadcast, firmware, info_request, intake, rating
     from handlers import admin, common, errors, fallback, group, partner
-    from handlers.middlewares import EngineerMiddleware, PartnerMiddleware
+    from handlers.middlewares import BanMiddleware, EngineerMiddleware, PartnerMiddleware
     from handlers.tracking import InflightUpdates
 
     # Event isolation serialises updates per chat, user and topic: the items of one album,
@@ -202,12 +202,12 @@ def make_dispatcher(**dependencies) -> Dispatcher:
     inflight = InflightUpdates()
     dp.update.outer_middleware(inflight)
     dp["inflight"] = inflight
+    # On the update, so no kind of update slips past them: bans, then the group's membership.
+    dp.update.outer_middleware(BanMiddleware())
+    dp.update.outer_middleware(EngineerMiddleware())
     partner_mw = PartnerMiddleware()
     dp.message.outer_middleware(partner_mw)
     dp.callback_query.outer_middleware(partner_mw)
-    engineer_mw = EngineerMiddleware()
-    dp.message.outer_middleware(engineer_mw)
-    dp.callback_query.outer_middleware(engineer_mw)
     # Order matters: the group first (its filter is narrow), dialogs before one-step partner
     # handlers, and the fallback last.
     routers = (
@@ -283,7 +283,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         error_reports = ErrorReports(clock=clock)
         broadcasts = Broadcasts(db=db, outbox=outbox, partners=partners)
         engineers = EngineerRepository(db)
-        membership = Membership(bot, settings.engineers_chat_id)
+        membership = Membership(bot, settings.engineers_chat_id, clock)
         dp = make_dispatcher(
             settings=settings, db=db, clock=clock, partners=partners, case_repo=case_repo, links=links,
             outbox=outbox, cases=cases, schedule=schedule, catalogue=catalogue, debouncer=debouncer,

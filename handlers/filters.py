@@ -9,12 +9,12 @@ from bot.config import Settings
 
 
 def chat_of(event: TelegramObject):
-    """The chat a message or a button press happened in."""
+    """The chat a message, a button press, a member change or a reaction happened in."""
     if isinstance(event, Message):
         return event.chat
-    if isinstance(event, CallbackQuery) and event.message is not None:
-        return event.message.chat
-    return None
+    if isinstance(event, CallbackQuery):
+        return event.message.chat if event.message is not None else None
+    return getattr(event, "chat", None)
 
 
 class PrivateChat(BaseFilter):

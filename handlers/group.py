@@ -8,7 +8,7 @@ import logging
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.storage.base import BaseStorage
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 
 from bot import keyboards, texts
 from bot.callbacks import CaseCb
@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.domain import Status
 from bot.services import scope
 from bot.services.cases import CaseService, Outcome
+from bot.services.membership import Access, Membership
 from bot.services.schedule import Schedule
 from bot.storage.cases import Case, CaseRepository
 from bot.storage.outbox import MessageLinkRepository
@@ -30,6 +31,7 @@ router = Router(name=__name__)
 router.message.filter(EngineersChat())
 router.edited_message.filter(EngineersChat())
 router.callback_query.filter(EngineersChat())
+router.chat_member.filter(EngineersChat())
 
 
 async def case_of(message: Message, case_repo: CaseRepository, links: MessageLinkRepository) -> Case | None:
@@ -190,7 +192,7 @@ async def cmd_level(message: Message, command: CommandObject, cases: CaseService
 
 @router.message(Command("assign"))
 async def cmd_assign(message: Message, cases: CaseService, case_repo: CaseRepository,
-                     links: MessageLinkRepository, bot: Bot) -> None:
+                     links: MessageLinkRepository, membership: Membership) -> None:
     case = await topic_case(message, cases, case_repo, links)
     if case is None:
         return
@@ -199,8 +201,7 @@ async def cmd_assign(message: Message, cases: CaseService, case_repo: CaseReposi
     if target is None or target.is_bot:
         await cases.note_in_topic(case, texts.ASSIGN_HOW)
         return
-    member = await bot.get_chat_member(message.chat.id, target.id)
-    if member.status not in ("creator", "administrator", "member"):
+    if await membership.access(target.id) is not Access.ALLOWED:
         await cases.note_in_topic(case, texts.ASSIGN_NOT_MEMBER)
         return
     outcome = await cases.assign(case.id, target.id, target.first_name, message.from_user.id, message.from_user.first_name)
@@ -233,6 +234,12 @@ async def cmd_next(message: Message, cases: CaseService) -> None:
 async def cmd_mine(message: Message, cases: CaseService, case_repo: CaseRepository) -> None:
     mine = await case_repo.open_for_engineer(message.from_user.id)
     await cases.note_in_group(texts.mine_text(mine), thread_of(message))
+
+
+@router.chat_member()
+async def on_member_changed(event: ChatMemberUpdated, membership: Membership) -> None:
+    """Someone joined, left, was removed or restricted: counts at once, not when the cache expires."""
+    membership.remember(event.new_chat_member)
 
 
 # --- relaying ----------------------------------------------------------------------------------------------

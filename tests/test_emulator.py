@@ -668,3 +668,80 @@ async def test_real_dispatcher_polling_against_the_emulator(emu: Emulator, bot: 
     finally:
         await dispatcher.stop_polling()
         await asyncio.wait_for(polling, 10)
+
+
+async def test_reactions_arrive_only_when_asked_for_and_in_groups_only_to_admins(emu: Emulator, bot: Bot) -> None:
+    from aiogram.types import MessageReactionUpdated, ReactionTypeEmoji
+
+    answer = await bot.send_message(PARTNER, "ответ")
+    await bot.get_updates(allowed_updates=["message"], timeout=0)
+    assert await emu.react(PARTNER, PARTNER, answer.message_id, "👍") is None  # not asked for: never made
+    await bot.get_updates(allowed_updates=["message", "message_reaction"], timeout=0)
+    assert await emu.react(PARTNER, PARTNER, answer.message_id, "👍") is None  # unchanged: nothing sent
+    await emu.react(PARTNER, PARTNER, answer.message_id, "🔥")
+    [update] = await bot.get_updates(timeout=0)
+    reaction = update.message_reaction
+    assert isinstance(reaction, MessageReactionUpdated) and reaction.user.id == PARTNER
+    assert [r.emoji for r in reaction.old_reaction] == ["👍"]
+    assert isinstance(reaction.new_reaction[0], ReactionTypeEmoji) and reaction.new_reaction[0].emoji == "🔥"
+    # In a group only an administrator bot hears of them.
+    emu.add_group(-1004, "Бот-участник", is_forum=False, bot_status="member")
+    emu.add_member(-1004, ENGINEER, "member")
+    post = await bot.send_message(-1004, "объявление")
+    assert await emu.react(ENGINEER, -1004, post.message_id, "👍") is None
+    group_post = await bot.send_message(GROUP, "в группе")
+    assert (await emu.react(ENGINEER, GROUP, group_post.message_id, None)) is None  # had none to remove
+    assert (await emu.react(ENGINEER, GROUP, group_post.message_id, "👍"))["user"]["id"] == ENGINEER
+    with pytest.raises(EmulatorError):
+        await emu.react(PARTNER, GROUP, group_post.message_id, "👍")  # not in the group
+
+
+async def test_member_statuses_and_chat_member_updates(emu: Emulator, bot: Bot) -> None:
+    from aiogram.types import ChatMemberBanned, ChatMemberLeft, ChatMemberRestricted, ChatMemberUpdated
+
+    await bot.get_updates(allowed_updates=["message", "chat_member"], timeout=0)
+    emu.add_member(GROUP, PARTNER, "restricted", rights={"can_send_messages": False}, by=ENGINEER)
+    member = await bot.get_chat_member(GROUP, PARTNER)
+    assert isinstance(member, ChatMemberRestricted) and member.is_member and not member.can_send_messages
+    with pytest.raises(EmulatorError, match="may not send"):
+        await emu.send_text(PARTNER, "можно?", chat_id=GROUP)
+    emu.add_member(GROUP, PARTNER, "kicked", by=ENGINEER)
+    assert isinstance(await bot.get_chat_member(GROUP, PARTNER), ChatMemberBanned)
+    with pytest.raises(EmulatorError):
+        await emu.send_text(PARTNER, "пустите", chat_id=GROUP)
+    emu.add_member(GROUP, PARTNER, "left")
+    assert isinstance(await bot.get_chat_member(GROUP, PARTNER), ChatMemberLeft)
+    await emu.send_text(PARTNER, "я вернулся", chat_id=GROUP)  # writing joins the group
+    updates = await bot.get_updates(timeout=0)
+    changes = [u.chat_member for u in updates if u.chat_member is not None]
+    assert all(isinstance(c, ChatMemberUpdated) for c in changes)
+    assert [(c.old_chat_member.status, c.new_chat_member.status, c.from_user.id) for c in changes] == [
+        ("left", "restricted", ENGINEER), ("restricted", "kicked", ENGINEER),
+        ("kicked", "left", PARTNER), ("left", "member", PARTNER),
+    ]
+    assert updates[-1].message.text == "я вернулся"
+
+
+async def test_other_bots_anonymous_admins_and_who_sees_a_group(emu: Emulator, bot: Bot) -> None:
+    emu.add_other_bot(5001, "Помощник", "helper_bot")
+    emu.add_other_bot(5002, "Болтун", "chatty_bot", bot_to_bot=True)
+    for other in (5001, 5002):
+        emu.add_member(GROUP, other, "member")
+    ours = await bot.send_message(GROUP, "карточка")
+    await bot.get_updates(timeout=0)
+    await emu.send_text(5001, "ответ на карточку", chat_id=GROUP, reply_to=ours.message_id)  # no bot-to-bot mode
+    await emu.send_text(5002, "просто так", chat_id=GROUP)  # neither a reply nor a command for us
+    await emu.send_text(5002, "ответ на карточку", chat_id=GROUP, reply_to=ours.message_id)
+    await emu.send_text(ENGINEER, "анонимно", chat_id=GROUP, anonymous=True)
+    updates = await bot.get_updates(timeout=0)
+    texts = [(u.message.from_user.id, u.message.text) for u in updates]
+    assert texts == [(5002, "ответ на карточку"), (1087968824, "анонимно")]
+    assert updates[1].message.sender_chat.id == GROUP
+    with pytest.raises(EmulatorError, match="anonymously"):
+        await emu.send_text(5002, "я не админ", chat_id=GROUP, anonymous=True)
+    # A private group's buttons are for its members; a public one's for anyone not banned.
+    with pytest.raises(EmulatorError, match="cannot see"):
+        await emu.press_button(PARTNER, GROUP, ours.message_id, "x", force=True)
+    emu.add_group(-1005, "Открытая", is_forum=False, username="open_group")
+    post = await bot.send_message(-1005, "кнопка", reply_markup=keyboard(("Жми", "x")))
+    await emu.press_button(PARTNER, -1005, post.message_id, "x")

@@ -545,3 +545,15 @@ async def test_partner_touch_writes_last_seen_once_a_minute_and_never_hides_a_ch
     assert renamed.first_name == "Аня" and (await partners.get(8)).first_name == "Аня"
     later = await partners.touch(8, "Аня", "anna", start + timedelta(seconds=120))
     assert (await partners.get(8)).last_seen_at == later.last_seen_at == start + timedelta(seconds=120)
+
+
+async def test_bans_are_answered_from_memory_and_kept_current(db, clock):
+    partners = PartnerRepository(db)
+    await partners.touch(7, "Иван", None, clock.now())
+    await partners.set_banned(7, True)
+    fresh = PartnerRepository(db)  # as after a restart
+    assert await fresh.is_banned(7) and not await fresh.is_banned(8)
+    await fresh.touch(8, "Анна", None, clock.now())
+    await fresh.set_banned(8, True)
+    await fresh.set_banned(7, False)
+    assert await fresh.is_banned(8) and not await fresh.is_banned(7)

@@ -22,6 +22,7 @@ from .media import StoredFile, make_png
 from .server import ApiServer, Call
 from .world import (
     PRESENT_STATUSES,
+    RESTRICTED_DEFAULT_RIGHTS,
     TOPIC_COLORS,
     ApiError,
     CallbackRecord,
@@ -32,6 +33,7 @@ from .world import (
     Topic,
     UserState,
     World,
+    member_json,
 )
 
 if TYPE_CHECKING:
@@ -59,9 +61,11 @@ class Emulator:
         clock: Clock | None = None,
         privacy_mode: bool = True,
         strict_html: bool = True,
+        bot_to_bot: bool = False,
     ) -> None:
         """`clock` dates messages (pass the bot's FixedClock to keep both in step); `privacy_mode` matters
-        only where the bot is a plain member; `strict_html` also rejects unescaped "&" (Telegram shows it)."""
+        only where the bot is a plain member; `strict_html` also rejects unescaped "&" (Telegram shows it);
+        `bot_to_bot` is the bot's Bot-to-Bot Communication Mode (see `add_other_bot`)."""
         bot_id, _, secret = token.partition(":")
         if not bot_id.isdigit() or not secret:
             raise ValueError("a bot token looks like '123456:secret'")
@@ -72,6 +76,7 @@ class Emulator:
             bot_first_name=bot_first_name,
             clock=clock,
             privacy_mode=privacy_mode,
+            bot_to_bot=bot_to_bot,
         )
         self.api = BotApi(self.world, strict_html=strict_html)
         self.faults = FaultInjector()
@@ -174,22 +179,59 @@ class Emulator:
         bot_rights: Json | None = None,
         bot_status: str = "administrator",
         username: str | None = None,
+        join_to_send_messages: bool = True,
     ) -> Json:
-        """A supergroup with the bot in it (an administrator with can_manage_topics unless told otherwise)."""
+        """A supergroup with the bot in it (an administrator with can_manage_topics unless told otherwise).
+        A username makes it public: anyone may read it and press its buttons. join_to_send_messages=False
+        (a discussion group's setting) lets people who are not members write without joining."""
         if chat_id >= 0:
             raise EmulatorError("supergroup ids are negative, like -1001234567890")
-        chat = ChatState(id=chat_id, type="supergroup", title=title, username=username, is_forum=is_forum)
+        chat = ChatState(
+            id=chat_id, type="supergroup", title=title, username=username, is_forum=is_forum,
+            join_to_send_messages=join_to_send_messages,
+        )
         chat.members[self.bot_id] = Member(bot_status, dict(bot_rights or {}))
         self.world.chats[chat_id] = chat
         return chat.as_chat()
 
-    def add_member(self, chat_id: int, user_id: int, status: str = "member", *, rights: Json | None = None) -> None:
-        """Sets someone's status in a group (creator, administrator, member, restricted, left, kicked)."""
+    def add_member(
+        self, chat_id: int, user_id: int, status: str = "member", *, rights: Json | None = None, by: int | None = None
+    ) -> None:
+        """Sets someone's status in a group (creator, administrator, member, restricted, left, kicked);
+        `by` is the admin who did it (default: the person themselves). Like Telegram, an admin bot that
+        asked for "chat_member" updates gets one for every change."""
         if status not in PRESENT_STATUSES | {"left", "kicked"}:
             raise EmulatorError(f"unknown member status {status!r}")
         chat = self._group(chat_id)
-        self._user(user_id)
-        chat.members[user_id] = Member(status, dict(rights or {}))
+        user = self._user(user_id, allow_bot=True)
+        self._set_member(chat, user, Member(status, dict(rights or {})), self._user(by) if by is not None else user)
+
+    def _set_member(self, chat: ChatState, user: UserState, new: Member, actor: UserState) -> None:
+        old = self.world.member(chat, user.id)
+        chat.members[user.id] = new
+        if (old.status, old.rights) == (new.status, new.rights):
+            return
+        if self.world.bot_member(chat).status not in ("creator", "administrator"):
+            return  # chat_member updates reach only administrators
+        self.world.updates.push(
+            "chat_member",
+            {
+                "chat": chat.as_chat(),
+                "from": actor.as_user(),
+                "date": self.world.now(),
+                "old_chat_member": member_json(user.as_user(), old),
+                "new_chat_member": member_json(user.as_user(), new),
+            },
+        )
+
+    def add_other_bot(self, user_id: int, first_name: str, username: str, *, bot_to_bot: bool = False) -> Json:
+        """Another bot, for groups only. Telegram shows a bot's messages to other bots only with
+        Bot-to-Bot Communication Mode on for one of them (`bot_to_bot` here or on the Emulator)."""
+        if user_id <= 0 or not username.lower().endswith("bot"):
+            raise EmulatorError("a bot has a positive id and a username ending in 'bot'")
+        user = UserState(user_id, first_name, username=username, language_code=None, is_bot=True, bot_to_bot=bot_to_bot)
+        self.world.users[user_id] = user
+        return user.as_user()
 
     def block_bot(self, user_id: int) -> None:
         """The person blocks the bot: sends fail with 403 and the bot gets a my_chat_member update."""
@@ -224,9 +266,9 @@ class Emulator:
 
     # --- people acting ------------------------------------------------------------------------------
 
-    def _user(self, user_id: int) -> UserState:
+    def _user(self, user_id: int, *, allow_bot: bool = False) -> UserState:
         user = self.world.users.get(user_id)
-        if user is None or user.is_bot:
+        if user is None or user.id == self.bot_id or (user.is_bot and not allow_bot):
             raise EmulatorError(f"no person {user_id}; add_user() first")
         return user
 
@@ -255,8 +297,12 @@ class Emulator:
         member = self.world.member(chat, user.id)
         if member.status == "kicked":
             raise EmulatorError(f"person {user.id} is banned in {chat.id}")
-        if member.status not in PRESENT_STATUSES:
-            member = chat.members[user.id] = Member("member")
+        if member.status not in PRESENT_STATUSES and chat.join_to_send_messages:
+            # Writing in a group one is not in means joining it first.
+            self._set_member(chat, user, Member("member"), user)
+            member = self.world.member(chat, user.id)
+        if not self.world.can_send(chat, user.id):
+            raise EmulatorError(f"person {user.id} may not send messages in {chat.id} ({member.status})")
         return chat, member
 
     def _post_as(
@@ -271,9 +317,18 @@ class Emulator:
         file_ids: list[str] | None = None,
         media_group_id: str | None = None,
         deliver: bool = True,
+        anonymous: bool = False,
     ) -> Sent:
-        user = self._user(user_id)
+        user = self._user(user_id, allow_bot=True)
+        if user.is_bot and (chat_id is None or self._chat(chat_id).is_private):
+            raise EmulatorError("bots cannot write to other bots in private chats")
         chat, member = self._enter(user, chat_id)
+        extra: Json | None = None
+        if anonymous:
+            if member.status not in ("creator", "administrator"):
+                raise EmulatorError(f"only administrators of {chat.id} can write anonymously")
+            # Telegram hides the admin behind GroupAnonymousBot and names the group as the sender.
+            user, extra = GROUP_ANONYMOUS_BOT, {"sender_chat": chat.as_chat()}
         try:
             threading = self.world.resolve_thread(
                 chat, thread_id, reply_to, may_post_in_closed=member.status in ("creator", "administrator")
@@ -288,6 +343,7 @@ class Emulator:
             threading=threading,
             media_group_id=media_group_id,
             file_ids=file_ids,
+            extra=extra,
         )
         if deliver:
             self.world.deliver(chat, sent)
@@ -350,15 +406,17 @@ class Emulator:
         thread_id: int | None = None,
         reply_to: int | None = None,
         entities: list[Json] | None = None,
+        anonymous: bool = False,
     ) -> Json:
-        """A person writes text (chat_id None = their private chat); commands get bot_command entities."""
+        """A person (or another bot, in a group) writes text (chat_id None = their private chat);
+        commands get bot_command entities; anonymous=True: a group admin who remains anonymous."""
         if not text.strip():
             raise EmulatorError("Telegram apps do not send empty messages")
         content: Json = {"text": text}
         found = entities if entities is not None else detect_entities(text)
         if found:
             content["entities"] = found
-        sent = self._post_as(user_id, chat_id, thread_id, reply_to, "text", content)
+        sent = self._post_as(user_id, chat_id, thread_id, reply_to, "text", content, anonymous=anonymous)
         return copy.deepcopy(sent.raw)
 
     async def send_photo(
@@ -603,6 +661,47 @@ class Emulator:
             raise EmulatorError(f"person {user_id} has no message {message_id} in chat {chat_id}")
         sent.deleted = True
 
+    async def react(self, user_id: int, chat_id: int, message_id: int, emoji: str | list[str] | None) -> Json | None:
+        """A person sets their reaction on a message (None or [] takes it away). The bot gets a
+        message_reaction update only if it asked for them in allowed_updates, and in a group only
+        as an administrator; it returns that update's payload, or None when the bot gets nothing."""
+        user = self._user(user_id)
+        chat = self._chat(chat_id)
+        if chat.is_private and chat.id != user.id:
+            raise EmulatorError(f"person {user.id} cannot see someone else's private chat {chat.id}")
+        if not chat.is_private:
+            member = self.world.member(chat, user.id)
+            if member.status not in PRESENT_STATUSES:
+                raise EmulatorError(f"person {user.id} is not in {chat.id}")
+            if member.status == "restricted" and not {**RESTRICTED_DEFAULT_RIGHTS, **member.rights}.get(
+                "can_react_to_messages", True
+            ):
+                raise EmulatorError(f"person {user.id} may not react in {chat.id}")
+        sent = chat.live(message_id)
+        if sent is None or sent.is_service:
+            raise EmulatorError(f"no message {message_id} to react to in chat {chat_id}")
+        emojis = [emoji] if isinstance(emoji, str) else list(emoji or [])
+        new = [{"type": "emoji", "emoji": e} for e in emojis]
+        old = sent.user_reactions.get(user.id, [])
+        if new == old:
+            return None  # nothing changed: Telegram sends nothing
+        if new:
+            sent.user_reactions[user.id] = new
+        else:
+            sent.user_reactions.pop(user.id, None)
+        if not chat.is_private and self.world.bot_member(chat).status not in ("creator", "administrator"):
+            return None
+        payload: Json = {
+            "chat": chat.as_chat(),
+            "message_id": message_id,
+            "user": user.as_user(),
+            "date": self.world.now(),
+            "old_reaction": copy.deepcopy(old),
+            "new_reaction": copy.deepcopy(new),
+        }
+        pushed = self.world.updates.push("message_reaction", payload)
+        return copy.deepcopy(pushed.payload) if pushed else None
+
     async def press_button(
         self, user_id: int, chat_id: int, message_id: int, callback_data: str, *, force: bool = False
     ) -> Json:
@@ -610,6 +709,11 @@ class Emulator:
         user = self._user(user_id)
         chat = self._chat(chat_id)
         sent = chat.messages.get(message_id)
+        if not chat.is_private:
+            status = self.world.member(chat, user.id).status
+            # Only members see a private group; anyone but the banned sees a public one.
+            if status == "kicked" or (status not in PRESENT_STATUSES and not chat.username):
+                raise EmulatorError(f"person {user.id} cannot see the messages of {chat.id} ({status})")
         if not force:
             if sent is None or sent.deleted:
                 raise EmulatorError(f"no message {message_id} in chat {chat_id} to press a button on")

@@ -146,6 +146,7 @@ class Sent:
     reactions: list[Json] = field(default_factory=list)
     pinned: bool = False
     history: list[Json] = field(default_factory=list)  # earlier versions of raw, oldest first
+    user_reactions: dict[int, list[Json]] = field(default_factory=dict)  # each person's, as ReactionType lists
 
     @property
     def is_service(self) -> bool:
@@ -220,6 +221,7 @@ class UserState:
     started: bool = True  # has opened the bot (pressed Start); the bot cannot write first otherwise
     blocked: bool = False  # has blocked the bot
     hides_forwards: bool = False  # privacy setting: forwards show only the name (hidden_user origin)
+    bot_to_bot: bool = False  # for a bot: its Bot-to-Bot Communication Mode in @BotFather
 
     def as_user(self) -> Json:
         user: Json = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
@@ -244,6 +246,8 @@ class ChatState:
     topics: dict[int, Topic] = field(default_factory=dict)
     messages: dict[int, Sent] = field(default_factory=dict)
     next_message_id: int = 1
+    # Off in some discussion groups: people who are not members may still write there.
+    join_to_send_messages: bool = True
 
     @property
     def is_private(self) -> bool:
@@ -382,8 +386,11 @@ class World:
         bot_first_name: str,
         clock: Clock | None,
         privacy_mode: bool,
+        bot_to_bot: bool = False,
     ) -> None:
-        self.bot = UserState(bot_id, bot_first_name, username=bot_username, language_code=None, is_bot=True)
+        self.bot = UserState(
+            bot_id, bot_first_name, username=bot_username, language_code=None, is_bot=True, bot_to_bot=bot_to_bot
+        )
         self.clock = clock
         self.privacy_mode = privacy_mode
         self.users: dict[int, UserState] = {bot_id: self.bot}
@@ -449,17 +456,16 @@ class World:
         user = self.user_dict(user_id)
         if user is None:
             raise bad_request("user not found")
+        return member_json(user, self.member(chat, user_id))
+
+    def can_send(self, chat: ChatState, user_id: int) -> bool:
+        """Whether Telegram lets this person post in the group now."""
         member = self.member(chat, user_id)
-        obj: Json = {"status": member.status, "user": user}
-        if member.status == "creator":
-            obj["is_anonymous"] = bool(member.rights.get("is_anonymous", False))
-        elif member.status == "administrator":
-            obj.update({**ADMIN_DEFAULT_RIGHTS, **member.rights})
-        elif member.status == "restricted":
-            obj.update({**RESTRICTED_DEFAULT_RIGHTS, **member.rights})
-        elif member.status == "kicked":
-            obj["until_date"] = member.until_date
-        return obj
+        if member.status == "kicked":
+            return False
+        if member.status == "restricted":
+            return bool({**RESTRICTED_DEFAULT_RIGHTS, **member.rights}["can_send_messages"])
+        return member.status in PRESENT_STATUSES or not chat.join_to_send_messages
 
     # --- threads ----------------------------------------------------------------------------------
 
@@ -582,6 +588,9 @@ class World:
         member = self.bot_member(chat)
         if member.status not in PRESENT_STATUSES:
             return False
+        sender = self.users.get(sent.sender_id)
+        if sender is not None and sender.is_bot and "sender_chat" not in sent.raw:
+            return self._sees_other_bot(member, sender, sent)
         if member.status in ("creator", "administrator") or not self.privacy_mode:
             return True
         # Privacy mode: commands for this bot, replies to its messages, mentions and service messages.
@@ -600,10 +609,43 @@ class World:
                 return True
         return False
 
+    def _sees_other_bot(self, member: Member, sender: UserState, sent: Sent) -> bool:
+        """Bot-to-bot communication: without it bots never see each other's messages. With it
+        (either bot's setting) a bot sees replies to its messages and commands addressed to it;
+        with its own setting, as an admin with privacy mode off, every bot message."""
+        if not (sender.bot_to_bot or self.bot.bot_to_bot):
+            return False
+        if self.bot.bot_to_bot and member.status in ("creator", "administrator") and not self.privacy_mode:
+            return True
+        reply = sent.raw.get("reply_to_message")
+        if reply and reply.get("from", {}).get("id") == self.bot.id and not reply.get("forum_topic_created"):
+            return True
+        text = sent.content_text or ""
+        suffix = "@" + (self.bot.username or "").lower()
+        return any(
+            entity["type"] == "bot_command"
+            and _utf16_slice(text, entity["offset"], entity["length"]).lower().endswith(suffix)
+            for entity in sent.entities
+        )
+
     def deliver(self, chat: ChatState, sent: Sent, kind: str = "message") -> PendingUpdate | None:
         if not self.bot_sees(chat, sent):
             return None
         return self.updates.push(kind, sent.raw)
+
+
+def member_json(user: Json, member: Member) -> Json:
+    """A ChatMember object: each status carries the fields aiogram's ChatMember* types require."""
+    obj: Json = {"status": member.status, "user": user}
+    if member.status == "creator":
+        obj["is_anonymous"] = bool(member.rights.get("is_anonymous", False))
+    elif member.status == "administrator":
+        obj.update({**ADMIN_DEFAULT_RIGHTS, **member.rights})
+    elif member.status == "restricted":
+        obj.update({**RESTRICTED_DEFAULT_RIGHTS, **member.rights})
+    elif member.status == "kicked":
+        obj["until_date"] = member.until_date
+    return obj
 
 
 def _utf16_slice(text: str, offset: int, length: int) -> str:

@@ -56,6 +56,8 @@ class PartnerRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._touched: OrderedDict[int, Partner] = OrderedDict()
+        self._banned: set[int] | None = None  # loaded on first use; `set_banned` keeps it current
+        self._ban_writes = 0
 
     def _forget(self, user_id: int) -> None:
         """Called after every write: also drops a row a `touch` racing the write may have kept."""
@@ -64,6 +66,23 @@ class PartnerRepository:
     async def get(self, user_id: int) -> Partner | None:
         row = await self.db.fetchone("SELECT * FROM partners WHERE user_id = ?", (user_id,))
         return _partner(row) if row else None
+
+    async def lookup(self, user_id: int) -> Partner | None:
+        """The partner's row without recording anything: from the cache when `touch` has it."""
+        known = self._touched.get(user_id)
+        if known is not None:
+            return known
+        return await self.get(user_id)
+
+    async def is_banned(self, user_id: int) -> bool:
+        """Asked for every update, so answered from memory: bans are few and only `set_banned`
+        changes them."""
+        while self._banned is None:
+            writes = self._ban_writes
+            rows = await self.db.fetchall("SELECT user_id FROM partners WHERE banned = 1")
+            if writes == self._ban_writes:  # else a ban changed while reading: read again
+                self._banned = {row[0] for row in rows}
+        return user_id in self._banned
 
     async def touch(
         self, user_id: int, first_name: str, username: str | None, at: datetime
@@ -110,6 +129,12 @@ class PartnerRepository:
             (int(banned), reason if banned else None, user_id),
         )
         self._forget(user_id)
+        self._ban_writes += 1
+        if self._banned is not None and changed:
+            if banned:
+                self._banned.add(user_id)
+            else:
+                self._banned.discard(user_id)
         return changed > 0
 
     async def mark_ban_notified(self, user_id: int) -> None:
