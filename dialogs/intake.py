@@ -23,7 +23,7 @@ from bot import keyboards, texts
 from bot.callbacks import IntakeCb
 from bot.domain import MAX_ATTACHMENTS, Brand, RequestType
 from bot.services import intake_rules, scope
-from bot.services.cases import CaseService
+from bot.services.cases import CaseService, in_partners_order
 from bot.services.debounce import Debouncer
 from bot.storage.cases import Attachment
 from bot.storage.partners import Partner
@@ -52,11 +52,12 @@ def attachment_of(message: Message) -> Attachment | None:
     group = message.media_group_id
     if message.photo:
         best = message.photo[-1]
-        return Attachment("photo", best.file_id, best.file_unique_id, None, caption, group)
+        return Attachment("photo", best.file_id, best.file_unique_id, None, caption, group, message.message_id)
     for kind in ("video", "document", "audio", "voice", "animation", "video_note"):
         item = getattr(message, kind)
         if item is not None:
-            return Attachment(kind, item.file_id, item.file_unique_id, getattr(item, "file_name", None), caption, group)
+            return Attachment(kind, item.file_id, item.file_unique_id, getattr(item, "file_name", None), caption,
+                              group, message.message_id)
     return None
 
 
@@ -361,13 +362,10 @@ async def on_model_choice(callback: CallbackQuery, callback_data: IntakeCb, stat
 @router.message(Intake.model, F.photo)
 async def on_model_label_photo(message: Message, state: FSMContext, partner: Partner) -> None:
     """A photo of the label instead of a typed model: keep it, let the engineer read it."""
+    await add_attachments(state, [attachment_of(message)])
     draft = (await state.get_data()).get("draft", {})
-    items = list(draft.get("attachments", []))
-    item = attachment_of(message)
-    if item and len(items) < MAX_ATTACHMENTS and all(i["file_unique_id"] != item.file_unique_id for i in items):
-        items.append(item.as_dict())
     typed = draft.get("model_typed") or (message.caption or "").strip()
-    await update_draft(state, attachments=items, model=typed or "см. фото наклейки", model_matched=False,
+    await update_draft(state, model=typed or "см. фото наклейки", model_matched=False,
                        model_folders=[], candidates=[])
     await message.answer(texts.INTAKE_MODEL_LABEL_PHOTO)
     await advance("model", message, state, partner)
@@ -448,19 +446,21 @@ async def wrong_description(message: Message) -> None:
 # --- 6. attachments ---------------------------------------------------------------------------------
 
 async def add_attachments(state: FSMContext, items: list[Attachment | None]) -> int:
-    """Adds new files (a repeated update adds nothing); returns how many were added."""
+    """Adds new files (a repeated update adds nothing) in the partner's order, whatever order an
+    album's items arrive in; returns how many were added. Over the limit, the files the partner
+    put last are the ones left out."""
     draft = (await state.get_data()).get("draft", {})
-    current = list(draft.get("attachments", []))
-    seen = {i["file_unique_id"] for i in current}
-    added = 0
+    current = [Attachment.from_dict(i) for i in draft.get("attachments", [])]
+    seen = {i.file_unique_id for i in current}
+    new = []
     for item in items:
-        if item is None or item.file_unique_id in seen or len(current) >= MAX_ATTACHMENTS:
+        if item is None or item.file_unique_id in seen:
             continue
-        current.append(item.as_dict())
+        new.append(item)
         seen.add(item.file_unique_id)
-        added += 1
-    await update_draft(state, attachments=current)
-    return added
+    kept = in_partners_order(current + new)[:MAX_ATTACHMENTS]
+    await update_draft(state, attachments=[i.as_dict() for i in kept])
+    return len(kept) - len(current)
 
 
 @router.message(Intake.attachments, F.photo | F.video | F.document | F.audio | F.voice | F.animation | F.video_note)

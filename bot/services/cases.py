@@ -60,6 +60,12 @@ class SubmitResult:
     notes: list[str] = field(default_factory=list)
 
 
+def in_partners_order(items: list[Attachment]) -> list[Attachment]:
+    """Files by the partner's message ids: albums reach the bot in any order. Files from drafts
+    made before ids were kept (None) stay where they were, ahead of the newer ones."""
+    return sorted(items, key=lambda item: item.message_id or 0)
+
+
 def attachment_batches(items: list[Attachment]) -> list[list[Attachment]]:
     """Group attachments the way Telegram allows albums: photos and videos together, documents
     together, audio together, 2 to 10 per album; anything else goes alone."""
@@ -129,7 +135,7 @@ class CaseService:
             after_hours=not self.schedule.is_open(now),
             created_at=now,
             due_at=self.due_for(level, now),
-            attachments=tuple(Attachment.from_dict(a) for a in draft.get("attachments", [])),
+            attachments=tuple(in_partners_order([Attachment.from_dict(a) for a in draft.get("attachments", [])])),
         )
         result = await self.submit(new)
         if result.case.after_hours:

@@ -21,6 +21,9 @@ class Attachment:
     file_name: str | None = None
     caption: str | None = None
     media_group_id: str | None = None
+    # The partner's message: its id is the order the partner put the files in (album items
+    # arrive in any order). Not stored with the case: `position` keeps that order there.
+    message_id: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -30,6 +33,7 @@ class Attachment:
             "file_name": self.file_name,
             "caption": self.caption,
             "media_group_id": self.media_group_id,
+            "message_id": self.message_id,
         }
 
     @classmethod
