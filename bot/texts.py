@@ -237,6 +237,7 @@ BTN_CANCEL = "✖️ Отменить"
 INTAKE_EDIT = "Что изменить?"
 INTAKE_CANCELLED = "Заявка отменена. Если понадобится — начните заново из меню."
 INTAKE_ALREADY_SENT = "Эта заявка уже отправлена."
+CASE_ALREADY_SENT = "Заявка {number} уже отправлена и принята."
 INTAKE_EXPIRED = "Эта кнопка относится к шагу, который уже пройден."
 INTAKE_DRAFT_FOUND = "У вас есть незаконченная заявка. Продолжить её или начать заново?"
 BTN_RESUME = "Продолжить"
@@ -250,6 +251,11 @@ CASE_ACCEPTED = (
     "о каждом изменении мы напишем здесь.\nДополнить заявку можно прямо в этом чате."
 )
 FULL_DESCRIPTION = "<b>Описание полностью:</b>"
+
+
+def case_accepted(number: str, notes: list[str]) -> str:
+    """The answer to "Send", with what the partner should know besides (hours, say)."""
+    return "\n\n".join([CASE_ACCEPTED.format(number=number), *notes])
 
 EDIT_LABELS = {
     "request_type": "Тип обращения",

@@ -25,7 +25,7 @@ from bot.domain import MAX_ATTACHMENTS, Brand, RequestType
 from bot.services import intake_rules, scope
 from bot.services.cases import CaseService, in_partners_order
 from bot.services.debounce import Debouncer
-from bot.storage.cases import Attachment
+from bot.storage.cases import Attachment, CaseRepository
 from bot.storage.partners import Partner
 from dialogs.states import Intake
 from handlers.ui import drop_buttons, replace_text
@@ -126,8 +126,10 @@ async def ask(step: str, message: Message, state: FSMContext, partner: Partner |
         await state.set_state(Intake.summary)
         draft["editing"] = False
         await state.update_data(draft=draft)
+        # "Send" names its draft: pressed again after the case went out (or replayed after a
+        # crash), it can still say which case that was.
         await message.answer(texts.draft_summary(draft), reply_markup=keyboards.inline([
-            [(texts.BTN_SEND, cb("summary", "send"))],
+            [(texts.BTN_SEND, cb("send", draft.get("submit_key", "")))],
             [(texts.BTN_EDIT, cb("summary", "edit")), (texts.BTN_CANCEL, cb("summary", "cancel"))],
         ]))
     else:  # pragma: no cover - a programming error, not user input
@@ -642,15 +644,28 @@ async def on_summary(callback: CallbackQuery, callback_data: IntakeCb, state: FS
     if action != "send":
         await callback.answer(texts.INTAKE_EXPIRED)
         return
+    await send_draft(callback, state, partner, cases)  # a summary shown before buttons named the draft
+
+
+@router.callback_query(Intake.summary, IntakeCb.filter(F.action == "send"))
+async def on_send(callback: CallbackQuery, callback_data: IntakeCb, state: FSMContext, partner: Partner,
+                  cases: CaseService, case_repo: CaseRepository) -> None:
+    draft = (await state.get_data()).get("draft", {})
+    if callback_data.value != draft.get("submit_key"):
+        await on_sent_before(callback, callback_data, partner, case_repo)  # the summary of an earlier draft
+        return
+    await send_draft(callback, state, partner, cases)
+
+
+async def send_draft(callback: CallbackQuery, state: FSMContext, partner: Partner, cases: CaseService) -> None:
+    """The "accepted" message with the case number goes through the outbox, queued with the case:
+    the partner gets it exactly once, whether or not this handler lives to the end."""
     draft = (await state.get_data()).get("draft", {})
     result = await cases.submit_draft(partner.user_id, draft)
     await state.clear()
-    await callback.answer()
+    # Handled again after a crash: the message is queued already; the toast names the case.
+    await callback.answer(None if result.created else texts.CASE_ALREADY_SENT.format(number=result.case.number))
     await drop_buttons(callback)
-    text = texts.CASE_ACCEPTED.format(number=result.case.number)
-    for note in result.notes:
-        text += "\n\n" + note
-    await callback.message.answer(text, reply_markup=keyboards.main_menu())
 
 
 @router.callback_query(Intake.edit, IntakeCb.filter(F.action == "edit"))
@@ -687,6 +702,19 @@ async def wrong_summary(message: Message, state: FSMContext, partner: Partner) -
 async def on_summary_again(callback: CallbackQuery) -> None:
     """A second press of "Send" (or of any summary button) after the case went out."""
     await callback.answer(texts.INTAKE_ALREADY_SENT, show_alert=False)
+
+
+@router.callback_query(IntakeCb.filter(F.action == "send"))
+async def on_sent_before(callback: CallbackQuery, callback_data: IntakeCb, partner: Partner,
+                         case_repo: CaseRepository) -> None:
+    """"Send" pressed again after the case went out, or the press handled again after a crash
+    cut its first handling short (the "accepted" message is in the outbox): say which case."""
+    case = await case_repo.get_by_submit_key(callback_data.value) if callback_data.value else None
+    if case is None or case.partner_id != partner.user_id:
+        await callback.answer(texts.INTAKE_EXPIRED)
+        return
+    await callback.answer(texts.CASE_ALREADY_SENT.format(number=case.number))
+    await drop_buttons(callback)
 
 
 @router.callback_query(IntakeCb.filter())
