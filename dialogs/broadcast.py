@@ -10,6 +10,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards, texts
 from bot.callbacks import IntakeCb
 from bot.services.broadcast import Broadcasts
+from bot.visible_text import clean, is_blank
 from dialogs.states import Broadcast
 from handlers.ui import drop_buttons, replace_text
 from handlers.filters import Admin
@@ -22,6 +23,7 @@ LIMIT = 4000
 
 
 async def preview(message: Message, state: FSMContext, html: str, broadcasts: Broadcasts) -> None:
+    html = clean(html)  # never part of a tag; kept out of every partner's chat
     if len(html) > LIMIT:
         await message.answer(texts.BROADCAST_TOO_LONG)
         return
@@ -37,7 +39,7 @@ async def preview(message: Message, state: FSMContext, html: str, broadcasts: Br
 
 @router.message(Command("broadcast"))
 async def cmd_broadcast(message: Message, command: CommandObject, state: FSMContext, broadcasts: Broadcasts) -> None:
-    if command.args and command.args.strip():
+    if not is_blank(command.args):
         # Keep the admin's formatting: the text after the command, as HTML.
         html = message.html_text.split(maxsplit=1)[1] if len(message.html_text.split(maxsplit=1)) > 1 else ""
         await preview(message, state, html, broadcasts)
@@ -48,6 +50,9 @@ async def cmd_broadcast(message: Message, command: CommandObject, state: FSMCont
 
 @router.message(Broadcast.text, F.text, ~F.text.startswith("/"))
 async def on_text(message: Message, state: FSMContext, broadcasts: Broadcasts) -> None:
+    if is_blank(message.text):
+        await message.answer(texts.BROADCAST_HINT)
+        return
     await preview(message, state, message.html_text, broadcasts)
 
 

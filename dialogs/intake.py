@@ -27,6 +27,7 @@ from bot.services.cases import CaseService, in_partners_order
 from bot.services.debounce import Debouncer
 from bot.storage.cases import Attachment, CaseRepository
 from bot.storage.partners import Partner
+from bot.visible_text import clean, is_blank
 from dialogs.states import Intake
 from handlers.ui import drop_buttons, replace_text
 from handlers.filters import PrivateChat
@@ -48,7 +49,7 @@ def cb(action: str, value: str = "") -> str:
 
 def attachment_of(message: Message) -> Attachment | None:
     """The file a message carries, if it is a kind engineers can use."""
-    caption = message.caption
+    caption = None if is_blank(message.caption) else clean(message.caption)
     group = message.media_group_id
     if message.photo:
         best = message.photo[-1]
@@ -56,8 +57,9 @@ def attachment_of(message: Message) -> Attachment | None:
     for kind in ("video", "document", "audio", "voice", "animation", "video_note"):
         item = getattr(message, kind)
         if item is not None:
-            return Attachment(kind, item.file_id, item.file_unique_id, getattr(item, "file_name", None), caption,
-                              group, message.message_id)
+            # A file name can hide its real extension behind a direction override (U+202E).
+            name = clean(getattr(item, "file_name", None)) or None
+            return Attachment(kind, item.file_id, item.file_unique_id, name, caption, group, message.message_id)
     return None
 
 
@@ -366,7 +368,8 @@ async def on_model_label_photo(message: Message, state: FSMContext, partner: Par
     """A photo of the label instead of a typed model: keep it, let the engineer read it."""
     await add_attachments(state, [attachment_of(message)])
     draft = (await state.get_data()).get("draft", {})
-    typed = draft.get("model_typed") or (message.caption or "").strip()
+    caption = intake_rules.clean_line(message.caption, 100)
+    typed = draft.get("model_typed") or (caption.value if caption.ok else "")
     await update_draft(state, model=typed or "см. фото наклейки", model_matched=False,
                        model_folders=[], candidates=[])
     await message.answer(texts.INTAKE_MODEL_LABEL_PHOTO)
