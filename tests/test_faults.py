@@ -313,3 +313,48 @@ async def test_a_crash_right_after_send_still_tells_the_partner_the_case_number_
     assert desk.emu.callback_answer(query["id"])["text"] == texts.CASE_ALREADY_SENT.format(number="№1001")
     assert len(desk.open_topics()) == 1
     assert (await desk.sb.app.db.fetchone("SELECT COUNT(*) FROM cases"))[0] == 1
+
+
+@pytest.mark.parametrize("crash_at", ["queued", "dialog-closed"])
+async def test_a_crash_right_after_a_broadcast_is_confirmed_sends_it_once_and_says_so(desk, monkeypatch, crash_at):
+    """The same class for admins: killed between queueing a broadcast and answering "Send", the
+    replayed press neither cancels it nor sends it twice, and "started" and the report come once."""
+    import dialogs.broadcast
+
+    await desk.partner_says("/start")
+    await desk.emu.send_text(desk.admin, "/broadcast Новая прошивка уже на сервере")
+    await desk.settle()
+    dying = asyncio.Event()
+
+    async def die(*args, **kwargs) -> None:
+        dying.set()
+        await asyncio.Event().wait()
+
+    if crash_at == "queued":
+        start = desk.sb.app.broadcasts.start
+
+        async def start_then_die(*args, **kwargs):
+            await start(*args, **kwargs)
+            await die()
+
+        monkeypatch.setattr(desk.sb.app.broadcasts, "start", start_then_die)
+    else:
+        monkeypatch.setattr(dialogs.broadcast, "drop_buttons", die)
+    question = desk.last_to(desk.admin)
+    send = next(data for text, data in desk.buttons(question) if "Отправить" in text)
+    query = await desk.emu.press_button(desk.admin, desk.admin, question.message_id, send)
+    await asyncio.wait_for(dying.wait(), timeout=10)
+    await desk.sb.app.outbox.wait_idle()  # a kill mid-send may repeat that one send: the README's limit
+    await desk.sb.kill_bot()
+    monkeypatch.undo()
+    await desk.sb.start_bot()
+    await desk.settle()
+    await desk.emu.wait_for(lambda: any("Рассылка завершена" in t for t in desk.texts_to(desk.admin)), timeout=10)
+    await desk.settle()
+
+    assert [t for t in desk.texts_to(desk.partner) if "Новая прошивка" in t] == ["Новая прошивка уже на сервере"]
+    to_admin = desk.texts_to(desk.admin)
+    assert sum("Рассылка запущена" in t for t in to_admin) == 1
+    assert sum("Рассылка завершена" in t for t in to_admin) == 1
+    assert texts.BROADCAST_CANCELLED not in to_admin
+    assert desk.emu.callback_answer(query["id"]) is not None  # the press was answered, once
