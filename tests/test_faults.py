@@ -300,7 +300,7 @@ async def test_a_crash_right_after_send_still_tells_the_partner_the_case_number_
     await asyncio.wait_for(dying.wait(), timeout=10)
     # Killed once the card is in the group (a kill during createForumTopic may leave a second
     # topic: the README's known limit) and, when the partner can be reached, the outbox is done.
-    await desk.emu.wait_for(lambda: any("№1001" in (m.text or "") for m in desk.emu.bot_messages(desk.group)))
+    await desk.emu.wait_for(lambda: any("№1001" in (m.text or "") for m in desk.emu.bot_messages(desk.group)), timeout=20)
     if partner_reachable:
         await app.outbox.wait_idle()
     await desk.sb.kill_bot()
