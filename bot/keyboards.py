@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
 from bot import texts
@@ -20,6 +22,15 @@ def main_menu() -> ReplyKeyboardMarkup:
         is_persistent=True,
         input_field_placeholder="Выберите действие",
     )
+
+
+def from_stored(markup: dict[str, Any] | None) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
+    """A keyboard kept as JSON in the outbox: buttons under a message, or the menu under the input."""
+    if not markup:
+        return None
+    if "keyboard" in markup:
+        return ReplyKeyboardMarkup.model_validate(markup)
+    return InlineKeyboardMarkup.model_validate(markup)
 
 
 def inline(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:

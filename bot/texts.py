@@ -237,6 +237,7 @@ BTN_CANCEL = "✖️ Отменить"
 INTAKE_EDIT = "Что изменить?"
 INTAKE_CANCELLED = "Заявка отменена. Если понадобится — начните заново из меню."
 INTAKE_ALREADY_SENT = "Эта заявка уже отправлена."
+CASE_ALREADY_SENT = "Заявка {number} уже отправлена и принята."
 INTAKE_EXPIRED = "Эта кнопка относится к шагу, который уже пройден."
 INTAKE_DRAFT_FOUND = "У вас есть незаконченная заявка. Продолжить её или начать заново?"
 BTN_RESUME = "Продолжить"
@@ -250,6 +251,11 @@ CASE_ACCEPTED = (
     "о каждом изменении мы напишем здесь.\nДополнить заявку можно прямо в этом чате."
 )
 FULL_DESCRIPTION = "<b>Описание полностью:</b>"
+
+
+def case_accepted(number: str, notes: list[str]) -> str:
+    """The answer to "Send", with what the partner should know besides (hours, say)."""
+    return "\n\n".join([CASE_ACCEPTED.format(number=number), *notes])
 
 EDIT_LABELS = {
     "request_type": "Тип обращения",
@@ -319,6 +325,7 @@ NO_OPEN_CASE = (
     "У вас нет открытых заявок. Чтобы задать вопрос инженерам, оформите заявку: «📝 Новая заявка»."
 )
 CANNOT_RELAY = "Такое сообщение не получится передать инженеру. Пришлите текст, фото, видео или файл."
+EMPTY_MESSAGE = "Сообщение пустое: в нём нет видимого текста. Напишите, пожалуйста, словами."
 
 
 def claim_won(number: str) -> str:
@@ -618,6 +625,7 @@ BROADCAST_ASK = "Пришлите текст объявления для все�
 BROADCAST_PREVIEW = "👀 Так увидят объявление партнёры. Получателей: {count}. Отправить?"
 BROADCAST_STARTED = "📣 Рассылка запущена: {count} получателей. Отчёт придёт по завершении."
 BROADCAST_CANCELLED = "Рассылка отменена."
+BROADCAST_ALREADY_STARTED = "Эта рассылка уже запущена."
 BROADCAST_HINT = "Пришлите текст объявления одним сообщением или /cancel."
 BROADCAST_TOO_LONG = "Объявление длиннее 4000 символов — сократите, пожалуйста."
 BAN_USAGE = "Использование: /ban ID_партнёра [причина] или /ban №заявки [причина]."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
@@ -10,6 +12,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards, texts
 from bot.callbacks import IntakeCb
 from bot.services.broadcast import Broadcasts
+from bot.visible_text import clean, is_blank
 from dialogs.states import Broadcast
 from handlers.ui import drop_buttons, replace_text
 from handlers.filters import Admin
@@ -22,6 +25,7 @@ LIMIT = 4000
 
 
 async def preview(message: Message, state: FSMContext, html: str, broadcasts: Broadcasts) -> None:
+    html = clean(html)  # never part of a tag; kept out of every partner's chat
     if len(html) > LIMIT:
         await message.answer(texts.BROADCAST_TOO_LONG)
         return
@@ -29,15 +33,18 @@ async def preview(message: Message, state: FSMContext, html: str, broadcasts: Br
     await state.update_data(broadcast_html=html)
     count = len(await broadcasts.recipients())
     await message.answer(html)
+    # "Send" names its broadcast: handled again after a crash, it queues nothing twice and can
+    # still say the broadcast went out.
+    broadcast_id = uuid.uuid4().hex[:12]
     await message.answer(texts.BROADCAST_PREVIEW.format(count=count), reply_markup=keyboards.inline([[
-        ("📣 Отправить", IntakeCb(action="bc", value="send").pack()),
+        ("📣 Отправить", IntakeCb(action="bcsend", value=broadcast_id).pack()),
         ("✖️ Отмена", IntakeCb(action="bc", value="cancel").pack()),
     ]]))
 
 
 @router.message(Command("broadcast"))
 async def cmd_broadcast(message: Message, command: CommandObject, state: FSMContext, broadcasts: Broadcasts) -> None:
-    if command.args and command.args.strip():
+    if not is_blank(command.args):
         # Keep the admin's formatting: the text after the command, as HTML.
         html = message.html_text.split(maxsplit=1)[1] if len(message.html_text.split(maxsplit=1)) > 1 else ""
         await preview(message, state, html, broadcasts)
@@ -48,6 +55,9 @@ async def cmd_broadcast(message: Message, command: CommandObject, state: FSMCont
 
 @router.message(Broadcast.text, F.text, ~F.text.startswith("/"))
 async def on_text(message: Message, state: FSMContext, broadcasts: Broadcasts) -> None:
+    if is_blank(message.text):
+        await message.answer(texts.BROADCAST_HINT)
+        return
     await preview(message, state, message.html_text, broadcasts)
 
 
@@ -58,13 +68,38 @@ async def wrong_text(message: Message) -> None:
 
 @router.callback_query(Broadcast.confirm, IntakeCb.filter(F.action == "bc"))
 async def on_confirm(callback: CallbackQuery, callback_data: IntakeCb, state: FSMContext, broadcasts: Broadcasts) -> None:
+    """"Cancel", or "Send" on a preview shown before the buttons named their broadcast."""
+    await send_or_cancel(callback, state, broadcasts, None if callback_data.value == "send" else "")
+
+
+@router.callback_query(Broadcast.confirm, IntakeCb.filter(F.action == "bcsend"))
+async def on_send(callback: CallbackQuery, callback_data: IntakeCb, state: FSMContext, broadcasts: Broadcasts) -> None:
+    await send_or_cancel(callback, state, broadcasts, callback_data.value)
+
+
+async def send_or_cancel(callback: CallbackQuery, state: FSMContext, broadcasts: Broadcasts,
+                         broadcast_id: str | None) -> None:
+    """broadcast_id "" cancels; None sends under a new id. The "started" message is queued with
+    the broadcast, and the dialog closed only after: a crash in between loses neither."""
     html = (await state.get_data()).get("broadcast_html")
-    await state.set_state(None)
-    await state.update_data(broadcast_html=None)
     await callback.answer()
-    await drop_buttons(callback)
-    if callback_data.value != "send" or not html:
+    if broadcast_id == "" or not html:
+        await state.set_state(None)
+        await state.update_data(broadcast_html=None)
+        await drop_buttons(callback)
         await callback.message.answer(texts.BROADCAST_CANCELLED)
         return
-    _, count = await broadcasts.start(callback.from_user.id, html)
-    await callback.message.answer(texts.BROADCAST_STARTED.format(count=count))
+    await broadcasts.start(callback.from_user.id, html, broadcast_id)
+    await state.set_state(None)
+    await state.update_data(broadcast_html=None)
+    await drop_buttons(callback)
+
+
+@router.callback_query(IntakeCb.filter(F.action == "bcsend"))
+async def on_sent_before(callback: CallbackQuery, callback_data: IntakeCb, broadcasts: Broadcasts) -> None:
+    """The press handled again after the dialog closed (after a crash, or a second press)."""
+    if not await broadcasts.started(callback.from_user.id, callback_data.value):
+        await callback.answer(texts.INTAKE_EXPIRED)
+        return
+    await callback.answer(texts.BROADCAST_ALREADY_STARTED)
+    await drop_buttons(callback)

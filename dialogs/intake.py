@@ -23,10 +23,11 @@ from bot import keyboards, texts
 from bot.callbacks import IntakeCb
 from bot.domain import MAX_ATTACHMENTS, Brand, RequestType
 from bot.services import intake_rules, scope
-from bot.services.cases import CaseService
+from bot.services.cases import CaseService, in_partners_order
 from bot.services.debounce import Debouncer
-from bot.storage.cases import Attachment
+from bot.storage.cases import Attachment, CaseRepository
 from bot.storage.partners import Partner
+from bot.visible_text import clean, is_blank
 from dialogs.states import Intake
 from handlers.ui import drop_buttons, replace_text
 from handlers.filters import PrivateChat
@@ -48,15 +49,17 @@ def cb(action: str, value: str = "") -> str:
 
 def attachment_of(message: Message) -> Attachment | None:
     """The file a message carries, if it is a kind engineers can use."""
-    caption = message.caption
+    caption = None if is_blank(message.caption) else clean(message.caption)
     group = message.media_group_id
     if message.photo:
         best = message.photo[-1]
-        return Attachment("photo", best.file_id, best.file_unique_id, None, caption, group)
+        return Attachment("photo", best.file_id, best.file_unique_id, None, caption, group, message.message_id)
     for kind in ("video", "document", "audio", "voice", "animation", "video_note"):
         item = getattr(message, kind)
         if item is not None:
-            return Attachment(kind, item.file_id, item.file_unique_id, getattr(item, "file_name", None), caption, group)
+            # A file name can hide its real extension behind a direction override (U+202E).
+            name = clean(getattr(item, "file_name", None)) or None
+            return Attachment(kind, item.file_id, item.file_unique_id, name, caption, group, message.message_id)
     return None
 
 
@@ -125,8 +128,10 @@ async def ask(step: str, message: Message, state: FSMContext, partner: Partner |
         await state.set_state(Intake.summary)
         draft["editing"] = False
         await state.update_data(draft=draft)
+        # "Send" names its draft: pressed again after the case went out (or replayed after a
+        # crash), it can still say which case that was.
         await message.answer(texts.draft_summary(draft), reply_markup=keyboards.inline([
-            [(texts.BTN_SEND, cb("summary", "send"))],
+            [(texts.BTN_SEND, cb("send", draft.get("submit_key", "")))],
             [(texts.BTN_EDIT, cb("summary", "edit")), (texts.BTN_CANCEL, cb("summary", "cancel"))],
         ]))
     else:  # pragma: no cover - a programming error, not user input
@@ -361,13 +366,11 @@ async def on_model_choice(callback: CallbackQuery, callback_data: IntakeCb, stat
 @router.message(Intake.model, F.photo)
 async def on_model_label_photo(message: Message, state: FSMContext, partner: Partner) -> None:
     """A photo of the label instead of a typed model: keep it, let the engineer read it."""
+    await add_attachments(state, [attachment_of(message)])
     draft = (await state.get_data()).get("draft", {})
-    items = list(draft.get("attachments", []))
-    item = attachment_of(message)
-    if item and len(items) < MAX_ATTACHMENTS and all(i["file_unique_id"] != item.file_unique_id for i in items):
-        items.append(item.as_dict())
-    typed = draft.get("model_typed") or (message.caption or "").strip()
-    await update_draft(state, attachments=items, model=typed or "см. фото наклейки", model_matched=False,
+    caption = intake_rules.clean_line(message.caption, 100)
+    typed = draft.get("model_typed") or (caption.value if caption.ok else "")
+    await update_draft(state, model=typed or "см. фото наклейки", model_matched=False,
                        model_folders=[], candidates=[])
     await message.answer(texts.INTAKE_MODEL_LABEL_PHOTO)
     await advance("model", message, state, partner)
@@ -448,19 +451,21 @@ async def wrong_description(message: Message) -> None:
 # --- 6. attachments ---------------------------------------------------------------------------------
 
 async def add_attachments(state: FSMContext, items: list[Attachment | None]) -> int:
-    """Adds new files (a repeated update adds nothing); returns how many were added."""
+    """Adds new files (a repeated update adds nothing) in the partner's order, whatever order an
+    album's items arrive in; returns how many were added. Over the limit, the files the partner
+    put last are the ones left out."""
     draft = (await state.get_data()).get("draft", {})
-    current = list(draft.get("attachments", []))
-    seen = {i["file_unique_id"] for i in current}
-    added = 0
+    current = [Attachment.from_dict(i) for i in draft.get("attachments", [])]
+    seen = {i.file_unique_id for i in current}
+    new = []
     for item in items:
-        if item is None or item.file_unique_id in seen or len(current) >= MAX_ATTACHMENTS:
+        if item is None or item.file_unique_id in seen:
             continue
-        current.append(item.as_dict())
+        new.append(item)
         seen.add(item.file_unique_id)
-        added += 1
-    await update_draft(state, attachments=current)
-    return added
+    kept = in_partners_order(current + new)[:MAX_ATTACHMENTS]
+    await update_draft(state, attachments=[i.as_dict() for i in kept])
+    return len(kept) - len(current)
 
 
 @router.message(Intake.attachments, F.photo | F.video | F.document | F.audio | F.voice | F.animation | F.video_note)
@@ -642,15 +647,28 @@ async def on_summary(callback: CallbackQuery, callback_data: IntakeCb, state: FS
     if action != "send":
         await callback.answer(texts.INTAKE_EXPIRED)
         return
+    await send_draft(callback, state, partner, cases)  # a summary shown before buttons named the draft
+
+
+@router.callback_query(Intake.summary, IntakeCb.filter(F.action == "send"))
+async def on_send(callback: CallbackQuery, callback_data: IntakeCb, state: FSMContext, partner: Partner,
+                  cases: CaseService, case_repo: CaseRepository) -> None:
+    draft = (await state.get_data()).get("draft", {})
+    if callback_data.value != draft.get("submit_key"):
+        await on_sent_before(callback, callback_data, partner, case_repo)  # the summary of an earlier draft
+        return
+    await send_draft(callback, state, partner, cases)
+
+
+async def send_draft(callback: CallbackQuery, state: FSMContext, partner: Partner, cases: CaseService) -> None:
+    """The "accepted" message with the case number goes through the outbox, queued with the case:
+    the partner gets it exactly once, whether or not this handler lives to the end."""
     draft = (await state.get_data()).get("draft", {})
     result = await cases.submit_draft(partner.user_id, draft)
     await state.clear()
-    await callback.answer()
+    # Handled again after a crash: the message is queued already; the toast names the case.
+    await callback.answer(None if result.created else texts.CASE_ALREADY_SENT.format(number=result.case.number))
     await drop_buttons(callback)
-    text = texts.CASE_ACCEPTED.format(number=result.case.number)
-    for note in result.notes:
-        text += "\n\n" + note
-    await callback.message.answer(text, reply_markup=keyboards.main_menu())
 
 
 @router.callback_query(Intake.edit, IntakeCb.filter(F.action == "edit"))
@@ -687,6 +705,19 @@ async def wrong_summary(message: Message, state: FSMContext, partner: Partner) -
 async def on_summary_again(callback: CallbackQuery) -> None:
     """A second press of "Send" (or of any summary button) after the case went out."""
     await callback.answer(texts.INTAKE_ALREADY_SENT, show_alert=False)
+
+
+@router.callback_query(IntakeCb.filter(F.action == "send"))
+async def on_sent_before(callback: CallbackQuery, callback_data: IntakeCb, partner: Partner,
+                         case_repo: CaseRepository) -> None:
+    """"Send" pressed again after the case went out, or the press handled again after a crash
+    cut its first handling short (the "accepted" message is in the outbox): say which case."""
+    case = await case_repo.get_by_submit_key(callback_data.value) if callback_data.value else None
+    if case is None or case.partner_id != partner.user_id:
+        await callback.answer(texts.INTAKE_EXPIRED)
+        return
+    await callback.answer(texts.CASE_ALREADY_SENT.format(number=case.number))
+    await drop_buttons(callback)
 
 
 @router.callback_query(IntakeCb.filter())

@@ -21,6 +21,7 @@ from bot.services.schedule import Schedule
 from bot.storage.cases import CaseRepository
 from bot.storage.engineers import EngineerRepository
 from bot.storage.partners import PartnerRepository
+from bot.visible_text import clean, is_blank
 from handlers.filters import Admin
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ async def cmd_ban(message: Message, command: CommandObject, partners: PartnerRep
     if banning and partner_id in settings.admin_ids:
         await message.answer(texts.BAN_ADMIN)
         return
-    reason = args[1].strip() if len(args) > 1 else None
+    reason = clean(args[1]).strip() if len(args) > 1 and not is_blank(args[1]) else None
     await partners.set_banned(partner_id, banning, reason)
     log.info("Admin %s %s partner %s", message.from_user.id, "banned" if banning else "unbanned", partner_id)
     await message.answer(texts.banned(partner_id, reason) if banning else texts.unbanned(partner_id))

@@ -21,6 +21,7 @@ from bot.services.membership import Access, Membership
 from bot.services.schedule import Schedule
 from bot.storage.cases import Case, CaseRepository
 from bot.storage.outbox import MessageLinkRepository
+from bot.visible_text import clean, is_blank
 from dialogs.info_request import start_for_partner
 from handlers.filters import EngineersChat
 from handlers.relaying import engineer_header, incoming_of
@@ -136,7 +137,9 @@ async def topic_case(message: Message, cases: CaseService, case_repo: CaseReposi
 
 
 def argument(command: CommandObject) -> str:
-    return (command.args or "").strip()
+    """The text after a command; only invisible characters count as none."""
+    text = clean(command.args).strip()
+    return "" if is_blank(text) else text
 
 
 @router.message(Command("info", "vendor", "resolve"))

@@ -51,7 +51,7 @@ async def on_partner_message(
         await message.answer(texts.NO_OPEN_CASE, reply_markup=keyboards.main_menu())
         return
     if incoming is None or incoming.kind == "sticker":
-        await message.answer(texts.CANNOT_RELAY)
+        await message.answer(texts.EMPTY_MESSAGE if message.text is not None else texts.CANNOT_RELAY)
         return
     if len(open_cases) == 1:
         await relay(open_cases[0], incoming, cases, debouncer, message)

@@ -7,6 +7,7 @@ from html import escape
 from aiogram.types import Message
 
 from bot.services.cases import Incoming
+from bot.visible_text import clean, is_blank
 
 MEDIA_KINDS = ("photo", "video", "document", "audio", "voice", "animation", "video_note", "sticker")
 
@@ -21,15 +22,17 @@ def kind_of(message: Message) -> str | None:
 
 
 def incoming_of(message: Message) -> Incoming | None:
+    """None for what cannot be relayed, a text nobody could see (zero-width spaces...) included."""
     kind = kind_of(message)
-    if kind is None:
+    if kind is None or (kind == "text" and is_blank(message.text)):
         return None
     reply = message.reply_to_message
     # In a forum every message "replies" to the topic's creation message; that is not a reply.
     reply_id = None
     if reply is not None and reply.forum_topic_created is None:
         reply_id = reply.message_id
-    html = message.html_text if (message.text or message.caption) else ""
+    # Invisible characters out of the HTML (they are never part of a tag); a blank caption is none.
+    html = clean(message.html_text) if not is_blank(message.text or message.caption) else ""
     return Incoming(
         chat_id=message.chat.id,
         message_id=message.message_id,

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from bot import texts
+from bot.services import export
 from tests.flows import file_case
 
 
@@ -64,7 +65,7 @@ async def test_export_csv_parses_back_to_the_database(desk, clock):
     for row in rows:
         case = cases[int(row["Номер"])]
         assert row["Статус"] == case.status.label and row["Модель"] == case.model
-        assert row["Телефон"] == case.contact_phone and row["Компания"] == (case.contact_company or "")
+        assert row["Телефон"] == "'" + case.contact_phone and row["Компания"] == (case.contact_company or "")
         assert row["Инженер"] == (case.claimed_by_name or "") and row["Оценка"] == str(case.rating or "")
         assert row["Описание"] == case.description and row["Поступила"] == case.created_at.strftime("%Y-%m-%d %H:%M")
         history = await repo.history(case.id)
@@ -73,6 +74,65 @@ async def test_export_csv_parses_back_to_the_database(desk, clock):
     assert "resolved (Алексей): включили отправку событий" in closed["История"]
     empty = await admin_says(desk, "/export 2020-01-01 2020-01-31")
     assert "заявок нет" in empty.text
+
+
+HOSTILE = {
+    "Марка": '=HYPERLINK("http://e.vil/?a=1&b=2","<Dahua>")',
+    "Модель": "@SUM(A1:A9)",
+    "Описание": "=1+1 камера не пишет архив на диск",
+    "Контакт": "=cmd|' /C calc'!A0",
+    "Компания": "+ООО Ромашка",
+    "Комментарий к оценке": "-2+3 спасибо",
+    "Инженер": "=Злой",
+}
+
+
+async def test_export_neutralises_formulas_and_reads_the_same_to_a_person(desk, clock):
+    # Everything a partner or an engineer can type or be called that ends up at the start of a cell.
+    await desk.partner_says("📝 Новая заявка")
+    await desk.partner_presses("Проблема с настройкой")
+    await desk.partner_presses("Другая марка")
+    for answer in (HOSTILE["Марка"], HOSTILE["Модель"]):
+        await desk.partner_says(answer)
+    await desk.partner_presses("Нет под рукой")
+    await desk.partner_says(HOSTILE["Описание"])
+    await desk.partner_presses("Готово")
+    await desk.partner_presses("Да")
+    for answer in (HOSTILE["Контакт"], HOSTILE["Компания"], "+7 999 123-45-67"):
+        await desk.partner_says(answer)
+    await desk.partner_presses("Отправить")
+    desk.emu.add_user(5151, HOSTILE["Инженер"])
+    desk.emu.add_member(desk.group, 5151)
+    thread = desk.topic_of(1001)
+    await desk.engineer_presses("Взять", thread, user=5151)
+    await desk.engineer_writes("/resolve @всё настроили", thread, user=5151)
+    await desk.partner_presses("Да, решена")
+    await desk.partner_presses("4")
+    await desk.partner_says(HOSTILE["Комментарий к оценке"])
+    case = await desk.sb.app.cases.cases.get(1001)
+    assert (case.brand, case.model, case.contact_name, case.claimed_by_name) == (
+        HOSTILE["Марка"], HOSTILE["Модель"], HOSTILE["Контакт"], HOSTILE["Инженер"])
+
+    document = await admin_says(desk, "/export")
+    data = desk.emu.file_bytes(document.raw["document"]["file_id"])
+    [row] = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    for column, value in HOSTILE.items():
+        # Plain text to a CSV reader; Excel and LibreOffice take the apostrophe as "text" and hide it.
+        assert row[column] == "'" + value, column
+    assert row["Телефон"] == "'+79991234567"
+    assert row["Номер"] == "1001" and row["Оценка"] == "4"
+    assert not [v for v in row.values() if v[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    # The other report an admin gets: the brand is shown literally, not as broken HTML.
+    await admin_says(desk, "/stats")
+    report = next(m for m in desk.emu.bot_messages(desk.admin) if m.text and m.text.startswith("📊"))
+    assert f"{HOSTILE['Марка']}: 1" in report.text
+
+
+def test_every_formula_start_is_neutralised_and_the_rest_left_alone():
+    for value in ("=1", "+7 999", "-5", "@x", "\tTAB", "\rCR", " =1", "\u200b=1", "\n@x", "＝1"):
+        assert export.neutralise(value) == "'" + value, repr(value)
+    for value in ("", "abc", "a=b", "7-5", "№1001", 42):
+        assert export.neutralise(value) == value, repr(value)
 
 
 async def test_ban_by_case_number_notifies_once_and_survives_restart(desk):

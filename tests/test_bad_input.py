@@ -15,6 +15,7 @@ from aiogram.fsm.storage.base import StorageKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot import texts
 from bot.callbacks import CaseCb, FeedbackCb, InfoCb, IntakeCb, PickCaseCb
 from dialogs.states import Intake
 from tests.flows import file_case, run_dialog_to_summary
@@ -225,3 +226,120 @@ async def test_an_update_that_cannot_be_read_is_skipped_and_the_rest_handled(des
     assert "Здравствуйте" in desk.last_to_partner().text
     assert f"Update {bad.update_id} could not be read" in caplog.text
     assert await desk.sb.app.db.fetchall("SELECT update_id FROM inbox WHERE handled_at IS NULL") == []
+
+
+# Zero-width space, direction marks, a variation selector, an invisible separator, a Hangul filler,
+# a soft hyphen, a BOM and plain spaces: nothing a person would see.
+INVISIBLE = "\u200b\u200e \ufe0f\u2063\u3164 \u00ad\u202e\ufeff\u200f"
+
+STEP_ANSWERS = {
+    "brand_other": texts.INTAKE_BRAND_OTHER,
+    "model": texts.INTAKE_MODEL_HINT,
+    "serial": "не подходит: номер пустой",
+    "description": texts.INTAKE_DESCRIPTION_SHORT,
+    "contact_name": texts.INTAKE_CONTACT_NAME_HINT,
+    "contact_company": texts.INTAKE_CONTACT_COMPANY,
+    "contact_phone": "не подходит: номер пустой",
+}
+
+
+@pytest.mark.parametrize("step", list(STEP_ANSWERS))
+async def test_an_answer_of_invisible_characters_is_empty_at_every_intake_step(desk, step):
+    storage = desk.sb.app.dp.storage
+    key = StorageKey(bot_id=desk.sb.app.bot.id, chat_id=desk.partner, user_id=desk.partner)
+    draft = {**DRAFT, "brand": "Hikvision"}
+    await storage.set_state(key, getattr(Intake, step))
+    await storage.set_data(key, {"draft": draft})
+    before = len(desk.emu.bot_messages(desk.partner))
+    # Long enough for a description, with three "words" of Hangul fillers (letters to a regex).
+    await desk.partner_says(INVISIBLE * 3 if step == "description" else INVISIBLE)
+    answers = desk.texts_to(desk.partner)[before:]
+    assert any(STEP_ANSWERS[step] in a for a in answers), answers
+    # Still on the step, and nothing of the answer was kept.
+    assert await storage.get_state(key) == getattr(Intake, step).state
+    assert (await storage.get_data(key))["draft"] == draft
+
+
+def test_exactly_control_and_format_characters_are_stripped():
+    """The ranges in bot.visible_text against this Python's Unicode data, every code point."""
+    import sys
+    import unicodedata
+
+    from bot.visible_text import clean
+
+    wrong = []
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        category = unicodedata.category(char)
+        stripped = (category == "Cf" or (category == "Cc" and char not in "\t\n") or category == "Cs")
+        if (clean(f"a{char}a") == "aa") != stripped:
+            wrong.append(hex(code))
+    assert wrong == []
+    assert clean("👍\u200d👍") == "👍\u200d👍" and clean("🏴\U000e0067\U000e0062\U000e007f") == "🏴\U000e0067\U000e0062\U000e007f"
+
+
+async def test_invisible_answers_are_empty_outside_the_intake_too(desk):
+    """Info-request answers, a message to the case, rating comments, engineers' command texts
+    and broadcasts: each gets its usual "please write it" and nothing blank is passed on."""
+    number = await file_case(desk)
+    thread = desk.topic_of(number)
+    await desk.engineer_presses("Взять", thread)
+    in_topic = len(desk.emu.bot_messages(desk.group, thread))
+    await desk.partner_says(INVISIBLE)  # outside any dialog: would go to the case
+    assert desk.last_to_partner().text == texts.EMPTY_MESSAGE
+    await desk.engineer_writes(INVISIBLE, thread)  # nothing blank reaches the partner either
+    assert desk.last_to_partner().text == texts.EMPTY_MESSAGE
+    await desk.engineer_writes("/info " + INVISIBLE, thread)
+    assert texts.NEEDS_ARGUMENT.split(":")[0] in desk.texts_to(desk.group, thread)[-1]
+    await desk.engineer_writes("/info фото раздела Сеть", thread)
+    await desk.partner_says(INVISIBLE)  # the answer to the engineer's request
+    assert texts.INFO_HINT in desk.last_to_partner().text
+    relayed = desk.texts_to(desk.group, thread)[in_topic:]
+    assert not [t for t in relayed if "партнёр:" in t], relayed
+    await desk.partner_presses("Готово")
+    await desk.engineer_writes("/resolve " + INVISIBLE, thread)
+    assert (await desk.sb.app.cases.cases.get(number)).status.value == "claimed"
+    await desk.engineer_writes("/resolve включили отправку событий", thread)
+    await desk.partner_presses("Да, решена")
+    await desk.partner_presses("5")
+    await desk.partner_says(INVISIBLE)
+    assert desk.last_to_partner().text == texts.RATE_HINT
+    assert (await desk.sb.app.cases.cases.get(number)).rating_comment is None
+
+    await desk.emu.send_text(desk.admin, "/broadcast " + INVISIBLE)
+    await desk.settle()
+    assert desk.last_to(desk.admin).text == texts.BROADCAST_ASK
+    await desk.emu.send_text(desk.admin, INVISIBLE)
+    await desk.settle()
+    assert desk.last_to(desk.admin).text == texts.BROADCAST_HINT
+
+
+async def test_stored_text_keeps_no_control_or_format_characters(desk):
+    desk.emu.add_user(5252, "Ал\u200bексей\u202e")
+    desk.emu.add_member(desk.group, 5252)
+    await desk.partner_says("📝 Новая заявка")
+    await desk.partner_presses("Проблема с настройкой")
+    await desk.partner_presses("Другая марка")
+    await desk.partner_says("Hik\u200bvision\u2066")
+    await desk.partner_says("DS-2CD\u200d2043G2-I")
+    await desk.partner_presses("Нет под рукой")
+    await desk.partner_says("Камера\u200b не \u202eпишет\u202c архив\x07 на диск 👨\u200d👩\u200d👧 с утра")
+    await desk.emu.send_photo(desk.partner, caption="\u200b\u200b")  # a blank caption is no caption
+    await desk.settle()
+    await desk.partner_presses("Готово")
+    await desk.partner_presses("Да")
+    for answer in ("Иван\u200b Петров\ufeff", "ООО\u00a0Ромашка\u200e", "+7 999\u200b 123-45-67"):
+        await desk.partner_says(answer)
+    await desk.partner_presses("Отправить")
+    thread = desk.topic_of(1001)
+    await desk.engineer_presses("Взять", thread, user=5252)
+    case = await desk.sb.app.cases.cases.get(1001)
+    assert (case.brand, case.model, case.contact_name, case.contact_company, case.contact_phone) == (
+        "Hikvision", "DS-2CD2043G2-I", "Иван Петров", "ООО Ромашка", "+79991234567")
+    # The family emoji keeps its joiners: they are what make it one picture.
+    assert case.description == "Камера не пишет архив на диск 👨\u200d👩\u200d👧 с утра"
+    assert case.claimed_by_name == "Алексей"
+    [attachment] = await desk.sb.app.cases.cases.attachments(1001)
+    assert attachment.caption is None
+    partner = await desk.sb.app.partners.get(desk.partner)
+    assert (partner.name, partner.company) == ("Иван Петров", "ООО Ромашка")

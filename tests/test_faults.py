@@ -18,7 +18,7 @@ from bot import texts
 from bot.sandbox import Sandbox
 from bot.storage.database import Database, utc_stamp
 from bot.storage.inbox import KEEP_HANDLED, InboxRepository
-from tests.flows import PNG, file_case, run_dialog_to_attachments
+from tests.flows import PNG, file_case, run_dialog_to_attachments, run_dialog_to_summary
 from tests.helpers import Desk
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -258,3 +258,103 @@ async def test_a_relay_handled_twice_is_sent_once(desk):
     await desk.settle()
     copies = [t for t in desk.texts_to(desk.group, thread) if "Одно и то же сообщение" in t]
     assert len(copies) == 1
+
+
+@pytest.mark.parametrize("partner_reachable", [True, False], ids=["partner-up", "partner-down"])
+@pytest.mark.parametrize("crash_at", ["case-written", "dialog-closed"])
+async def test_a_crash_right_after_send_still_tells_the_partner_the_case_number_once(desk, crash_at, partner_reachable):
+    """The process dies after the case is committed but before "Send" is answered; after the
+    restart the press is handled again. The partner learns the number once, and the replayed
+    press answers with it (not a bare "already sent")."""
+    await run_dialog_to_summary(desk)
+    app = desk.sb.app
+    dying = asyncio.Event()
+
+    async def die() -> None:
+        dying.set()
+        await asyncio.Event().wait()  # until the kill below, like a process stopped dead here
+
+    if crash_at == "case-written":
+        submit = app.cases.submit_draft
+
+        async def submit_then_die(*args, **kwargs):
+            result = await submit(*args, **kwargs)
+            await die()
+            return result
+
+        app.cases.submit_draft = submit_then_die
+    else:
+        set_data = app.dp.storage.set_data
+
+        async def set_data_then_die(key, data):
+            await set_data(key, data)
+            if not data and key.chat_id == desk.partner:  # the dialog closed once the case was written
+                await die()
+
+        app.dp.storage.set_data = set_data_then_die
+    if not partner_reachable:
+        desk.emu.faults.add(method="sendMessage", chat_id=desk.partner, kind="server_error", times=None)
+    summary = desk.last_to_partner()
+    send = next(data for text, data in desk.buttons(summary) if "Отправить" in text)
+    query = await desk.emu.press_button(desk.partner, desk.partner, summary.message_id, send)
+    await asyncio.wait_for(dying.wait(), timeout=10)
+    # Killed once the card is in the group (a kill during createForumTopic may leave a second
+    # topic: the README's known limit) and, when the partner can be reached, the outbox is done.
+    await desk.emu.wait_for(lambda: any("№1001" in (m.text or "") for m in desk.emu.bot_messages(desk.group)), timeout=20)
+    if partner_reachable:
+        await app.outbox.wait_idle()
+    await desk.sb.kill_bot()
+    desk.emu.faults.clear()
+    await desk.sb.start_bot()
+    await desk.settle()
+
+    accepted = [t for t in desk.texts_to(desk.partner) if "принята" in t]
+    assert len(accepted) == 1 and "№1001" in accepted[0], desk.texts_to(desk.partner)[-3:]
+    assert desk.emu.callback_answer(query["id"])["text"] == texts.CASE_ALREADY_SENT.format(number="№1001")
+    assert len(desk.open_topics()) == 1
+    assert (await desk.sb.app.db.fetchone("SELECT COUNT(*) FROM cases"))[0] == 1
+
+
+@pytest.mark.parametrize("crash_at", ["queued", "dialog-closed"])
+async def test_a_crash_right_after_a_broadcast_is_confirmed_sends_it_once_and_says_so(desk, monkeypatch, crash_at):
+    """The same class for admins: killed between queueing a broadcast and answering "Send", the
+    replayed press neither cancels it nor sends it twice, and "started" and the report come once."""
+    import dialogs.broadcast
+
+    await desk.partner_says("/start")
+    await desk.emu.send_text(desk.admin, "/broadcast Новая прошивка уже на сервере")
+    await desk.settle()
+    dying = asyncio.Event()
+
+    async def die(*args, **kwargs) -> None:
+        dying.set()
+        await asyncio.Event().wait()
+
+    if crash_at == "queued":
+        start = desk.sb.app.broadcasts.start
+
+        async def start_then_die(*args, **kwargs):
+            await start(*args, **kwargs)
+            await die()
+
+        monkeypatch.setattr(desk.sb.app.broadcasts, "start", start_then_die)
+    else:
+        monkeypatch.setattr(dialogs.broadcast, "drop_buttons", die)
+    question = desk.last_to(desk.admin)
+    send = next(data for text, data in desk.buttons(question) if "Отправить" in text)
+    query = await desk.emu.press_button(desk.admin, desk.admin, question.message_id, send)
+    await asyncio.wait_for(dying.wait(), timeout=10)
+    await desk.sb.app.outbox.wait_idle()  # a kill mid-send may repeat that one send: the README's limit
+    await desk.sb.kill_bot()
+    monkeypatch.undo()
+    await desk.sb.start_bot()
+    await desk.settle()
+    await desk.emu.wait_for(lambda: any("Рассылка завершена" in t for t in desk.texts_to(desk.admin)), timeout=10)
+    await desk.settle()
+
+    assert [t for t in desk.texts_to(desk.partner) if "Новая прошивка" in t] == ["Новая прошивка уже на сервере"]
+    to_admin = desk.texts_to(desk.admin)
+    assert sum("Рассылка запущена" in t for t in to_admin) == 1
+    assert sum("Рассылка завершена" in t for t in to_admin) == 1
+    assert texts.BROADCAST_CANCELLED not in to_admin
+    assert desk.emu.callback_answer(query["id"]) is not None  # the press was answered, once

@@ -174,6 +174,30 @@ async def test_album_out_of_order_makes_one_case_with_every_item(desk):
     assert len(albums) == 5 and len({m.media_group_id for m in albums}) == 1
 
 
+async def test_album_reaches_the_group_in_the_partners_order_whatever_order_it_arrived_in(desk):
+    """Telegram delivers an album's updates in any order (with webhooks, concurrently); the case's
+    files go to the group in the order the partner put them, by message id, as relays do."""
+    await desk.partner_says("📝 Новая заявка")
+    await desk.partner_presses("Проблема с настройкой")
+    await desk.partner_presses("Dahua")
+    await desk.partner_sends_photo(data=PNG, caption="наклейка")  # a label photo instead of the model
+    await desk.partner_says("7J0123456789ABC")
+    await desk.partner_says("Камера не отправляет события детектора движения на регистратор.")
+    photos = [{"type": "photo", "caption": f"фото {i}"} for i in range(4)]
+    await desk.emu.send_album(desk.partner, photos, order=[3, 0, 2, 1])
+    await desk.settle()
+    documents = [{"type": "document", "caption": f"лог {i}", "file_name": f"log{i}.txt"} for i in range(3)]
+    await desk.emu.send_album(desk.partner, documents, order=[2, 1, 0])
+    await desk.settle()
+    await desk.partner_presses("Готово")
+    await finish_after_attachments(desk)
+    stored = [a.caption for a in await desk.sb.app.cases.cases.attachments(1001)]
+    assert stored == ["наклейка", *(f"фото {i}" for i in range(4)), *(f"лог {i}" for i in range(3))]
+    thread = desk.topic_of(1001)
+    files = [m.caption for m in desk.emu.bot_messages(desk.group, thread) if m.kind in ("photo", "document")]
+    assert files == stored
+
+
 from tests.flows import finish_after_attachments, run_dialog_to_attachments  # noqa: E402
 
 

@@ -60,6 +60,12 @@ class SubmitResult:
     notes: list[str] = field(default_factory=list)
 
 
+def in_partners_order(items: list[Attachment]) -> list[Attachment]:
+    """Files by the partner's message ids: albums reach the bot in any order. Files from drafts
+    made before ids were kept (None) stay where they were, ahead of the newer ones."""
+    return sorted(items, key=lambda item: item.message_id or 0)
+
+
 def attachment_batches(items: list[Attachment]) -> list[list[Attachment]]:
     """Group attachments the way Telegram allows albums: photos and videos together, documents
     together, audio together, 2 to 10 per album; anything else goes alone."""
@@ -106,7 +112,9 @@ class CaseService:
         return reaction_due(self.schedule, filed_at, self.settings.reaction_levels[level])
 
     async def submit_draft(self, partner_id: int, draft: dict[str, Any]) -> SubmitResult:
-        """Turn the intake dialog's draft into a case; after hours, add when the desk opens."""
+        """Turn the intake dialog's draft into a case. The partner's "accepted" answer (with when
+        the desk opens, after hours) is queued in the case's own transaction: a crash right after
+        the commit cannot lose it, and a "Send" handled again cannot repeat it."""
         now = self.clock.now()
         request_type = RequestType(draft["request_type"])
         level = self.level_for(request_type)
@@ -129,16 +137,15 @@ class CaseService:
             after_hours=not self.schedule.is_open(now),
             created_at=now,
             due_at=self.due_for(level, now),
-            attachments=tuple(Attachment.from_dict(a) for a in draft.get("attachments", [])),
+            attachments=tuple(in_partners_order([Attachment.from_dict(a) for a in draft.get("attachments", [])])),
         )
-        result = await self.submit(new)
-        if result.case.after_hours:
-            result.notes.append(hours_text.after_hours_notice(self.schedule, now))
-        return result
+        notes = [hours_text.after_hours_notice(self.schedule, now)] if new.after_hours else []
+        return await self.submit(new, confirm=notes)
 
-    async def submit(self, new: NewCase) -> SubmitResult:
+    async def submit(self, new: NewCase, confirm: list[str] | None = None) -> SubmitResult:
         """Write the case and queue its delivery in one transaction; a second submit with the
-        same key returns the case the first one made."""
+        same key returns the case the first one made (created=False) and queues nothing.
+        `confirm` (notes to add, possibly none) also queues the partner's "accepted" message."""
         if len(new.attachments) > MAX_ATTACHMENTS:
             raise ValueError(f"at most {MAX_ATTACHMENTS} attachments per case")
         async with self.db.transaction() as conn:
@@ -155,6 +162,15 @@ class CaseService:
                         )
                 for batch in attachment_batches(list(new.attachments)):
                     await self._enqueue_files(conn, case_id, batch)
+                if confirm is not None:
+                    from bot import keyboards
+
+                    await self.outbox.enqueue(
+                        conn, new.partner_id, "send_message",
+                        {"text": texts.case_accepted(f"№{case_id}", confirm),
+                         "reply_markup": keyboards.main_menu().model_dump(exclude_none=True)},
+                        case_id,
+                    )
         if case_id is None:
             case = await self.cases.get_by_submit_key(new.submit_key)
             assert case is not None
@@ -163,7 +179,7 @@ class CaseService:
         case = await self.cases.get(case_id)
         assert case is not None
         log.info("Case %s filed by partner %s", case.id, case.partner_id)
-        return SubmitResult(case, created=True)
+        return SubmitResult(case, created=True, notes=list(confirm or []))
 
     async def _enqueue_files(self, conn, case_id: int, batch: list[Attachment]) -> None:
         if len(batch) == 1:

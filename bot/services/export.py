@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 
 from bot.storage.cases import Case
 
@@ -13,6 +14,23 @@ COLUMNS = (
     "Вне рабочего времени", "Инженер", "Взята", "Решена", "Закрыта", "Оценка", "Комментарий к оценке",
     "Вложений", "Описание", "История",
 )
+
+
+# A cell starting with one of these is taken as a formula by Excel and LibreOffice (CSV injection,
+# "=HYPERLINK(...)"); the full-width forms are converted to ASCII by some locales' input.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def neutralise(value):
+    """Text that a spreadsheet would run gets a leading apostrophe, which Excel and LibreOffice
+    take as "this is text" and do not show, so "+7 999…" or "-5" still reads the same.
+    Leading blanks and invisible characters are looked through: some importers trim them."""
+    if not isinstance(value, str):
+        return value
+    first = next((ch for ch in value if not (ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf"))), "")
+    if value.startswith(FORMULA_STARTS) or first in FORMULA_STARTS:
+        return "'" + value
+    return value
 
 
 def _time(value) -> str:
@@ -42,7 +60,7 @@ def cases_csv(cases: list[Case], histories: dict[int, list], attachment_counts: 
     writer = csv.writer(buffer, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for case in cases:
-        writer.writerow((
+        writer.writerow(neutralise(cell) for cell in (
             case.id, _time(case.created_at), case.status.label, case.request_type.label, case.brand, case.model,
             _yes_no(case.model_matched), case.serial or "", _yes_no(case.web_access), case.partner_id,
             case.contact_name, case.contact_company or "", case.contact_phone, case.level, _time(case.due_at),

@@ -1,9 +1,12 @@
-"""Checks for what partners type in the intake dialog: serial numbers, phones, descriptions."""
+"""Checks for what partners type in the intake dialog: serial numbers, phones, descriptions.
+Every check starts from `visible_text.clean`, and an answer nobody could see counts as empty."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from bot.visible_text import clean, is_blank, visible_length
 
 # Cyrillic letters that look like Latin ones on a label; partners on a Russian keyboard type them.
 LOOKALIKES = str.maketrans("АВЕКМНОРСТХУавекмнорстху", "ABEKMHOPCTXYabekmhopctxy")
@@ -20,16 +23,16 @@ class Check:
 
 def normalize_serial(text: str) -> str:
     """Upper case, look-alike Cyrillic to Latin, spaces and stray separators removed."""
-    value = text.translate(LOOKALIKES).upper()
-    value = re.sub(r"[\s\u200b-\u200f\u2060\ufeff]+", "", value)
+    value = clean(text).translate(LOOKALIKES).upper()
+    value = re.sub(r"\s+", "", value)
     value = value.removeprefix("S/N:").removeprefix("SN:").removeprefix("S/N").removeprefix("SN")
     return value.strip(":.-")
 
 
 def check_serial(text: str, brand: str) -> Check:
     value = normalize_serial(text)
-    if not value:
-        return Check(False, value, "номер пустой")
+    if is_blank(value):
+        return Check(False, "", "номер пустой")
     if brand == "Dahua":
         if re.search(r"[^A-Z0-9]", value):
             bad = "".join(sorted(set(re.findall(r"[^A-Z0-9]", value))))[:5]
@@ -47,16 +50,19 @@ def check_serial(text: str, brand: str) -> Check:
 
 
 def check_description(text: str) -> Check:
-    value = text.strip()
+    value = clean(text).strip()
     words = re.findall(r"\w+", value)
-    if len(value) < 20 or len(words) < 3:
+    # Counted in characters a person sees: twenty variation selectors are not a description.
+    if visible_length(value) < 20 or len(words) < 3:
         return Check(False, value, "слишком коротко")
     return Check(True, value)
 
 
 def normalize_phone(text: str) -> Check:
     """Russian numbers become +7XXXXXXXXXX; other international numbers are kept with +."""
-    raw = text.strip()
+    raw = clean(text).strip()
+    if is_blank(raw):
+        return Check(False, "", "номер пустой")
     digits = re.sub(r"\D", "", raw)
     if re.search(r"[^\d\s()+\-.]", raw):
         return Check(False, raw, "в номере должны быть только цифры")
@@ -69,10 +75,11 @@ def normalize_phone(text: str) -> Check:
     return Check(False, raw, "нужен номер вида +7 999 123-45-67")
 
 
-def clean_line(text: str, limit: int) -> Check:
-    value = " ".join(text.split())
-    if not value:
-        return Check(False, value, "пусто")
+def clean_line(text: str | None, limit: int) -> Check:
+    """One line of visible text (a name, a company, a brand, a comment), or "empty"."""
+    value = " ".join(clean(text).split())
+    if is_blank(value):
+        return Check(False, "", "пусто")
     if len(value) > limit:
         return Check(False, value, f"не больше {limit} символов")
     return Check(True, value)

@@ -19,7 +19,6 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import (
-    InlineKeyboardMarkup,
     InputMediaAudio,
     InputMediaDocument,
     InputMediaPhoto,
@@ -366,7 +365,7 @@ class Outbox:
         p = item.payload
         chat_id, thread_id, case = await self._target(item)
         case_id = case.id if case else item.case_id
-        markup = InlineKeyboardMarkup.model_validate(p["reply_markup"]) if p.get("reply_markup") else None
+        markup = keyboards.from_stored(p.get("reply_markup"))
 
         def links_for(messages: list[Message], sources: list[list[int]] | None) -> list[MessageLink]:
             origin = p.get("origin", "bot")

@@ -165,7 +165,7 @@ def render(stats: Stats) -> str:
     lines.append("\n<b>По типам</b>")
     lines += [f"{t.label}: {n}" for t, n in stats.by_type.most_common()]
     lines.append("\n<b>По маркам</b>")
-    lines += [f"{b}: {n}" for b, n in stats.by_brand.most_common(5)]
+    lines += [f"{escape(b)}: {n}" for b, n in stats.by_brand.most_common(5)]
     lines.append("\n<b>По уровням</b>")
     lines += [f"уровень {lvl}: {n}" for lvl, n in sorted(stats.by_level.items())]
     lines.append("\n<b>Скорость (рабочие часы)</b>")

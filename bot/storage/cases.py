@@ -11,6 +11,13 @@ import aiosqlite
 
 from bot.domain import RequestType, Status
 from bot.storage.database import Batch, Database, Transaction, from_db_time, to_db_time
+from bot.visible_text import clean
+
+
+def _text(value: str | None) -> str | None:
+    """Every person's text is stored without control and format characters, whichever path
+    brought it (a dialog, a command, a Telegram name): the last line of that defence."""
+    return None if value is None else clean(value)
 
 
 @dataclass(frozen=True)
@@ -21,6 +28,9 @@ class Attachment:
     file_name: str | None = None
     caption: str | None = None
     media_group_id: str | None = None
+    # The partner's message: its id is the order the partner put the files in (album items
+    # arrive in any order). Not stored with the case: `position` keeps that order there.
+    message_id: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -30,6 +40,7 @@ class Attachment:
             "file_name": self.file_name,
             "caption": self.caption,
             "media_group_id": self.media_group_id,
+            "message_id": self.message_id,
         }
 
     @classmethod
@@ -138,6 +149,8 @@ STATUS_FIELDS = {"claimed_by", "claimed_by_name", "claimed_at", "resolved_at", "
 
 
 def _db_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean(value)  # claimed_by_name: a Telegram name
     return to_db_time(value) if isinstance(value, datetime) else value
 
 
@@ -157,10 +170,10 @@ class CaseRepository:
             ON CONFLICT (submit_key) DO NOTHING
             """,
             (
-                new.submit_key, new.partner_id, new.request_type.value, new.brand, new.model,
+                new.submit_key, new.partner_id, new.request_type.value, _text(new.brand), _text(new.model),
                 int(new.model_matched), json.dumps(list(new.model_folders), ensure_ascii=False),
-                new.serial, new.description, None if new.web_access is None else int(new.web_access),
-                new.contact_name, new.contact_company, new.contact_phone, new.level,
+                _text(new.serial), _text(new.description), None if new.web_access is None else int(new.web_access),
+                _text(new.contact_name), _text(new.contact_company), _text(new.contact_phone), new.level,
                 int(new.after_hours), to_db_time(new.created_at),
                 to_db_time(new.due_at) if new.due_at else None,
             ),
@@ -175,8 +188,8 @@ class CaseRepository:
                     file_name, caption, media_group_id)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-                (case_id, position, item.kind, item.file_id, item.file_unique_id, item.file_name,
-                 item.caption, item.media_group_id),
+                (case_id, position, item.kind, item.file_id, item.file_unique_id, _text(item.file_name),
+                 _text(item.caption), item.media_group_id),
             )
         await self.add_history(conn, case_id, new.created_at, new.partner_id, None, None, Status.NEW, None)
         return case_id
@@ -197,8 +210,8 @@ class CaseRepository:
             INSERT INTO case_history (case_id, at, actor_id, actor_name, from_status, to_status, comment)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """,
-            (case_id, to_db_time(at), actor_id, actor_name,
-             from_status.value if from_status else None, to_status.value, comment),
+            (case_id, to_db_time(at), actor_id, _text(actor_name),
+             from_status.value if from_status else None, to_status.value, _text(comment)),
         )
 
     async def get(self, case_id: int) -> Case | None:
@@ -251,7 +264,7 @@ class CaseRepository:
             UPDATE cases SET claimed_by = ?, claimed_by_name = ?, claimed_at = ?, status = 'claimed'
             WHERE id = ? AND claimed_by IS NULL AND status = 'new'
             """,
-            (engineer_id, engineer_name, to_db_time(at), case_id),
+            (engineer_id, _text(engineer_name), to_db_time(at), case_id),
         )
         return cursor.rowcount == 1
 
@@ -331,7 +344,7 @@ class CaseRepository:
         return changed == 1
 
     async def set_rating_comment(self, case_id: int, comment: str) -> None:
-        await self.db.execute("UPDATE cases SET rating_comment = ? WHERE id = ?", (comment, case_id))
+        await self.db.execute("UPDATE cases SET rating_comment = ? WHERE id = ?", (_text(comment), case_id))
 
     async def unclaimed_with_due(self) -> list[tuple[Case, bool, bool]]:
         """Unclaimed cases oldest first, with whether each was already reminded at 75 % / breach."""

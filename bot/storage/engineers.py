@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.storage.database import Database, from_db_time, seen_just_now, to_db_time
+from bot.visible_text import clean
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class EngineerRepository:
         self._written: dict[int, tuple[str, str | None, datetime]] = {}  # what was last stored, per engineer
 
     async def seen(self, user_id: int, first_name: str, username: str | None, at: datetime) -> None:
+        first_name = clean(first_name)  # shown in /engineers; a Telegram name may hide characters
         last = self._written.get(user_id)
         if last is not None and last[:2] == (first_name, username) and seen_just_now(last[2], at):
             return

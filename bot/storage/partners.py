@@ -7,6 +7,7 @@ from collections import OrderedDict
 from datetime import datetime
 
 from bot.storage.database import Database, from_db_time, seen_just_now, to_db_time
+from bot.visible_text import clean
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,9 @@ class PartnerRepository:
         """Record that the partner wrote now; a partner who writes again has evidently unblocked us.
         One trip to the database (the upsert hands the row back), none if nothing would change
         but a "last seen" less than a minute old."""
+        first_name = clean(first_name)  # a Telegram name may be made of invisible characters
         known = self._touched.get(user_id)
-        if (known is not None and (known.first_name, known.username) == (first_name or "", username)
+        if (known is not None and (known.first_name, known.username) == (first_name, username)
                 and not known.blocked_bot and seen_just_now(known.last_seen_at, at)):
             self._touched.move_to_end(user_id)
             return known
@@ -118,7 +120,7 @@ class PartnerRepository:
     async def save_contact(self, user_id: int, name: str, company: str | None, phone: str) -> None:
         await self.db.execute(
             "UPDATE partners SET name = ?, company = ?, phone = ? WHERE user_id = ?",
-            (name, company, phone, user_id),
+            (clean(name), clean(company) if company is not None else None, clean(phone), user_id),
         )
         self._forget(user_id)
 
@@ -126,7 +128,7 @@ class PartnerRepository:
         """Returns False when there is no such partner."""
         changed = await self.db.execute(
             "UPDATE partners SET banned = ?, ban_reason = ?, ban_notified = 0 WHERE user_id = ?",
-            (int(banned), reason if banned else None, user_id),
+            (int(banned), clean(reason) if banned and reason is not None else None, user_id),
         )
         self._forget(user_id)
         self._ban_writes += 1
