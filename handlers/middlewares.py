@@ -32,6 +32,7 @@ class PartnerMiddleware(BaseMiddleware):
         partners = data["partners"]
         clock = data["clock"]
         partner = await partners.touch(user.id, user.first_name, user.username, clock.now())
+        await data["outbox"].partner_wrote(user.id)  # they unblocked the bot: deliver what waited
         if partner.banned and user.id not in data["settings"].admin_ids:
             if not partner.ban_notified:
                 await partners.mark_ban_notified(user.id)

@@ -14,6 +14,7 @@ from bot.callbacks import PickCaseCb
 from bot.domain import Status
 from bot.services.cases import CaseService, Incoming
 from bot.services.debounce import Debouncer
+from bot.services.outbox import Outbox
 from bot.storage.cases import Case, CaseRepository
 from bot.storage.partners import PartnerRepository
 from handlers.ui import drop_buttons, replace_text
@@ -91,10 +92,14 @@ async def on_pick_case(
 
 
 @router.my_chat_member()
-async def on_bot_blocked(event: ChatMemberUpdated, partners: PartnerRepository) -> None:
-    """Telegram says the partner blocked (or unblocked) the bot: broadcasts skip them meanwhile."""
+async def on_bot_blocked(event: ChatMemberUpdated, partners: PartnerRepository, outbox: Outbox) -> None:
+    """Telegram says the partner blocked (or unblocked) the bot: broadcasts skip them meanwhile,
+    and what was kept for them goes out once they unblock it."""
     if event.chat.type == "private":
-        await partners.set_blocked_bot(event.chat.id, event.new_chat_member.status == "kicked")
+        blocked = event.new_chat_member.status == "kicked"
+        await partners.set_blocked_bot(event.chat.id, blocked)
+        if not blocked:
+            await outbox.partner_wrote(event.chat.id)
 
 
 @router.edited_message()

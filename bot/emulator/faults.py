@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -38,6 +39,8 @@ class Fault:
     status: int | None = None
     description: str | None = None
     delay: float = 0.0
+    thread_id: int | None = None
+    lasting: bool = False
     hits: int = 0
     _rng: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -49,6 +52,9 @@ class Fault:
         elif self.method.lower() != method.lower():
             return False
         return self.chat_id is None or str(self.chat_id) == str(chat_id)
+
+    def matches_thread(self, thread_id: Any) -> bool:
+        return self.thread_id is None or str(self.thread_id) == str(thread_id)
 
     def error(self) -> tuple[int, str, dict[str, Any] | None]:
         """Status, description and parameters of the answer this fault produces."""
@@ -76,6 +82,8 @@ class FaultInjector:
 
     def __init__(self) -> None:
         self._faults: list[Fault] = []
+        # chat id -> monotonic time until which Telegram keeps answering 429 (a lasting flood wait)
+        self._flood_until: dict[str, float] = {}
 
     def add(
         self,
@@ -87,12 +95,16 @@ class FaultInjector:
         status: int | None = None,
         description: str | None = None,
         delay: float = 0.0,
+        thread_id: int | None = None,
+        lasting: bool = False,
         times: int | None = _UNSET,
         probability: float | None = None,
         seed: int | None = None,
     ) -> Fault:
         """Spoils matching calls: the next `times` of them (default 1; None = until cleared),
-        each with `probability` if given (then `times` defaults to None), reproducibly with `seed`."""
+        each with `probability` if given (then `times` defaults to None), reproducibly with `seed`;
+        only calls into topic `thread_id` when given. A `lasting` 429 behaves as Telegram's flood
+        wait does: every call to that chat is refused until `retry_after` seconds have passed."""
         if kind not in _KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {sorted(_KINDS)}")
         if times is _UNSET:
@@ -109,6 +121,8 @@ class FaultInjector:
             status=status,
             description=description,
             delay=delay,
+            thread_id=thread_id,
+            lasting=lasting,
             _rng=random.Random(seed),
         )
         self._faults.append(fault)
@@ -120,15 +134,27 @@ class FaultInjector:
 
     def clear(self) -> None:
         self._faults.clear()
+        self._flood_until.clear()
+
+    def flood_wait(self, chat_id: Any, now: float) -> int | None:
+        """Seconds still to wait (rounded up, as Telegram does) if a lasting 429 covers this chat."""
+        until = self._flood_until.get(str(chat_id))
+        if until is None or until <= now:
+            return None
+        return max(1, math.ceil(until - now))
+
+    def start_flood(self, fault: Fault, chat_id: Any, now: float) -> None:
+        if fault.kind == "retry_after" and fault.lasting:
+            self._flood_until[str(chat_id)] = now + fault.retry_after
 
     @property
     def active(self) -> list[Fault]:
         return list(self._faults)
 
-    def take(self, method: str, chat_id: Any) -> Fault | None:
+    def take(self, method: str, chat_id: Any, thread_id: Any = None) -> Fault | None:
         """The first rule that fires for this call, with its counters updated."""
         for fault in self._faults:
-            if not fault.matches(method, chat_id):
+            if not fault.matches(method, chat_id) or not fault.matches_thread(thread_id):
                 continue
             if fault.probability is not None and fault._rng.random() >= fault.probability:
                 continue
