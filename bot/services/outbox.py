@@ -367,8 +367,8 @@ class Outbox:
                         raise
             except TelegramRetryAfter as exc:
                 log.warning("Outbox item %s: Telegram asks to wait %s s", item.id, exc.retry_after)
-                await self.repo.note_attempt(item.id, f"retry after {exc.retry_after}")
                 await self._flood(chat_id, exc.retry_after, exc.message)
+                await self.repo.note_attempt(item.id, f"retry after {exc.retry_after}")
                 continue
             except (TelegramNetworkError, TelegramServerError) as exc:
                 # Only this lane waits: other cases' topics and chats go on.
