@@ -24,7 +24,7 @@ class OutboxItem:
 def lane_of(chat_id: int, case_id: int | None) -> str:
     """What keeps its order: each case's topic in a group, each private chat as a whole. One
     case's stuck item then holds its own topic, not every case's."""
-    if chat_id < 0 and case_id is not None:
+    if chat_id is not None and chat_id < 0 and case_id is not None:  # no chat: the insert itself refuses
         return f"{chat_id}:{case_id}"
     return str(chat_id)
 
