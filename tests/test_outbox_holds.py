@@ -124,6 +124,19 @@ async def test_a_429_in_one_topic_pauses_the_whole_group(desk):
     assert any("Вторая заявка" in t for t in desk.texts_to(desk.group, t2))
 
 
+@pytest.mark.desk(settings={"outbox_group_per_minute": 3})
+async def test_a_group_at_its_minute_limit_does_not_hold_partner_chats(desk):
+    number = await file_case(desk)
+    thread = desk.topic_of(number)
+    await desk.engineer_presses("Взять", thread)  # the card, its edit, the topic's title: 3 this minute
+    desk.wait_for_outbox = False
+    await desk.partner_says("Сообщение сверх минутного лимита группы")
+    await desk.engineer_writes("Ответ партнёру без очереди", thread)
+    await desk.emu.wait_for(lambda: any("без очереди" in t for t in desk.texts_to(desk.partner)), timeout=20,
+                            message="the partner's answer while the group waits for its next minute")
+    assert not any("сверх минутного" in t for t in desk.texts_to(desk.group, thread))
+
+
 # --- 8: an engineers' group the operator must fix ------------------------------------------------
 
 def no_rights(desk):

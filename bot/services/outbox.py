@@ -119,10 +119,16 @@ class Pacer:
             self._group_sends.setdefault(chat_id, deque()).append(now)
 
     async def wait(self, chat_id: int) -> None:
-        async with self._lock:
-            while (pause := self.delay(chat_id, time.monotonic())) > 0:
-                await asyncio.sleep(pause)
-            self.record(chat_id, time.monotonic())
+        # The lock only makes "look and take the slot" one step; the waiting happens outside it,
+        # or a group at its per-minute limit would hold every partner's chat for up to a minute.
+        while True:
+            async with self._lock:
+                now = time.monotonic()
+                pause = self.delay(chat_id, now)
+                if pause <= 0:
+                    self.record(chat_id, now)
+                    return
+            await asyncio.sleep(pause)
 
 
 class Outbox:
@@ -147,6 +153,8 @@ class Outbox:
         self.kv = KeyValueRepository(db)
         self.holds = ChatHoldRepository(db)
         self._holds: dict[int, ChatHold] = {}
+        self._holds_loaded = False
+        self._holds_lock = asyncio.Lock()
         self.pacer = Pacer(settings.outbox_chat_interval, settings.outbox_group_per_minute,
                            settings.outbox_global_per_second)
         self.group_id = settings.engineers_chat_id
@@ -225,17 +233,21 @@ class Outbox:
     # --- holds: chats nothing may be sent to for now ------------------------------------------
 
     async def _load_holds(self) -> None:
-        try:
-            self._holds = await self.holds.all()
-        except Exception:
-            log.exception("Outbox could not read its holds")
-            return
-        for hold in self._holds.values():
-            if hold.kind == "operator" and hold.not_before is not None:
-                # A restart is what an operator does after a fix: try the group again at once.
-                hold.not_before = None
-                hold.kind = "operator-retry"
-                await self.holds.put(hold)
+        async with self._holds_lock:
+            if self._holds_loaded:
+                return
+            try:
+                holds = await self.holds.all()
+                for hold in holds.values():
+                    if hold.kind == "operator" and hold.not_before is not None:
+                        # A restart is what an operator does after a fix: try the group again at once.
+                        hold.kind, hold.not_before = "operator-retry", None
+                        await self.holds.put(hold)
+            except Exception:
+                log.exception("Outbox could not read its holds")
+                return
+            self._holds = holds
+            self._holds_loaded = True
 
     def _hold_left(self, chat_id: int, now: float | None = None) -> float:
         hold = self._holds.get(chat_id)
@@ -304,6 +316,8 @@ class Outbox:
     async def partner_wrote(self, user_id: int) -> None:
         """A partner's message or button press shows they have unblocked the bot: what waited
         for them goes out now. Cheap when nothing waits (no database trip)."""
+        if not self._holds_loaded:
+            await self._load_holds()  # an update handled before the loop has read the holds
         hold = self._holds.get(user_id)
         if hold is None or hold.kind != "blocked":
             return
