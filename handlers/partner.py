@@ -103,8 +103,15 @@ async def on_bot_blocked(event: ChatMemberUpdated, partners: PartnerRepository, 
 
 
 @router.edited_message()
-async def on_partner_edit(edited: Message, cases: CaseService) -> None:
+async def on_partner_edit(edited: Message, state: FSMContext, cases: CaseService) -> None:
     incoming = incoming_of(edited)
     case = await cases.case_of_relayed(edited.chat.id, edited.message_id) if incoming else None
     if case is not None and case.partner_id == edited.from_user.id:
         await cases.mirror_edit(case, incoming, partner_header(case), to_partner=False)
+    elif incoming is not None:
+        # Still kept while the partner picks a case: the edit replaces it, so the new text goes.
+        pending = (await state.get_data()).get("pending_relay") or []
+        if any(item["message_id"] == incoming.message_id for item in pending):
+            await state.update_data(pending_relay=[
+                asdict(incoming) if item["message_id"] == incoming.message_id else item for item in pending
+            ])

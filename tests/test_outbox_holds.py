@@ -65,6 +65,19 @@ async def test_engineer_edit_while_the_partner_chat_waits_is_applied_after_the_o
     assert "2.820" in copies[0].text and copies[0].edited
 
 
+async def test_edit_while_the_partner_picks_a_case_is_what_gets_relayed(desk):
+    first = await file_case(desk)
+    second = await file_case(desk)
+    sent = await desk.partner_says("Дополнение: камера на третьем этаже")
+    assert desk.last_to_partner().text == texts.PICK_CASE
+    await desk.emu.edit_text(desk.partner, desk.partner, sent["message_id"], "Дополнение: камера на втором этаже")
+    await desk.settle()
+    await desk.partner_presses(f"№{second}")
+    relayed = [t for t in desk.texts_to(desk.group, desk.topic_of(second)) if "Дополнение" in t]
+    assert len(relayed) == 1 and "втором этаже" in relayed[0]
+    assert not any("Дополнение" in t for t in desk.texts_to(desk.group, desk.topic_of(first)))
+
+
 # --- 6: retry_after outlives a restart ---------------------------------------------------------------
 
 @pytest.mark.desk(settings=FAST_GROUP)
