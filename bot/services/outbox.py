@@ -196,16 +196,17 @@ class Outbox:
                 lanes = []
             now = time.time()
             waiting = False
+            # One lane per case ever filed: finished workers are dropped, not kept.
+            self._workers = {lane: w for lane, w in self._workers.items() if not w.done()}
             for lane, chat_id in lanes:
                 if self._hold_left(chat_id, now) > 0:
                     # A 429 ends by itself soon; an operator's fix or a partner's return may never come.
                     waiting = waiting or self._holds[chat_id].kind not in PARKED
                     continue
                 waiting = True
-                worker = self._workers.get(lane)
-                if worker is None or worker.done():
+                if lane not in self._workers:
                     self._workers[lane] = asyncio.create_task(self._drain(lane, chat_id), name=f"outbox-{lane}")
-            if not waiting and not any(not w.done() for w in self._workers.values()):
+            if not waiting and not self._workers:
                 self._idle.set()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self._next_look(now))
