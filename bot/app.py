@@ -195,9 +195,9 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
-def make_bot(settings: Settings) -> Bot:
+def make_bot(settings: Settings, direct_retry: DirectRetry | None = None) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    session.middleware(DirectRetry())
+    session.middleware(direct_retry or DirectRetry())
     return Bot(
         token=settings.token,
         session=session,
@@ -296,8 +296,10 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         partners = PartnerRepository(db)
         case_repo = CaseRepository(db)
         links = MessageLinkRepository(db)
-        bot = make_bot(settings)
+        direct_retry = DirectRetry()
+        bot = make_bot(settings, direct_retry)
         outbox = Outbox(bot=bot, db=db, settings=settings, clock=clock, cases=case_repo, partners=partners)
+        direct_retry.on_retry_after = outbox.note_retry_after
         cases = CaseService(db=db, cases=case_repo, outbox=outbox, clock=clock, settings=settings, schedule=schedule)
         debouncer = Debouncer()
         alerts = AdminAlerts(db=db, outbox=outbox, settings=settings, schedule=schedule)

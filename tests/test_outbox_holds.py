@@ -95,6 +95,19 @@ async def test_retry_after_is_honoured_after_a_restart(desk):
     assert f"Заявка №{number}" in desk.card_of(number).text
 
 
+async def test_a_429_on_a_direct_answer_makes_the_outbox_wait_too(desk):
+    number = await file_case(desk)
+    thread = desk.topic_of(number)
+    await desk.engineer_presses("Взять", thread)
+    desk.emu.faults.add(method="sendMessage", chat_id=desk.partner, kind="retry_after", retry_after=4, lasting=True)
+    await desk.emu.send_text(desk.partner, "/hours")  # its answer is refused and retried inside the handler
+    await desk.emu.wait_for(lambda: refused_429(desk), timeout=20)
+    await desk.engineer_writes("Ответ, пока чат партнёра на паузе", thread)
+    await deliver_everything(desk)
+    assert len(refused_429(desk)) == 1
+    assert any("пока чат партнёра на паузе" in t for t in desk.texts_to(desk.partner))
+
+
 # --- 7: order per case topic, a 429 still for the whole chat -------------------------------------
 
 @pytest.mark.desk(settings=FAST_GROUP)

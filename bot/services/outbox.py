@@ -282,6 +282,11 @@ class Outbox:
             hold = ChatHold(chat_id, "operator-retry", hold.not_before, old.failures, old.reason, old.told)
         await self._hold(hold)
 
+    async def note_retry_after(self, chat_id: int, seconds: float) -> None:
+        """A direct answer was told to wait: the outbox's own sends to that chat wait as long."""
+        if self._hold_left(chat_id) < seconds:
+            await self._flood(chat_id, seconds, f"retry after {seconds} (a direct answer)")
+
     async def _operator_problem(self, item: OutboxItem, chat_id: int, problem: str, exc: TelegramAPIError) -> None:
         """The group refuses the bot for a reason only a person can fix: keep everything, pause
         longer each time, tell the admins once."""
