@@ -690,9 +690,9 @@ def _group_name(group_id: int, title: str | None) -> str:
 
 def group_unreachable(group_id: int, title: str | None, problem: str, new_id: int | None = None) -> str:
     fix = GROUP_FIXES[problem].format(new_id=new_id)
+    then = "" if problem == "migrated" else " После исправления отправьте /reload."
     return (f"⚠️ Бот не может писать в группу инженеров {_group_name(group_id, title)}: {fix}\n"
-            "Заявки не потеряны: они ждут и уйдут, как только доступ появится. "
-            "После исправления отправьте /reload.")
+            f"Заявки не потеряны: они ждут и уйдут, как только доступ появится.{then}")
 
 
 def group_reachable_again(group_id: int, title: str | None) -> str:

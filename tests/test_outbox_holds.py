@@ -217,6 +217,22 @@ async def test_cases_wait_for_the_operator_to_fix_the_group(desk, breakage, fix_
     assert any("снова доступна" in t for t in desk.texts_to(desk.admin))
 
 
+async def test_a_group_upgraded_to_a_supergroup_names_the_new_id(desk):
+    await desk.partner_says("/help", user=desk.admin)
+    moved = desk.emu.faults.add(chat_id=desk.group, kind="migrated", migrate_to_chat_id=-1002222222222, times=None)
+    desk.wait_for_outbox = False
+    number = await file_case(desk)
+    await desk.emu.wait_for(lambda: any("не может писать в группу" in t for t in desk.texts_to(desk.admin)),
+                            timeout=20, message="the admins' alert")
+    alert = next(t for t in desk.texts_to(desk.admin) if "не может писать в группу" in t)
+    assert "-1002222222222" in alert and "ENGINEERS_CHAT_ID" in alert and "/reload" not in alert
+    desk.emu.faults.remove(moved)
+    await desk.sb.kill_bot()
+    await desk.sb.start_bot()
+    await deliver_everything(desk)
+    assert f"Заявка №{number}" in desk.card_of(number).text
+
+
 async def test_a_card_given_up_on_is_posted_before_anything_else_of_its_case(desk):
     # A refusal no operator can fix (here a made-up one) ends the card item for good...
     desk.emu.faults.add(method="sendMessage", chat_id=desk.group, kind="error", status=400,

@@ -13,6 +13,7 @@ FaultKind = Literal[
     "topic_closed",  # 400 TOPIC_CLOSED
     "chat_not_found",  # 400 chat not found
     "blocked",  # 403 bot was blocked by the user
+    "migrated",  # 400 group chat was upgraded to a supergroup chat, with parameters.migrate_to_chat_id
     "server_error",  # 500 Internal Server Error (status=502 gives Bad Gateway)
     "error",  # any status and description given by the test
     "drop",  # the connection closes before anything happens
@@ -41,6 +42,7 @@ class Fault:
     delay: float = 0.0
     thread_id: int | None = None
     lasting: bool = False
+    migrate_to_chat_id: int = -1009999999999
     hits: int = 0
     _rng: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -68,6 +70,9 @@ class Fault:
             return 400, "Bad Request: chat not found", None
         if self.kind == "blocked":
             return 403, "Forbidden: bot was blocked by the user", None
+        if self.kind == "migrated":
+            return 400, "Bad Request: group chat was upgraded to a supergroup chat", {
+                "migrate_to_chat_id": self.migrate_to_chat_id}
         if self.kind == "server_error":
             status = self.status or 500
             return status, self.description or _SERVER_ERRORS.get(status, "Internal Server Error"), None
@@ -97,6 +102,7 @@ class FaultInjector:
         delay: float = 0.0,
         thread_id: int | None = None,
         lasting: bool = False,
+        migrate_to_chat_id: int = -1009999999999,
         times: int | None = _UNSET,
         probability: float | None = None,
         seed: int | None = None,
@@ -123,6 +129,7 @@ class FaultInjector:
             delay=delay,
             thread_id=thread_id,
             lasting=lasting,
+            migrate_to_chat_id=migrate_to_chat_id,
             _rng=random.Random(seed),
         )
         self._faults.append(fault)
