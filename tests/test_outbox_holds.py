@@ -163,6 +163,22 @@ async def test_a_group_at_its_minute_limit_does_not_hold_partner_chats(desk):
     assert not any("сверх минутного" in t for t in desk.texts_to(desk.group, thread))
 
 
+@pytest.mark.desk(settings=FAST_GROUP)
+async def test_wishes_released_together_share_one_topic(desk):
+    # Two wishes wait behind a pause of the group; then their lanes go at once.
+    desk.emu.faults.add(chat_id=desk.group, kind="retry_after", retry_after=2, lasting=True)
+    desk.wait_for_outbox = False
+    for user, text in ((desk.partner, "Хотелось бы экспорт журнала событий в CSV прямо из веб-интерфейса."),
+                       (desk.partner2, "Добавьте, пожалуйста, поддержку ONVIF Profile T в камеры ATIX.")):
+        await file_case(desk, user=user, kind="Пожелание к оборудованию", model="DHI-NVR4108HS-4KS3", serial=None,
+                        description=text)
+    await deliver_everything(desk)
+    topics = desk.open_topics()
+    assert [t.name for t in topics.values()] == [texts.WISHES_TOPIC]
+    cards = [m for m in desk.emu.bot_messages(desk.group, next(iter(topics))) if "Пожелание" in (m.text or "")]
+    assert len(cards) == 2
+
+
 # --- 8: an engineers' group the operator must fix ------------------------------------------------
 
 def no_rights(desk):

@@ -155,6 +155,7 @@ class Outbox:
         self._holds: dict[int, ChatHold] = {}
         self._holds_loaded = False
         self._holds_lock = asyncio.Lock()
+        self._wishes_lock = asyncio.Lock()
         self.pacer = Pacer(settings.outbox_chat_interval, settings.outbox_group_per_minute,
                            settings.outbox_global_per_second)
         self.group_id = settings.engineers_chat_id
@@ -501,6 +502,11 @@ class Outbox:
 
     async def _ensure_wishes_topic(self, case: Case) -> int | None:
         """Wishes are gathered in one topic of their own, made on the first wish."""
+        # Each wish has its own lane: two of them must not both find no topic and make one each.
+        async with self._wishes_lock:
+            return await self._ensure_wishes_topic_locked(case)
+
+    async def _ensure_wishes_topic_locked(self, case: Case) -> int | None:
         stored = await self.kv.get(WISHES_TOPIC_KEY)
         if stored is not None:
             thread_id = int(stored)
