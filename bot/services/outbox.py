@@ -278,7 +278,7 @@ class Outbox:
         """Telegram counts a 429 per chat: every lane of the chat waits, and so does the next start."""
         old = self._holds.get(chat_id)
         hold = ChatHold(chat_id, "flood", time.time() + seconds, reason=reason)
-        if old is not None and old.kind != "flood":
+        if old is not None and old.kind in ("operator", "operator-retry"):
             # The operator's problem is not over because Telegram asked for a pause meanwhile.
             hold = ChatHold(chat_id, "operator-retry", hold.not_before, old.failures, old.reason, old.told)
         await self._hold(hold)

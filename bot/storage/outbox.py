@@ -170,7 +170,9 @@ class ChatHold:
     retry_after is real seconds, whatever the desk's clock says); None waits for a release."""
 
     chat_id: int
-    kind: str  # flood (429), operator (the group needs fixing), blocked (the partner blocked the bot)
+    # flood (a 429), operator (the group needs fixing; operator-retry: being tried again after
+    # /reload or a restart), blocked (the partner blocked the bot)
+    kind: str
     not_before: float | None
     failures: int = 0
     reason: str = ""
