@@ -148,7 +148,7 @@ ADMIN_COMMANDS = (
     ("ban", "Заблокировать партнёра"),
     ("unban", "Разблокировать партнёра"),
     ("broadcast", "Объявление всем партнёрам"),
-    ("reload", "Перечитать каталог и календарь"),
+    ("reload", "Перечитать каталог и календарь, повторить отправку"),
     ("engineers", "Инженеры в группе"),
 )
 
@@ -174,9 +174,9 @@ async def set_command_menus(bot: Bot, settings: Settings) -> None:
             log.warning("Could not set the command menu for %s: %s", scope.type, exc)
 
 
-def make_bot(settings: Settings) -> Bot:
+def make_bot(settings: Settings, direct_retry: DirectRetry | None = None) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    session.middleware(DirectRetry())
+    session.middleware(direct_retry or DirectRetry())
     return Bot(
         token=settings.token,
         session=session,
@@ -275,8 +275,10 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         partners = PartnerRepository(db)
         case_repo = CaseRepository(db)
         links = MessageLinkRepository(db)
-        bot = make_bot(settings)
+        direct_retry = DirectRetry()
+        bot = make_bot(settings, direct_retry)
         outbox = Outbox(bot=bot, db=db, settings=settings, clock=clock, cases=case_repo, partners=partners)
+        direct_retry.on_retry_after = outbox.note_retry_after
         cases = CaseService(db=db, cases=case_repo, outbox=outbox, clock=clock, settings=settings, schedule=schedule)
         debouncer = Debouncer()
         alerts = AdminAlerts(db=db, outbox=outbox, settings=settings, schedule=schedule)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+from collections.abc import Awaitable, Callable
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
@@ -26,6 +27,10 @@ ATTEMPTS = 5
 
 
 class DirectRetry(BaseRequestMiddleware):
+    def __init__(self) -> None:
+        # Told of every 429 with its chat: Telegram counts per chat, so the outbox must wait too.
+        self.on_retry_after: Callable[[int, float], Awaitable[None]] | None = None
+
     async def __call__(
         self,
         make_request: NextRequestMiddlewareType[TelegramType],
@@ -62,6 +67,9 @@ class DirectRetry(BaseRequestMiddleware):
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
+                chat_id = getattr(method, "chat_id", None)
+                if self.on_retry_after is not None and isinstance(chat_id, int):
+                    await self.on_retry_after(chat_id, exc.retry_after)
                 if attempt == ATTEMPTS or exc.retry_after > MAX_WAIT:
                     raise
                 log.warning("%s: Telegram asks to wait %s s", type(method).__name__, exc.retry_after)

@@ -684,7 +684,45 @@ HELP_ADMIN = (
     "/export [с] [по] — заявки в CSV для Excel\n"
     "/ban ID|№заявки [причина], /unban — блокировка партнёра\n"
     "/broadcast — объявление всем партнёрам\n"
-    "/reload — перечитать каталог прошивок и календарь; /reload_catalogue — только каталог\n"
+    "/reload — перечитать каталог прошивок и календарь, сразу повторить отправку в группу, "
+    "если она ждала исправления; /reload_catalogue — только каталог\n"
     "/engineers — кто в группе инженеров и что у них в работе\n"
     "Файл календаря (.xml), присланный сюда, подключается сразу."
+)
+
+
+# --- the outbox: a group the operator must fix, a partner who blocked the bot (i13-outbox) -----
+
+GROUP_FIXES = {
+    "rights": "у бота нет нужных прав. Сделайте его администратором группы с правами "
+              "«Управление темами» и «Отправка сообщений».",
+    "chat_not_found": "Telegram не находит эту группу. Проверьте ENGINEERS_CHAT_ID и что бот в ней состоит.",
+    "removed": "бота удалили из группы. Добавьте его снова администратором с правом «Управление темами».",
+    "migrated": "группа стала супергруппой с новым id {new_id}. Укажите его в ENGINEERS_CHAT_ID и "
+                "перезапустите бота.",
+}
+
+
+def _group_name(group_id: int, title: str | None) -> str:
+    return f"«{escape(title)}» ({group_id})" if title else f"{group_id}"
+
+
+def group_unreachable(group_id: int, title: str | None, problem: str, new_id: int | None = None) -> str:
+    fix = GROUP_FIXES[problem].format(new_id=new_id)
+    then = "" if problem == "migrated" else " После исправления отправьте /reload."
+    return (f"⚠️ Бот не может писать в группу инженеров {_group_name(group_id, title)}: {fix}\n"
+            f"Заявки не потеряны: они ждут и уйдут, как только доступ появится.{then}")
+
+
+def group_reachable_again(group_id: int, title: str | None) -> str:
+    return f"✅ Группа инженеров {_group_name(group_id, title)} снова доступна: ожидавшие сообщения уходят."
+
+
+def outbox_retried(count: int) -> str:
+    return f"📤 Ожидавшие сообщения отправляются снова: {count}."
+
+
+PARTNER_UNREACHABLE = (
+    "⚠️ Партнёр заблокировал бота: сообщения ему не доходят. Они сохранены и уйдут, "
+    "как только партнёр снова напишет боту."
 )

@@ -17,6 +17,7 @@ from bot.services import chart, export, stats
 from bot.services.calendar import CalendarError, store_calendar_file
 from bot.services.catalogue import CatalogueService
 from bot.services.membership import Membership
+from bot.services.outbox import Outbox
 from bot.services.schedule import Schedule
 from bot.storage.cases import CaseRepository
 from bot.storage.engineers import EngineerRepository
@@ -49,9 +50,13 @@ async def reload_calendar(schedule: Schedule) -> str:
 
 
 @router.message(Command("reload"))
-async def cmd_reload(message: Message, catalogue: CatalogueService, schedule: Schedule) -> None:
+async def cmd_reload(message: Message, catalogue: CatalogueService, schedule: Schedule, outbox: Outbox) -> None:
     report = await catalogue.reload()
-    await message.answer(texts.catalogue_report(report) + "\n\n" + await reload_calendar(schedule))
+    answer = texts.catalogue_report(report) + "\n\n" + await reload_calendar(schedule)
+    # An operator who fixed the group's rights says so with /reload: what waited goes out now.
+    if retried := await outbox.retry_held():
+        answer += "\n\n" + texts.outbox_retried(retried)
+    await message.answer(answer)
 
 
 @router.message(F.document.file_name.lower().endswith(".xml"))

@@ -86,6 +86,7 @@ class PartnerMiddleware(BaseMiddleware):
         partners = data["partners"]
         clock = data["clock"]
         partner = await partners.touch(user.id, user.first_name, user.username, clock.now())
+        await data["outbox"].partner_wrote(user.id)  # they unblocked the bot: deliver what waited
         data["partner"] = partner
         return await handler(event, data)
 

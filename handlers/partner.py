@@ -14,6 +14,7 @@ from bot.callbacks import PickCaseCb
 from bot.domain import Status
 from bot.services.cases import CaseService, Incoming
 from bot.services.debounce import Debouncer
+from bot.services.outbox import Outbox
 from bot.storage.cases import Case, CaseRepository
 from bot.storage.partners import PartnerRepository
 from handlers.ui import drop_buttons, replace_text
@@ -91,15 +92,26 @@ async def on_pick_case(
 
 
 @router.my_chat_member()
-async def on_bot_blocked(event: ChatMemberUpdated, partners: PartnerRepository) -> None:
-    """Telegram says the partner blocked (or unblocked) the bot: broadcasts skip them meanwhile."""
+async def on_bot_blocked(event: ChatMemberUpdated, partners: PartnerRepository, outbox: Outbox) -> None:
+    """Telegram says the partner blocked (or unblocked) the bot: broadcasts skip them meanwhile,
+    and what was kept for them goes out once they unblock it."""
     if event.chat.type == "private":
-        await partners.set_blocked_bot(event.chat.id, event.new_chat_member.status == "kicked")
+        blocked = event.new_chat_member.status == "kicked"
+        await partners.set_blocked_bot(event.chat.id, blocked)
+        if not blocked:
+            await outbox.partner_wrote(event.chat.id)
 
 
 @router.edited_message()
-async def on_partner_edit(edited: Message, cases: CaseService) -> None:
+async def on_partner_edit(edited: Message, state: FSMContext, cases: CaseService) -> None:
     incoming = incoming_of(edited)
     case = await cases.case_of_relayed(edited.chat.id, edited.message_id) if incoming else None
     if case is not None and case.partner_id == edited.from_user.id:
         await cases.mirror_edit(case, incoming, partner_header(case), to_partner=False)
+    elif incoming is not None:
+        # Still kept while the partner picks a case: the edit replaces it, so the new text goes.
+        pending = (await state.get_data()).get("pending_relay") or []
+        if any(item["message_id"] == incoming.message_id for item in pending):
+            await state.update_data(pending_relay=[
+                asdict(incoming) if item["message_id"] == incoming.message_id else item for item in pending
+            ])

@@ -155,6 +155,45 @@ async def test_retry_after_surfaces_as_telegram_retry_after(emu: Emulator, bot: 
     assert [s.text for s in emu.bot_messages(PARTNER)] == ["вторая попытка"]
 
 
+async def test_a_lasting_retry_after_refuses_the_chat_until_it_is_over(emu: Emulator, bot: Bot) -> None:
+    emu.faults.add(method="sendMessage", chat_id=GROUP, kind="retry_after", retry_after=30, lasting=True)
+    with pytest.raises(TelegramRetryAfter):
+        await bot.send_message(GROUP, "первая")
+    # Another method to the same chat is refused too, with what is left of the pause; other chats are not.
+    with pytest.raises(TelegramRetryAfter) as caught:
+        await bot.create_forum_topic(GROUP, "тема")
+    assert 28 <= caught.value.retry_after <= 30
+    await bot.send_message(PARTNER, "другой чат")
+    emu.faults.clear()  # the pause is over
+    await bot.send_message(GROUP, "вторая")
+    assert [c.status for c in emu.calls() if c.chat_id == GROUP] == [429, 429, 200]
+
+
+async def test_faults_can_target_one_topic(emu: Emulator, bot: Bot) -> None:
+    one = (await bot.create_forum_topic(GROUP, "первая")).message_thread_id
+    two = (await bot.create_forum_topic(GROUP, "вторая")).message_thread_id
+    emu.faults.add(method="sendMessage", chat_id=GROUP, thread_id=one, kind="server_error", times=None)
+    with pytest.raises(TelegramServerError):
+        await bot.send_message(GROUP, "в первую", message_thread_id=one)
+    await bot.send_message(GROUP, "во вторую", message_thread_id=two)
+    assert [m.text for m in emu.bot_messages(GROUP, two) if m.kind == "text"][-1] == "во вторую"
+
+
+async def test_bot_demoted_or_removed_from_a_group(emu: Emulator, bot: Bot) -> None:
+    emu.set_bot_member(GROUP, "member")
+    with pytest.raises(TelegramBadRequest, match="not enough rights to create a topic"):
+        await bot.create_forum_topic(GROUP, "тема")
+    emu.set_bot_member(GROUP, "kicked")
+    with pytest.raises(TelegramForbiddenError, match="bot was kicked from the supergroup chat"):
+        await bot.send_message(GROUP, "есть кто?")
+    updates = await bot.get_updates()
+    changes = [(u.my_chat_member.old_chat_member.status, u.my_chat_member.new_chat_member.status)
+               for u in updates if u.my_chat_member and u.my_chat_member.chat.id == GROUP]
+    assert changes == [("administrator", "member"), ("member", "kicked")]
+    emu.set_bot_member(GROUP, "administrator")
+    await bot.create_forum_topic(GROUP, "тема")
+
+
 async def test_thread_not_found_blocked_and_server_error(emu: Emulator, bot: Bot) -> None:
     emu.faults.add(method="sendMessage", chat_id=GROUP, kind="thread_not_found")
     emu.faults.add(method="sendMessage", chat_id=PARTNER, kind="blocked")

@@ -21,6 +21,7 @@ from .formatting import detect_entities
 from .media import StoredFile, make_png
 from .server import ApiServer, Call
 from .world import (
+    ADMIN_DEFAULT_RIGHTS,
     PRESENT_STATUSES,
     RESTRICTED_DEFAULT_RIGHTS,
     TOPIC_COLORS,
@@ -232,6 +233,30 @@ class Emulator:
         user = UserState(user_id, first_name, username=username, language_code=None, is_bot=True, bot_to_bot=bot_to_bot)
         self.world.users[user_id] = user
         return user.as_user()
+
+    def set_bot_member(self, chat_id: int, status: str, *, rights: Json | None = None) -> None:
+        """An admin changes the bot's place in a group (demotes it, removes it, adds it back);
+        Telegram tells the bot with a my_chat_member update, as here."""
+        if status not in PRESENT_STATUSES | {"left", "kicked"}:
+            raise EmulatorError(f"unknown member status {status!r}")
+        chat = self._group(chat_id)
+        old = self.world.bot_member(chat)
+        chat.members[self.bot_id] = Member(status, dict(rights or {}))
+
+        def member(m: Member) -> Json:
+            obj: Json = {"status": m.status, "user": self.bot_user}
+            if m.status == "administrator":
+                obj.update({**ADMIN_DEFAULT_RIGHTS, **m.rights})
+            elif m.status == "kicked":
+                obj["until_date"] = 0
+            return obj
+
+        by = next((uid for uid, m in chat.members.items() if m.status == "creator"), None)
+        actor = self.world.users[by].as_user() if by in self.world.users else self.bot_user
+        self.world.updates.push("my_chat_member", {
+            "chat": chat.as_chat(), "from": actor, "date": self.world.now(),
+            "old_chat_member": member(old), "new_chat_member": member(chat.members[self.bot_id]),
+        })
 
     def block_bot(self, user_id: int) -> None:
         """The person blocks the bot: sends fail with 403 and the bot gets a my_chat_member update."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -12,6 +13,7 @@ FaultKind = Literal[
     "topic_closed",  # 400 TOPIC_CLOSED
     "chat_not_found",  # 400 chat not found
     "blocked",  # 403 bot was blocked by the user
+    "migrated",  # 400 group chat was upgraded to a supergroup chat, with parameters.migrate_to_chat_id
     "server_error",  # 500 Internal Server Error (status=502 gives Bad Gateway)
     "error",  # any status and description given by the test
     "drop",  # the connection closes before anything happens
@@ -38,6 +40,9 @@ class Fault:
     status: int | None = None
     description: str | None = None
     delay: float = 0.0
+    thread_id: int | None = None
+    lasting: bool = False
+    migrate_to_chat_id: int = -1009999999999
     hits: int = 0
     _rng: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -49,6 +54,9 @@ class Fault:
         elif self.method.lower() != method.lower():
             return False
         return self.chat_id is None or str(self.chat_id) == str(chat_id)
+
+    def matches_thread(self, thread_id: Any) -> bool:
+        return self.thread_id is None or str(self.thread_id) == str(thread_id)
 
     def error(self) -> tuple[int, str, dict[str, Any] | None]:
         """Status, description and parameters of the answer this fault produces."""
@@ -62,6 +70,9 @@ class Fault:
             return 400, "Bad Request: chat not found", None
         if self.kind == "blocked":
             return 403, "Forbidden: bot was blocked by the user", None
+        if self.kind == "migrated":
+            return 400, "Bad Request: group chat was upgraded to a supergroup chat", {
+                "migrate_to_chat_id": self.migrate_to_chat_id}
         if self.kind == "server_error":
             status = self.status or 500
             return status, self.description or _SERVER_ERRORS.get(status, "Internal Server Error"), None
@@ -76,6 +87,8 @@ class FaultInjector:
 
     def __init__(self) -> None:
         self._faults: list[Fault] = []
+        # chat id -> monotonic time until which Telegram keeps answering 429 (a lasting flood wait)
+        self._flood_until: dict[str, float] = {}
 
     def add(
         self,
@@ -87,12 +100,17 @@ class FaultInjector:
         status: int | None = None,
         description: str | None = None,
         delay: float = 0.0,
+        thread_id: int | None = None,
+        lasting: bool = False,
+        migrate_to_chat_id: int = -1009999999999,
         times: int | None = _UNSET,
         probability: float | None = None,
         seed: int | None = None,
     ) -> Fault:
         """Spoils matching calls: the next `times` of them (default 1; None = until cleared),
-        each with `probability` if given (then `times` defaults to None), reproducibly with `seed`."""
+        each with `probability` if given (then `times` defaults to None), reproducibly with `seed`;
+        only calls into topic `thread_id` when given. A `lasting` 429 behaves as Telegram's flood
+        wait does: every call to that chat is refused until `retry_after` seconds have passed."""
         if kind not in _KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {sorted(_KINDS)}")
         if times is _UNSET:
@@ -109,6 +127,9 @@ class FaultInjector:
             status=status,
             description=description,
             delay=delay,
+            thread_id=thread_id,
+            lasting=lasting,
+            migrate_to_chat_id=migrate_to_chat_id,
             _rng=random.Random(seed),
         )
         self._faults.append(fault)
@@ -120,15 +141,27 @@ class FaultInjector:
 
     def clear(self) -> None:
         self._faults.clear()
+        self._flood_until.clear()
+
+    def flood_wait(self, chat_id: Any, now: float) -> int | None:
+        """Seconds still to wait (rounded up, as Telegram does) if a lasting 429 covers this chat."""
+        until = self._flood_until.get(str(chat_id))
+        if until is None or until <= now:
+            return None
+        return max(1, math.ceil(until - now))
+
+    def start_flood(self, fault: Fault, chat_id: Any, now: float) -> None:
+        if fault.kind == "retry_after" and fault.lasting:
+            self._flood_until[str(chat_id)] = now + fault.retry_after
 
     @property
     def active(self) -> list[Fault]:
         return list(self._faults)
 
-    def take(self, method: str, chat_id: Any) -> Fault | None:
+    def take(self, method: str, chat_id: Any, thread_id: Any = None) -> Fault | None:
         """The first rule that fires for this call, with its counters updated."""
         for fault in self._faults:
-            if not fault.matches(method, chat_id):
+            if not fault.matches(method, chat_id) or not fault.matches_thread(thread_id):
                 continue
             if fault.probability is not None and fault._rng.random() >= fault.probability:
                 continue

@@ -147,8 +147,14 @@ class ApiServer:
         if not polling:
             self.activity.begin()
         try:
-            fault = self.faults.take(method, params.get("chat_id"))
+            chat_ref = params.get("chat_id")
+            wait = None if polling else self.faults.flood_wait(chat_ref, time.monotonic())
+            if wait is not None:
+                call.fault = "retry_after"
+                raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+            fault = self.faults.take(method, chat_ref, params.get("message_thread_id"))
             if fault is not None:
+                self.faults.start_flood(fault, chat_ref, time.monotonic())
                 call.fault = fault.kind
                 if fault.kind == "delay":
                     await self._sleep(fault.delay)

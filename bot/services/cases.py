@@ -514,11 +514,13 @@ class CaseService:
         self.outbox.wake()
 
     async def case_of_relayed(self, chat_id: int, message_id: int) -> Case | None:
-        """The case a message was relayed for, if the bot relayed it (edits are mirrored only then)."""
+        """The case a message was relayed for, if the bot relayed it or has it queued to relay
+        (edits are mirrored only then; a queued edit follows its original in the same lane)."""
         copies = await self.outbox.links.copies_of(chat_id, message_id)
-        if not copies or copies[0].case_id is None:
-            return None
-        return await self.cases.get(copies[0].case_id)
+        case_id = copies[0].case_id if copies else None
+        if case_id is None:
+            case_id = await self.outbox.repo.case_of_pending_source(chat_id, message_id)
+        return await self.cases.get(case_id) if case_id is not None else None
 
     async def mirror_edit(self, case: Case, message: Incoming, header: str, *, to_partner: bool) -> None:
         """An edited message is edited in the other chat too (text or caption)."""

@@ -158,4 +158,21 @@ MIGRATIONS: list[str] = [
     ALTER TABLE inbox ADD COLUMN handled_at TEXT;
     CREATE INDEX inbox_handled ON inbox (handled_at) WHERE handled_at IS NOT NULL;
     """,
+    # (i13-outbox) delivery order per case topic and per partner chat instead of per chat, and
+    # per-chat holds that outlive a restart: Telegram's retry_after, an engineers' group the
+    # operator must fix, a partner who blocked the bot
+    """
+    ALTER TABLE outbox ADD COLUMN lane TEXT;
+    UPDATE outbox SET lane = CASE WHEN chat_id < 0 AND case_id IS NOT NULL
+        THEN chat_id || ':' || case_id ELSE CAST(chat_id AS TEXT) END;
+    CREATE INDEX outbox_lane ON outbox (state, lane, id);
+    CREATE TABLE outbox_holds (
+        chat_id    INTEGER PRIMARY KEY,
+        kind       TEXT NOT NULL,
+        not_before REAL,
+        failures   INTEGER NOT NULL DEFAULT 0,
+        reason     TEXT,
+        told       INTEGER NOT NULL DEFAULT 0
+    );
+    """,
 ]

@@ -21,6 +21,19 @@ class OutboxItem:
     attempts: int
 
 
+def lane_of(chat_id: int, case_id: int | None) -> str:
+    """What keeps its order: each case's topic in a group, each private chat as a whole. One
+    case's stuck item then holds its own topic, not every case's."""
+    if chat_id is not None and chat_id < 0 and case_id is not None:  # no chat: the insert itself refuses
+        return f"{chat_id}:{case_id}"
+    return str(chat_id)
+
+
+def _item(row) -> OutboxItem:
+    return OutboxItem(row["id"], row["chat_id"], row["case_id"], row["kind"], json.loads(row["payload"]),
+                      row["attempts"])
+
+
 class OutboxRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -38,28 +51,51 @@ class OutboxRepository:
         announces does. With a `dedupe_key` already used, nothing is added."""
         await conn.execute(
             # Only a used dedupe key is passed over; any other refusal (a missing chat) still fails.
-            "INSERT INTO outbox (chat_id, case_id, kind, payload, created_at, dedupe_key) VALUES (?, ?, ?, ?, ?, ?)"
+            "INSERT INTO outbox (chat_id, case_id, kind, payload, created_at, dedupe_key, lane)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING",
-            (chat_id, case_id, kind, json.dumps(payload, ensure_ascii=False), utc_stamp(), dedupe_key),
+            (chat_id, case_id, kind, json.dumps(payload, ensure_ascii=False), utc_stamp(), dedupe_key,
+             lane_of(chat_id, case_id)),
         )
 
-    async def pending_chats(self) -> list[int]:
+    async def pending_lanes(self) -> list[tuple[str, int]]:
+        """(lane, chat id) of every lane with something to send, the longest waiting first."""
         rows = await self.db.fetchall(
-            "SELECT chat_id, MIN(id) AS first FROM outbox WHERE state = 'pending' GROUP BY chat_id ORDER BY first"
+            "SELECT lane, chat_id, MIN(id) AS first FROM outbox WHERE state = 'pending' GROUP BY lane ORDER BY first"
         )
-        return [r["chat_id"] for r in rows]
+        return [(r["lane"], r["chat_id"]) for r in rows]
 
-    async def head(self, chat_id: int) -> tuple[OutboxItem | None, bool]:
-        """The chat's oldest pending item, and whether another one waits behind it."""
+    async def head(self, lane: str) -> tuple[OutboxItem | None, bool]:
+        """The lane's oldest pending item, and whether another one waits behind it."""
         rows = await self.db.fetchall(
-            "SELECT * FROM outbox WHERE state = 'pending' AND chat_id = ? ORDER BY id LIMIT 2", (chat_id,)
+            "SELECT * FROM outbox WHERE state = 'pending' AND lane = ? ORDER BY id LIMIT 2", (lane,)
         )
         if not rows:
             return None, False
-        row = rows[0]
-        item = OutboxItem(row["id"], row["chat_id"], row["case_id"], row["kind"], json.loads(row["payload"]),
-                          row["attempts"])
-        return item, len(rows) > 1
+        return _item(rows[0]), len(rows) > 1
+
+    async def case_of_pending_source(self, chat_id: int, message_id: int) -> int | None:
+        """The case of a message that is queued to be relayed but not delivered yet: an edit of it
+        must follow it rather than be dropped."""
+        row = await self.db.fetchone(
+            """
+            SELECT case_id FROM outbox WHERE state = 'pending' AND case_id IS NOT NULL
+                AND kind IN ('send_message', 'copy_message', 'album_item')
+                AND json_extract(payload, '$.source[0]') = ? AND json_extract(payload, '$.source[1]') = ?
+            ORDER BY id LIMIT 1
+            """,
+            (chat_id, message_id),
+        )
+        return row["case_id"] if row else None
+
+    async def fail_broadcasts(self, chat_id: int, error: str) -> None:
+        """Announcements to a partner who blocked the bot count as not delivered, at once: they are
+        not kept for later like the messages of a case, and the broadcast report waits for them."""
+        await self.db.execute(
+            "UPDATE outbox SET state = 'failed', done_at = ?, error = ? WHERE state = 'pending' AND chat_id = ?"
+            " AND kind = 'send_message' AND json_extract(payload, '$.broadcast') IS NOT NULL",
+            (utc_stamp(), error[:500], chat_id),
+        )
 
     async def album_items(self, chat_id: int, media_group_id: str) -> list[OutboxItem]:
         rows = await self.db.fetchall(
@@ -70,8 +106,7 @@ class OutboxRepository:
             """,
             (chat_id, media_group_id),
         )
-        return [OutboxItem(r["id"], r["chat_id"], r["case_id"], r["kind"], json.loads(r["payload"]), r["attempts"])
-                for r in rows]
+        return [_item(r) for r in rows]
 
     async def seconds_since_newest(self, chat_id: int, media_group_id: str) -> float:
         row = await self.db.fetchone(
@@ -103,8 +138,12 @@ class OutboxRepository:
         counts.update({row["outcome"]: row["n"] for row in rows})
         return counts
 
-    async def count_pending(self) -> int:
-        row = await self.db.fetchone("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
+    async def count_pending(self, chat_id: int | None = None) -> int:
+        if chat_id is None:
+            row = await self.db.fetchone("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
+        else:
+            row = await self.db.fetchone("SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND chat_id = ?",
+                                         (chat_id,))
         return row[0]
 
     async def note_attempt(self, item_id: int, error: str) -> None:
@@ -123,6 +162,44 @@ class OutboxRepository:
             "UPDATE outbox SET state = 'failed', done_at = ?, error = ? WHERE id = ?",
             (utc_stamp(), error[:500], item_id),
         )
+
+
+@dataclass
+class ChatHold:
+    """Why nothing may be sent to a chat for now. `not_before` is unix time (Telegram's
+    retry_after is real seconds, whatever the desk's clock says); None waits for a release."""
+
+    chat_id: int
+    # flood (a 429), operator (the group needs fixing; operator-retry: being tried again after
+    # /reload or a restart), blocked (the partner blocked the bot)
+    kind: str
+    not_before: float | None
+    failures: int = 0
+    reason: str = ""
+    told: bool = False
+
+
+class ChatHoldRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def all(self) -> dict[int, ChatHold]:
+        rows = await self.db.fetchall("SELECT * FROM outbox_holds")
+        return {r["chat_id"]: ChatHold(r["chat_id"], r["kind"], r["not_before"], r["failures"], r["reason"] or "",
+                                       bool(r["told"])) for r in rows}
+
+    async def put(self, hold: ChatHold) -> None:
+        await self.db.execute(
+            """
+            INSERT INTO outbox_holds (chat_id, kind, not_before, failures, reason, told) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (chat_id) DO UPDATE SET kind = excluded.kind, not_before = excluded.not_before,
+                failures = excluded.failures, reason = excluded.reason, told = excluded.told
+            """,
+            (hold.chat_id, hold.kind, hold.not_before, hold.failures, hold.reason[:500], int(hold.told)),
+        )
+
+    async def delete(self, chat_id: int) -> None:
+        await self.db.execute("DELETE FROM outbox_holds WHERE chat_id = ?", (chat_id,))
 
 
 @dataclass(frozen=True)
