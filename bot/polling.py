@@ -33,10 +33,15 @@ from pydantic import ValidationError
 from bot.lanes import UpdateLanes
 from bot.storage.database import Database
 from bot.storage.inbox import InboxRepository
+from bot.stopping import unless_stopped
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 30.0
+# How long a clean stop lets updates in hand finish: a SIGTERM should end the process well within
+# the 10 s a supervisor commonly gives; one cut short is still unhandled in the inbox and is
+# handled after the next start.
+STOP_GRACE = 5.0
 
 
 class _GetRawUpdates(GetUpdates):
@@ -130,7 +135,7 @@ class InboxUpdates:
         finally:
             self._taken()
 
-    async def finish(self, timeout: float = 20.0) -> None:
+    async def finish(self, timeout: float = STOP_GRACE) -> None:
         """On a clean stop, let updates being handled finish; what does not, or still waits its
         turn, stays in the inbox."""
         await self.lanes.finish(timeout)
@@ -169,10 +174,13 @@ class DurablePolling(InboxUpdates):
         self._stop.set()
 
     async def run(self) -> None:
-        await self.dp.emit_startup(bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data)
         try:
-            await self.resume()
-            await self._loop()
+            # Start-up calls Telegram (the command menus): a stop does not wait for a slow answer.
+            started, _ = await unless_stopped(
+                self._stop, self.dp.emit_startup(bot=self.bot, dispatcher=self.dp, **self.dp.workflow_data))
+            if started:
+                await self.resume()
+                await self._loop()
         except asyncio.CancelledError:
             # Killed, not stopped: drop what is in hand at once; the inbox has it for next time.
             await self.cancel()
@@ -226,7 +234,7 @@ class DurablePolling(InboxUpdates):
         """On a clean stop, tell Telegram the updates now in the inbox are taken (limit=1,
         timeout=0: whatever it returns stays unconfirmed and comes again next time)."""
         try:
-            await self.bot(_GetRawUpdates(offset=offset, limit=1, timeout=0), request_timeout=10)
+            await self.bot(_GetRawUpdates(offset=offset, limit=1, timeout=0), request_timeout=3)
         except (TelegramAPIError, ClientDecodeError, OSError, asyncio.TimeoutError) as exc:
             log.warning("Could not confirm the last updates before stopping: %s", exc)
 

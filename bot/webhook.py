@@ -17,8 +17,9 @@ from bot.config import SettingsError
 
 log = logging.getLogger(__name__)
 
-# How long a stop waits for requests (updates) still being handled before cancelling them.
-SHUTDOWN_GRACE = 10.0
+# How long a stop waits for requests still open (an update being stored) before cancelling them;
+# one cut short was not answered 200, so Telegram sends it again.
+SHUTDOWN_GRACE = 5.0
 
 
 class UpdateHandler(SimpleRequestHandler):
@@ -77,7 +78,7 @@ def build_webhook_app(app: App) -> web.Application:
         await intake.resume()  # after the dispatcher's start-up, which setup_application added first
 
     async def finish(_: web.Application) -> None:
-        await intake.finish(SHUTDOWN_GRACE)
+        await intake.finish()
 
     async def close_app(_: web.Application) -> None:
         await app.close()
