@@ -10,9 +10,10 @@ waiting is handled after the next start."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 
 from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
@@ -76,6 +77,24 @@ class UpdateLanes:
         self.waiting = 0  # submitted and not yet finished, all lanes together
         self._room = asyncio.Event()
         self._room.set()
+        self._intake_quiet = asyncio.Event()
+        self._intake_quiet.set()
+        self._taking = 0
+
+    @contextlib.contextmanager
+    def intake(self) -> Iterator[None]:
+        """Around the source's work of taking a batch in (parse, inbox write). Lanes that are
+        flooded wait for it: Telegram hands out updates in one queue for all chats, so everybody
+        else's updates are behind the flood's, and getting them in matters more than answering
+        the flood sooner."""
+        self._taking += 1
+        self._intake_quiet.clear()
+        try:
+            yield
+        finally:
+            self._taking -= 1
+            if self._taking == 0:
+                self._intake_quiet.set()
 
     def submit(self, update: Update) -> None:
         key = lane_key(update)
@@ -108,6 +127,8 @@ class UpdateLanes:
     async def _run(self, key: Hashable, lane: _Lane) -> None:
         try:
             while lane.waiting and not self._stopping:
+                if len(lane.waiting) > self.flood_backlog:
+                    await self._intake_quiet.wait()
                 async with self._slots:  # FIFO: a lane coming back for more queues behind the others
                     if self._stopping:
                         break
@@ -129,6 +150,10 @@ class UpdateLanes:
     def stop(self) -> None:
         """Start no more updates; those being handled go on (see `finish`)."""
         self._stopping = True
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
 
     async def finish(self, timeout: float) -> None:
         """After `stop`: let the updates being handled end; what waits stays in the inbox."""

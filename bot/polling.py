@@ -90,9 +90,10 @@ class InboxUpdates:
         ids = [item["update_id"] for item in raw if isinstance(item.get("update_id"), int)]
         if not ids:
             return None
-        updates, stored = self._read(raw)
-        self._taking(updates, through=max(ids))
-        new = await self.inbox.add(stored)
+        with self.lanes.intake():
+            updates, stored = self._read(raw)
+            self._taking(updates, through=max(ids))
+            new = await self.inbox.add(stored)
         for update in updates:
             if update.update_id in new:
                 self.lanes.submit(update)
@@ -172,6 +173,7 @@ class DurablePolling(InboxUpdates):
 
     def stop(self) -> None:
         self._stop.set()
+        self.lanes.stop()  # a backlog is not worked through on the way out: the inbox keeps it
 
     async def run(self) -> None:
         try:

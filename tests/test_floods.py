@@ -84,6 +84,29 @@ async def test_a_partners_flood_does_not_hold_up_another_partner(desk, monkeypat
     assert answers(desk.emu, desk.partner).count(texts.FLOOD_WAIT) == 1
 
 
+async def test_a_stop_mid_flood_keeps_the_rest_for_the_next_start(desk, monkeypatch):
+    app = desk.sb.app
+    held = HeldFirstCall(app.dp["case_repo"])
+    monkeypatch.setattr(app.dp["case_repo"], "for_partner", held)
+    for _ in range(FLOOD):
+        await desk.emu.send_text(desk.partner, "/cases")
+    await asyncio.wait_for(held.entered.wait(), timeout=10)
+    await desk.emu.wait_for(lambda: app.updates.lanes.waiting == FLOOD, timeout=10)  # all taken in
+    stopping = asyncio.create_task(desk.sb.stop_bot())
+    await desk.emu.wait_for(lambda: app.updates.lanes.stopping, timeout=10)
+    held.release.set()  # the update in hand finishes; the backlog waits in the inbox
+    await asyncio.wait_for(stopping, timeout=20)
+    assert app.closed
+    answered = answers(desk.emu, desk.partner).count(texts.my_cases([]))
+    assert answered < FLOOD
+
+    await desk.sb.start_bot()
+    await desk.settle()
+    assert answers(desk.emu, desk.partner).count(texts.my_cases([])) == FLOOD  # each once, none lost
+    left = await desk.sb.app.db.fetchall("SELECT update_id FROM inbox WHERE handled_at IS NULL")
+    assert left == []
+
+
 async def test_a_burst_below_the_bound_is_not_asked_to_wait(desk, monkeypatch):
     app = desk.sb.app
     held = HeldFirstCall(app.dp["case_repo"])
