@@ -22,7 +22,7 @@ import signal
 import socket
 from collections.abc import Awaitable
 from types import FrameType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -39,32 +39,39 @@ class StopSignals:
         self.received: signal.Signals | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._event: asyncio.Event | None = None
+        self._previous: dict[signal.Signals, Any] = {}
 
     def install(self) -> None:
-        self._previous = {sig: signal.signal(sig, self._on_signal) for sig in STOP_SIGNALS}
+        for sig in STOP_SIGNALS:
+            # A signal the parent set to be ignored stays ignored (a background job and SIGINT).
+            if signal.getsignal(sig) is not signal.SIG_IGN:
+                self._previous[sig] = signal.signal(sig, self._on_signal)
 
     def uninstall(self) -> None:
         """For a command that runs no loop (Ctrl-C should interrupt it as usual)."""
-        for sig, handler in getattr(self, "_previous", {}).items():
+        for sig, handler in self._previous.items():
             signal.signal(sig, handler)
         self._previous = {}
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        first = self.received is None
+        # Only record and hand over: logging from here could interleave with a record being written.
+        again = self.received is not None
         self.received = signal.Signals(signum)
         loop = self._loop
         if loop is not None:
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                loop.call_soon_threadsafe(self._fire)
-        if not first:
+                loop.call_soon_threadsafe(self._fire, again)
+
+    def _fire(self, again: bool = False) -> None:
+        if self._event is None or self.received is None:
+            return
+        if not self._event.is_set():
+            log.info("%s received: stopping", self.received.name)
+            self._event.set()
+        elif again:
             # Not a second way out: the first signal's stop is under way and ends with the
             # database closed; a stop that hangs is what SIGKILL is for.
             log.warning("%s again: already stopping", self.received.name)
-
-    def _fire(self) -> None:
-        if self._event is not None and self.received is not None and not self._event.is_set():
-            log.info("%s received: stopping", self.received.name)
-            self._event.set()
 
     @contextlib.asynccontextmanager
     async def watch(self):

@@ -39,3 +39,11 @@ async def test_bench_fills_a_database_the_bot_can_read(tmp_path):
         assert (await db.fetchone("SELECT count(*) FROM partners"))[0] == 20 + 5
     finally:
         await db.close()
+
+
+async def test_flood_bench_runs_and_counts_every_answer():
+    import bench_flood
+
+    figures = await bench_flood.run_once(bench_flood.ROOT, flood=40, seconds=2.0, seed=1)  # the flood comes 1 s in
+    assert figures["flood_answered"] == 40 and figures["flood_notices"] == 1
+    assert figures["others"] > 0 and figures["unanswered"] == 0
