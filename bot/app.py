@@ -242,8 +242,9 @@ def make_dispatcher(**dependencies) -> Dispatcher:
     from handlers.middlewares import EngineerMiddleware, PartnerMiddleware
     from handlers.tracking import InflightUpdates
 
-    # Event isolation serialises updates per chat, user and topic: the items of one album,
-    # which arrive together, then never overwrite each other's dialog data.
+    # The lanes (bot/lanes.py) hand over one chat's updates one at a time; event isolation
+    # (per chat, user and topic, the same key) stays as the guard for anything fed to the
+    # dispatcher otherwise, so the items of one album never overwrite each other's dialog data.
     dp = Dispatcher(
         storage=SQLiteStorage(dependencies["db"]),
         events_isolation=SimpleEventIsolation(),

@@ -43,6 +43,9 @@ class UpdateHandler(SimpleRequestHandler):
             return web.Response(status=400, text="not JSON")
         if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
             return web.Response(status=400, text="not an update")
+        if self.intake.lanes.waiting >= self.intake.lanes.max_waiting:
+            # Back-pressure as polling has it: not stored, so Telegram keeps it and posts it again.
+            return web.Response(status=503, text="busy")
         await self.intake.take([update])
         return web.json_response({})
 

@@ -150,3 +150,23 @@ async def test_a_flood_over_the_webhook_is_taken_at_once_and_handled_in_turn(hoo
     handled = order.by_chat[PARTNER.user_id]
     assert handled == [u["update_id"] for u in flood]
     assert await app.db.fetchall("SELECT update_id FROM inbox WHERE handled_at IS NULL") == []
+
+
+async def test_the_webhook_refuses_beyond_its_bound_and_keeps_nothing_it_refused(hook, monkeypatch):
+    app = hook.app
+    held = HeldFirstCall(app.dp["case_repo"])
+    monkeypatch.setattr(app.dp["case_repo"], "for_partner", held)
+    app.updates.lanes.max_waiting = 2
+    first, second, third = [await partner_update(hook.emu, PARTNER.user_id, "/cases") for _ in range(3)]
+    assert await post(hook.url, first, SECRET) == 200
+    assert await post(hook.url, second, SECRET) == 200
+    await asyncio.wait_for(held.entered.wait(), timeout=10)
+    # Not stored: Telegram keeps an update answered 503 and posts it again later.
+    assert await post(hook.url, third, SECRET) == 503
+    stored = await app.db.fetchall("SELECT update_id FROM inbox ORDER BY update_id")
+    assert [row["update_id"] for row in stored] == [first["update_id"], second["update_id"]]
+    held.release.set()
+    await app.settle(timeout=10)
+    assert await post(hook.url, third, SECRET) == 200
+    await app.settle(timeout=10)
+    assert answers(hook.emu, PARTNER.user_id).count(texts.my_cases([])) == 3
