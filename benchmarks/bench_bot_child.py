@@ -192,7 +192,7 @@ async def run_full(cfg: dict) -> None:
 
     set_global_pacing(cfg.get("global_pacing", True))
     counters = count_sql(app.db)
-    polling = asyncio.create_task(app.run_polling(handle_signals=False))
+    polling = asyncio.create_task(app.run_polling())
     emit(
         "started",
         script=SCRIPT_STARTED,

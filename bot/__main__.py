@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import sys
+
+if __name__ == "__main__":
+    # First of all, so a SIGTERM during the imports and start-up below is a clean stop, not the
+    # default action (which would leave the database open); see bot/stopping.py.
+    from bot.stopping import StopSignals
+
+    STOP_SIGNALS = StopSignals()
+    STOP_SIGNALS.install()
+
 import argparse
 import importlib
-import sys
 
 # Each module registers one subcommand (register(subparsers) sets func=run(args) -> int).
 SUBCOMMANDS = ("bot.cli.run", "bot.cli.start", "bot.cli.sandbox", "bot.cli.firmware", "bot.cli.hours")
+# Commands that run an event loop and stop cleanly on SIGINT or SIGTERM (bot/stopping.py).
+LOOP_COMMANDS = ("run", "start", "sandbox")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,14 +32,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, stop_signals=None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
         argv = ["run", *argv]
     args = parser.parse_args(argv)
+    if stop_signals is not None and args.command not in LOOP_COMMANDS:
+        stop_signals.uninstall()
+        if stop_signals.received is not None:
+            return 128 + stop_signals.received
+    args.stop_signals = stop_signals  # the commands that run a loop stop on it (None: not installed)
     return int(args.func(args) or 0)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(stop_signals=STOP_SIGNALS))

@@ -16,11 +16,12 @@ from aiogram.enums import ParseMode
 
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 
+from bot import texts
 from bot.clock import Clock, SystemClock
 from bot.config import Settings, SettingsError
 from bot.direct_retry import DirectRetry
 from bot.gc_tuning import YOUNG_GC_THRESHOLD, tune_garbage_collector  # noqa: F401  (the CLI imports them here)
-from bot.polling import DurablePolling
+from bot.polling import DurablePolling, InboxUpdates
 from bot.services.calendar import CalendarError, ProductionCalendar
 from bot.services.cases import CaseService
 from bot.services.catalogue import Catalogue, CatalogueError, CatalogueService
@@ -37,6 +38,7 @@ from bot.storage.engineers import EngineerRepository
 from bot.storage.fsm import SQLiteStorage
 from bot.storage.outbox import MessageLinkRepository
 from bot.storage.partners import PartnerRepository
+from bot.stopping import unless_stopped
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +59,8 @@ class App:
     alerts: AdminAlerts
     broadcasts: Broadcasts
     background: list[asyncio.Task] = field(default_factory=list)
-    polling: DurablePolling | None = None
+    updates: InboxUpdates | None = None  # polling, or the webhook's intake, once started
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
     closed: bool = False
 
     async def on_startup(self) -> None:
@@ -83,26 +86,47 @@ class App:
         """Wait until updates (up to update id `through`, when the caller knows it has sent them)
         are handled, delayed answers have gone out and (unless told otherwise) the outbox is
         empty: the sandbox demo and tests read the chat after this."""
-        if self.polling is not None:
-            await self.polling.wait_taken(through, timeout)
+        if self.updates is not None:
+            await self.updates.wait_taken(through, timeout)
         await self.inflight.wait_idle(timeout)
         await self.debouncer.wait_idle(timeout)
         if outbox:
             await self.outbox.wait_idle(timeout)
 
-    async def run_polling(self, *, handle_signals: bool = True) -> None:
-        """Long polling until stopped (signal or `stop()`); the database is closed afterwards."""
-        self.polling = DurablePolling(self.dp, self.bot, self.db)
+    async def run_polling(self, stop: asyncio.Event | None = None) -> None:
+        """Long polling until `stop` is set (or `stop()` is called); the database is closed afterwards."""
+        polling = DurablePolling(self.dp, self.bot, self.db, on_flood=self.ask_to_wait)
+        self.updates = polling
+        relay = asyncio.create_task(_set_when(stop, self.stopping.set)) if stop is not None else None
         try:
             # A webhook left from webhook mode makes Telegram refuse polling (409).
-            await self.bot.delete_webhook(drop_pending_updates=False)
-            await self.polling.run(handle_signals=handle_signals)
+            done, _ = await unless_stopped(self.stopping, self.bot.delete_webhook(drop_pending_updates=False))
+            if not done:
+                return
+            halt = asyncio.create_task(_set_when(self.stopping, polling.stop))
+            try:
+                await polling.run()
+            finally:
+                halt.cancel()
         finally:
+            if relay is not None:
+                relay.cancel()
             await self.close()
 
+    def take_webhook_updates(self) -> InboxUpdates:
+        self.updates = InboxUpdates(self.dp, self.bot, self.db, on_flood=self.ask_to_wait)
+        return self.updates
+
+    async def ask_to_wait(self, chat_id: int) -> None:
+        """A partner sending faster than the bot answers is told once that everything will be
+        answered in turn (a banned one is told nothing)."""
+        partner = await self.partners.get(chat_id)
+        if partner is not None and partner.banned and chat_id not in self.settings.admin_ids:
+            return
+        await self.bot.send_message(chat_id, texts.FLOOD_WAIT)
+
     async def stop(self) -> None:
-        if self.polling is not None:
-            self.polling.stop()
+        self.stopping.set()
 
     async def close(self) -> None:
         if self.closed:
@@ -117,6 +141,11 @@ class App:
         await self.debouncer.close()
         await self.bot.session.close()
         await self.db.close()
+
+
+async def _set_when(event: asyncio.Event, callback: Callable[[], None]) -> None:
+    await event.wait()
+    callback()
 
 
 PARTNER_COMMANDS = (
@@ -192,8 +221,9 @@ def make_dispatcher(**dependencies) -> Dispatcher:
     from handlers.middlewares import BanMiddleware, EngineerMiddleware, PartnerMiddleware
     from handlers.tracking import InflightUpdates
 
-    # Event isolation serialises updates per chat, user and topic: the items of one album,
-    # which arrive together, then never overwrite each other's dialog data.
+    # The lanes (bot/lanes.py) hand over one chat's updates one at a time; event isolation
+    # (per chat, user and topic, the same key) stays as the guard for anything fed to the
+    # dispatcher otherwise, so the items of one album never overwrite each other's dialog data.
     dp = Dispatcher(
         storage=SQLiteStorage(dependencies["db"]),
         events_isolation=SimpleEventIsolation(),

@@ -144,7 +144,7 @@ class Sandbox:
     async def start_bot(self) -> None:
         assert self.settings is not None
         self.app = await build_app(self.settings, clock=self.clock)
-        self._polling = asyncio.create_task(self.app.run_polling(handle_signals=False))
+        self._polling = asyncio.create_task(self.app.run_polling())
         await asyncio.sleep(0)
 
     async def stop_bot(self) -> None:

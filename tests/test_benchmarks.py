@@ -111,3 +111,11 @@ async def test_bursts_alternate_in_pairs_and_the_ratio_is_the_median_of_the_pair
         assert round(bench_bot.median_ratio(pairs[name]), 2) == 0.6  # the median, not the pooled rates' 0.63
         burst, paced = results[(name, "full")]
         assert burst.n == 30 and paced.n == 5 and burst.load == "1.5" and burst.idle_cpu == 0.0
+
+
+async def test_flood_bench_runs_and_counts_every_answer():
+    import bench_flood
+
+    figures = await bench_flood.run_once(bench_flood.ROOT, flood=40, seconds=2.0, seed=1)  # the flood comes 1 s in
+    assert figures["flood_answered"] == 40 and figures["flood_notices"] == 1
+    assert figures["others"] > 0 and figures["unanswered"] == 0

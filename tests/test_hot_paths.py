@@ -132,11 +132,12 @@ async def test_the_run_command_tunes_the_collector_before_serving(monkeypatch):
 
     import bot.app
     from bot.cli import run as run_cmd
+    from bot.stopping import StopSignals
 
     seen = []
 
     class FakeApp:
-        async def run_polling(self, handle_signals: bool) -> None:
+        async def run_polling(self, stop) -> None:
             seen.append(gc.get_threshold()[0])
 
     async def fake_build_app(settings):
@@ -145,7 +146,8 @@ async def test_the_run_command_tunes_the_collector_before_serving(monkeypatch):
     monkeypatch.setattr(bot.app, "build_app", fake_build_app)
     threshold = gc.get_threshold()
     try:
-        await run_cmd.serve(settings=type("S", (), {"telegram_api_url": "", "database_path": ""})())
+        await run_cmd.serve(settings=type("S", (), {"telegram_api_url": "", "database_path": ""})(),
+                            signals=StopSignals())
     finally:
         gc.unfreeze()
         gc.set_threshold(*threshold)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import queue
-import signal
 import sys
 import threading
-from collections.abc import Callable
 from typing import TextIO
 
 from bot.cli.common import setup_logging, versions_or_exit
+from bot.stopping import StopSignals, unless_stopped
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -33,39 +31,39 @@ def run(args: argparse.Namespace) -> int:
     if not versions_or_exit():
         return 2
     setup_logging("WARNING")
+    signals = getattr(args, "stop_signals", None) or StopSignals()
     try:
-        return asyncio.run(_main(args))
-    except KeyboardInterrupt:
+        return asyncio.run(_main(args, signals))
+    except KeyboardInterrupt:  # run in-process without the process's handlers (bot/__main__.py installs them)
         return 0
 
 
-async def _main(args: argparse.Namespace) -> int:
+async def _main(args: argparse.Namespace, signals: StopSignals) -> int:
     from bot.emulator import web
     from bot.sandbox import Sandbox
 
-    sandbox = Sandbox(port=args.port)
-    if not args.demo_only:
-        web.attach(sandbox)
-    try:
-        await sandbox.start()
-    except OSError as exc:
-        print(f"Cannot start the emulator on 127.0.0.1:{args.port}: {exc.strerror}. Try --port 0.", file=sys.stderr)
-        return 1
-    stop = asyncio.Event()
-    _on_stop_signals(stop.set)
-    session = asyncio.create_task(_session(sandbox, args))
-    stopper = asyncio.create_task(stop.wait())
-    try:
-        await asyncio.wait({session, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        if session.done():
-            return session.result()
-        print("\nStopping the sandbox.", flush=True)
-        session.cancel()
-        await asyncio.gather(session, return_exceptions=True)
-        return 0
-    finally:
-        stopper.cancel()
-        await sandbox.stop()
+    async with signals.watch() as stop:
+        sandbox = Sandbox(port=args.port)
+        try:
+            if not args.demo_only:
+                web.attach(sandbox)
+            try:
+                started, _ = await unless_stopped(stop, sandbox.start())
+            except OSError as exc:
+                print(f"Cannot start the emulator on 127.0.0.1:{args.port}: {exc.strerror}. Try --port 0.",
+                      file=sys.stderr)
+                return 1
+            if started:
+                session = asyncio.create_task(_session(sandbox, args))
+                finished, code = await unless_stopped(stop, session)
+                if finished:
+                    return code or 0
+            print("\nStopping the sandbox.", flush=True)
+            return 0
+        finally:
+            await sandbox.stop()
+            # Printed only once the bot's database is closed and the throw-away folder removed.
+            print("The sandbox has stopped.", flush=True)
 
 
 async def _session(sandbox, args: argparse.Namespace) -> int:
@@ -106,14 +104,6 @@ def _banner(url: str) -> None:
         f"{rule}\n",
         flush=True,
     )
-
-
-def _on_stop_signals(callback: Callable[[], None]) -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        # Not available on Windows: Ctrl-C then arrives as KeyboardInterrupt, which run() handles.
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, callback)
 
 
 class _StdinLines:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -227,7 +228,15 @@ class Database:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so nothing commits behind our back.
-        conn = await aiosqlite.connect(str(path), isolation_level=None)
+        connecting = asyncio.ensure_future(aiosqlite.connect(str(path), isolation_level=None))
+        try:
+            conn = await asyncio.shield(connecting)
+        except asyncio.CancelledError:
+            # aiosqlite's thread opens the file whatever happens to us: a stop that lands here
+            # would otherwise leave a connection open that nobody closes.
+            with contextlib.suppress(Exception):
+                await (await connecting).close()
+            raise
         conn.row_factory = aiosqlite.Row
         db = cls(conn, path)
         try:
