@@ -532,6 +532,8 @@ LENS_MODELS = [
     "DH-IPC-HFW1431T1-ZS-2812-S4",
     "DH-IPC-HFW5241EP-Z12E-5364",
     "DH-IPC-HDBW3441R-ZS",
+    "DH-IPC-HFW2431T-ZS-S2",
+    "DH-IPC-HFW2431T-ZS-27135-S2",
     "AT-NC-4B4M-2.8",
     "AT-NC-4B4M-3.6",
     "AT-NC-4B4M-2.7-13.5",
@@ -645,6 +647,10 @@ def test_a_lens_picks_its_variant_wherever_it_is_written(lenses: Catalogue, lens
         ("AT-NC-4B4M 3,6 мм", "AT-NC-4B4M-3.6"),  # ATIX writes the lens as it is said
         ("AT-NC-4B4M 2.7-13.5", "AT-NC-4B4M-2.7-13.5"),
         ("AT-NC-4B4M-2.8", "AT-NC-4B4M-2.8"),
+        # Without its lens the name is another listed model: the lens decides.
+        ("HFW2431T-ZS-S2 2.7-13.5", "DH-IPC-HFW2431T-ZS-27135-S2"),
+        ("у меня HFW2431T-ZS-S2 2,7-13,5 мм не видит карту", "DH-IPC-HFW2431T-ZS-27135-S2"),
+        ("HFW2431T-ZS-S2", "DH-IPC-HFW2431T-ZS-S2"),
     ],
 )
 def test_a_lens_written_out_is_matched_to_its_code(lenses: Catalogue, query: str, model: str) -> None:

@@ -463,10 +463,11 @@ class Catalogue:
         else with a model's shape gets its nearest models, and only text with no model in it gets nothing.
         """
         limit = max(1, limit)
-        result = self._plain(query, limit)
+        reading = split_lens(query)
+        # With a lens in the query, a word of it alone must not win over the lens ("HFW2431T-ZS-S2 2.7-13.5").
+        result = self._plain(query, limit, fallbacks=reading is None)
         if result.accepted is not None:
             return result  # "AT-NC-2B2M-2.8": the "lens" is part of a listed name
-        reading = split_lens(query)
         if reading is not None:
             lensed, helped = self._lensed(query, reading[0], reading[1], limit)
             if helped or not result.candidates:
@@ -475,10 +476,10 @@ class Catalogue:
             result = self._near_misses(query, limit)
         return result
 
-    def _plain(self, query: str, limit: int) -> MatchResult:
+    def _plain(self, query: str, limit: int, fallbacks: bool = True) -> MatchResult:
         forms = [f for f in query_forms(query) if has_digit(f.key)]
         result = self._result(query, self._score_forms(forms, limit), limit)
-        if not result.candidates:
+        if not result.candidates and fallbacks:
             # Cheap second chance for a model buried in a sentence: each word with digits on its own.
             for word in query_fallbacks(query):
                 scored = self._score_forms([f for f in query_forms(word) if has_digit(f.key)], limit)
@@ -591,9 +592,17 @@ class Catalogue:
         """The query read as a model plus a focal length; helped says whether the lens singled anything out."""
         forms = [f for f in query_forms(rest) if has_digit(f.key)]
         scored = self._score_forms(forms, max(limit, 2))
+        for word in query_fallbacks(rest) if not scored.hits and scored.accepted is None else ():
+            forms = [f for f in query_forms(word) if has_digit(f.key)]  # "у меня hfw2431sp-s 2.8 не видит"
+            scored = self._score_forms(forms, max(limit, 2))
+            if scored.hits or scored.accepted is not None:
+                break
         hits = dict(scored.hits)
         if scored.accepted is not None:
             hits[scored.accepted] = ACCEPTED_SCORE
+            # "HFW2431T-ZS-S2" names a model, and is also "HFW2431T-ZS-27135-S2" without its lens.
+            self._prefix_tier(forms, hits, set())
+        self._lens_omitted_tier(forms, hits)
         if not hits:
             return self._result(query, scored, limit, lens), False
         top = sorted(hits, key=hits.__getitem__, reverse=True)[:_LENS_CHECKED]
@@ -604,12 +613,12 @@ class Catalogue:
         same = [e for e in top if relation[e] == LENS_SAME]
 
         accepted = scored.accepted
-        if accepted is not None and relation[accepted] == LENS_OTHER:
-            accepted = None  # "…-0280B 3.6 мм" contradicts itself: offer both
-        if accepted is not None and relation[accepted] == LENS_UNKNOWN and same:
-            accepted = None
-        if accepted is None and len(same) == 1:
-            accepted = self._with_lens_code(forms, same[0])
+        if accepted is not None and relation[accepted] != LENS_SAME and (same or relation[accepted] == LENS_OTHER):
+            accepted = None  # another variant has the lens asked for, or "…-0280B 3.6 мм" contradicts itself
+        if accepted is None and same:
+            confirmed = {e for e in same[:4] if self._with_lens_code(forms, e) is not None}
+            if len(confirmed) == 1:
+                accepted = confirmed.pop()
         if accepted is not None:
             hits.pop(accepted, None)
             adjusted = {e: s + _LENS_BONUS[relation.get(e, LENS_UNKNOWN)] for e, s in hits.items()}
