@@ -577,11 +577,12 @@ def lenses() -> Catalogue:
 )
 def test_every_written_form_of_a_focal_length_is_read(written: str, wide: float, tele: float) -> None:
     for query in (f"HFW2431SP-S {written}", f"{written} HFW2431SP-S", f"камера HFW2431SP-S {written} для улицы"):
-        rest, lens = split_lens(query)
+        rest, lens, marked = split_lens(query)
+        assert marked == any(mark in written.lower() for mark in ("mm", "мм", "f"))
         assert (lens.wide, lens.tele, lens.varifocal) == (wide, tele, tele != wide), query
         assert "HFW2431SP-S" in rest and written.strip("()") not in rest
     # Glued to the model with a dash, at the very end: also a lens (the whole name is tried first anyway).
-    assert split_lens(f"HFW2431SP-S-{written.strip('()')}")[1].wide == wide
+    assert split_lens(f"HFW2431SP-S-{written.strip('()')}").lens.wide == wide
 
 
 @pytest.mark.parametrize("query", ["HFW2431SP-S", "NVR4108HS 16", "PFS3005-4ET-60", "HFW2431SP-S-6", "3.6", "2.8mm",
@@ -651,6 +652,7 @@ def test_a_lens_picks_its_variant_wherever_it_is_written(lenses: Catalogue, lens
         ("HFW2431T-ZS-S2 2.7-13.5", "DH-IPC-HFW2431T-ZS-27135-S2"),
         ("у меня HFW2431T-ZS-S2 2,7-13,5 мм не видит карту", "DH-IPC-HFW2431T-ZS-27135-S2"),
         ("HFW2431T-ZS-S2", "DH-IPC-HFW2431T-ZS-S2"),
+        ("at nc 4b4mzs 2.7 13.5", "AT-NC-4B4MZS-2.7-13.5"),  # a bare "2.7" that is part of the name
     ],
 )
 def test_a_lens_written_out_is_matched_to_its_code(lenses: Catalogue, query: str, model: str) -> None:

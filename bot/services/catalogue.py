@@ -56,8 +56,10 @@ NEAR_LIMIT = 3  # typo neighbours offered at most; a family (series, lens varian
 # The near-miss tier's floor (rapidfuzz's normalised Indel similarity): "IPC-HFW2439SP-SA-LED" still gets
 # DH-IPC-HFW2449SP-S-LED-0280B (79), a model of another family is usually below it.
 NEAR_MISS_SCORE = 70.0
-_NEAR_WINDOW = 1500  # sorted keys each side of the query the near-miss tier compares, well under a millisecond
-_LENS_CHECKED = 64  # best-scored hits whose names are parsed for their lens
+_NEAR_WINDOW = 600  # sorted keys each side of the query the near-miss tier compares, a fraction of a millisecond
+_LENS_CHECKED = 32  # best-scored hits whose names are parsed for their lens
+# A family ranked by commonness: this many with the shortest tails (a big series can have hundreds).
+_FAMILY_RANKED = 32
 # How the lens a model has moves it among the candidates for a query that names one.
 _LENS_BONUS = {LENS_SAME: 8.0, LENS_COMPATIBLE: 4.0, LENS_UNKNOWN: 0.0, LENS_OTHER: -6.0}
 _COMMON_LENSES = (2.8, 3.6)  # the everyday fixed lenses of Dahua's cameras, in this order
@@ -464,12 +466,15 @@ class Catalogue:
         """
         limit = max(1, limit)
         reading = split_lens(query)
-        # With a lens in the query, a word of it alone must not win over the lens ("HFW2431T-ZS-S2 2.7-13.5").
-        result = self._plain(query, limit, fallbacks=reading is None)
-        if result.accepted is not None:
-            return result  # "AT-NC-2B2M-2.8": the "lens" is part of a listed name
+        result = MatchResult(query, None, ())
+        if reading is None or not reading.marked:
+            # A word of the query alone must not win over the lens ("HFW2431T-ZS-S2 2.7-13.5"), hence no
+            # fallbacks here; with "mm" or "f" written nothing listed contains it and the whole text is not tried.
+            result = self._plain(query, limit, fallbacks=reading is None)
+            if result.accepted is not None:
+                return result  # "AT-NC-2B2M-2.8", "AT NC 2B2M 2.8": the "lens" is part of a listed name
         if reading is not None:
-            lensed, helped = self._lensed(query, reading[0], reading[1], limit)
+            lensed, helped = self._lensed(query, reading.rest, reading.lens, limit)
             if helped or not result.candidates:
                 result = lensed
         if not result.candidates:
@@ -548,7 +553,8 @@ class Catalogue:
             candidates.append(self._candidate(accepted, ACCEPTED_SCORE))
         if scored.family:
             # Every member fits what was typed equally well: the likeliest is the most common (see _common_first).
-            members = self._common_first(scored.family, lens)[:limit]
+            shortest = sorted(scored.family, key=lambda e: (-hits[e], e))[:_FAMILY_RANKED]
+            members = self._common_first(shortest, lens)[:limit]
             best = min(BEST_OFFERED_SCORE, round(max(hits[e] for e in members), 1))
             candidates.extend(self._candidate(e, round(best - 0.1 * rank, 1)) for rank, e in enumerate(members))
             return MatchResult(query, None, tuple(candidates), family=True, lens=lens)
@@ -574,13 +580,13 @@ class Catalogue:
         def order(entry: int) -> tuple:
             name = self._names[entry]
             found = model_lens(name)
-            segments = len(model_keys(name).segments)
+            segments = name.count("-") + name.count("/")
             relation = lens_relation(lens, found.lens if found else None) if lens is not None else 0
             if found is None:
                 lens_rank: tuple = (0, 0.0)
             else:
-                if found.code:
-                    segments -= 1 if found.code[:1].isdigit() and len(found.code) >= 4 else 2
+                if found.code:  # "-0280B", ATIX's "-2.8" one dash; ATIX's "-2.7-13.5" two
+                    segments -= 2 if name.startswith("AT-") and found.lens.varifocal else 1
                 wide = found.lens.wide
                 lens_rank = (_COMMON_LENSES.index(wide), 0.0) if found.lens.fixed and wide in _COMMON_LENSES else (
                     (len(_COMMON_LENSES), wide) if found.lens.fixed else (len(_COMMON_LENSES) + 1, wide or 0.0))
@@ -624,6 +630,9 @@ class Catalogue:
             adjusted = {e: s + _LENS_BONUS[relation.get(e, LENS_UNKNOWN)] for e, s in hits.items()}
             return self._result(query, _Scored(adjusted, accepted, ()), limit, lens), True
         if not same and not any(relation[e] == LENS_COMPATIBLE for e in top):
+            if scored.accepted is not None:  # named exactly, but with another lens: a choice, not an answer
+                adjusted = {e: s + _LENS_BONUS[relation.get(e, LENS_UNKNOWN)] for e, s in hits.items()}
+                return self._result(query, _Scored(adjusted, None, ()), limit, lens), False
             return self._result(query, scored, limit, lens), False
         if scored.family:
             return self._result(query, scored, limit, lens), True
@@ -640,22 +649,29 @@ class Catalogue:
         for form in forms:
             if form.folded:
                 continue
-            for offset in {found.offset, found.offset - skip}:
-                if 0 < offset <= len(form.key):
-                    typed = form.key[:offset] + found.code + form.key[offset:]
-                    again = self._score_forms([QueryForm(typed, False, form.penalty, form.reading)], 2)
-                    if again.accepted == entry:
-                        return entry
+            for offset, key in ((found.offset, full.key), (found.offset - skip, full.alternate)):
+                if not key or not 0 < offset <= len(form.key):
+                    continue
+                typed = form.key[:offset] + found.code + form.key[offset:]
+                if typed == key:
+                    return entry  # the whole name, the lens in its place
+                if not key.startswith(typed):
+                    continue  # cheap refusal before the whole matcher runs
+                again = self._score_forms([QueryForm(typed, False, form.penalty, form.reading)], 2)
+                if again.accepted == entry:
+                    return entry
         return None
 
     def _lens_omitted_tier(self, forms: list[QueryForm], hits: dict[int, float]) -> set[int]:
         """Models that are the query with a lens code put back inside ("HFW1230S1-S5" for "…-0280B-S5")."""
         found: set[int] = set()
-        for form in forms[:2]:
+        for form in forms[:1]:
             q = form.key
             if form.folded or len(q) < 6:
                 continue
-            for offset in range(3, len(q)):
+            # The part before the lens begins some key, so the lens can only go where the query still does.
+            known = self._known_prefix_length(q.translate(FOLD))
+            for offset in range(3, min(known, len(q) - 1) + 1):
                 head, tail = q[:offset], q[offset:]
                 for code in _LENS_CODES:
                     fkey = (head + code + tail).translate(FOLD)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import NamedTuple
 
 # DH- and DHI- are Dahua's two sales prefixes for one device; partners rarely type them, so keys drop them.
 # ATIX's "AT-" is kept in the key (an ATIX and a Dahua device must never merge) and made optional through
@@ -255,7 +256,13 @@ def _millimetres(text: str) -> float:
     return float(text.replace(",", "."))
 
 
-def split_lens(query: str) -> tuple[str, Lens] | None:
+class LensReading(NamedTuple):
+    rest: str  # the query without the focal length
+    lens: Lens
+    marked: bool  # "mm", "мм" or "f" written: no listed name has them; a bare "2.8" may be part of one
+
+
+def split_lens(query: str) -> LensReading | None:
     """The focal length written anywhere in a query ("2.8mm", "3,6 мм", "f2.8", "6мм", "2.7~13.5", a lone
     "3.6") and the query without it; None when there is none.
 
@@ -279,7 +286,7 @@ def split_lens(query: str) -> tuple[str, Lens] | None:
         rest = (text[:start].rstrip(" -_(") + " " + text[end:].lstrip(" )]")).strip()
         if not has_digit(rest):
             continue
-        return rest, Lens(wide, tele, varifocal=bool(tele_text))
+        return LensReading(rest, Lens(wide, tele, varifocal=bool(tele_text)), marked)
     return None
 
 
@@ -292,9 +299,10 @@ class ModelLens:
     offset: int  # where code starts in the model's key
 
 
-_DAHUA_FIXED = re.compile(r"^(\d{4})B$")
+_DAHUA_LENS = re.compile(
+    r"(?<=[^0-9A-Z])(?:(?P<fixed>\d{4})B|(?P<range>\d{4,5})|(?P<motor>Z\d{0,2}[A-Z]{0,3}))(?=$|[^0-9A-Z])"
+)
 _DAHUA_RANGE = re.compile(r"^(\d{2})(\d{2,3})$")
-_MOTORISED = re.compile(r"^Z(?:[0-9]{1,2})?[A-Z]{0,3}$")
 _ATIX_LENS = re.compile(r"-(\d{1,2}(?:\.\d{1,2})?)(?:-(\d{1,2}(?:\.\d{1,2})?))?(?=$|-)")
 
 
@@ -308,33 +316,42 @@ def _range_of(code: str) -> Lens | None:
     return Lens(wide, tele, varifocal=True) if 1.0 <= wide < tele <= 75 else None
 
 
+def _key_offset(upper: str, position: int) -> int:
+    """Where a character of a written name lands in its key: separators and a DH-/DHI- prefix do not count."""
+    offset = len(_SEPARATORS.sub("", upper[:position]))
+    first = _SEPARATORS.split(upper, 1)
+    if len(first) > 1 and first[0] in VENDOR_PREFIXES and first[1]:
+        offset -= len(first[0])
+    return offset
+
+
 def model_lens(name: str) -> ModelLens | None:
-    """The lens a listed model names: Dahua's -0280B or -27135 segment, a motorised -Z/-ZS/-ZE, or ATIX's -2.8."""
-    upper = display_name(name).upper()
+    """The lens a listed model names: Dahua's -0280B or -27135 segment, a motorised -Z/-ZS/-ZE, or ATIX's -2.8.
+
+    One regular expression over the name, no splitting: this runs for every candidate a query ranks.
+    """
+    upper = name.upper() if name.isascii() else display_name(name).upper()
     if "." in upper or upper.startswith("AT-"):
         found = _ATIX_LENS.search(upper, upper.find("-", 3) if upper.startswith("AT-") else 0)
         if found and (found[2] or "." in found[1] or upper.startswith("AT-")):
             wide = float(found[1])
             tele = float(found[2]) if found[2] else wide
             if 0.8 <= wide <= tele <= 75 and (not found[2] or tele > wide):
-                keys = model_keys(upper)
-                offset = len(_SEPARATORS.sub("", upper[: found.start()]))
-                if len(_segments(upper)) > len(keys.segments):
-                    offset -= len(_segments(upper)[0])  # the DH- the key leaves out
                 code = _SEPARATORS.sub("", found[0])
-                return ModelLens(Lens(wide, tele, varifocal=bool(found[2])), code, offset)
-    segments = model_keys(upper).segments
+                return ModelLens(Lens(wide, tele, varifocal=bool(found[2])), code, _key_offset(upper, found.start()))
+    first_digit = _DIGIT.search(upper)
+    if first_digit is None:
+        return None
     motorised = False
-    offset = 0
-    for position, segment in enumerate(segments):
-        if position and segment[:1].isdigit():
-            fixed = _DAHUA_FIXED.match(segment)
-            if fixed and 80 <= int(fixed[1]) <= 7500:
-                return ModelLens(Lens(int(fixed[1]) / 100, int(fixed[1]) / 100), segment, offset)
-            ranged = _range_of(segment) if len(segment) in (4, 5) and segment.isdigit() else None
+    for found in _DAHUA_LENS.finditer(upper, first_digit.start()):
+        if found["fixed"]:
+            value = int(found["fixed"])
+            if 80 <= value <= 7500:
+                return ModelLens(Lens(value / 100, value / 100), found[0], _key_offset(upper, found.start()))
+        elif found["range"]:
+            ranged = _range_of(found["range"])
             if ranged is not None:
-                return ModelLens(ranged, segment, offset)
-        elif position > 1 and _MOTORISED.match(segment):
+                return ModelLens(ranged, found[0], _key_offset(upper, found.start()))
+        else:
             motorised = True
-        offset += len(segment)
     return ModelLens(Lens(None, None, varifocal=True), None, 0) if motorised else None
