@@ -67,6 +67,7 @@ _COMMON_LENSES = (2.8, 3.6)  # the everyday fixed lenses of Dahua's cameras, in 
 _LENS_CODES = tuple(
     Lens(mm, mm).dahua_code() for mm in (2.8, 3.6, 2.1, 4.0, 6.0, 8.0, 12.0, 16.0)
 ) + ("27135", "2712", "2812", "7035", "5364")
+_FIXED_CODES = tuple(code for code in _LENS_CODES if code.endswith("B"))  # "0280B" is no series number
 
 _FOLDED_ALPHABET = "".join(sorted(set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ".translate(FOLD))))
 _WIDE_SCAN_BUDGET = 6000  # keys the last-resort scan may compare, about a millisecond
@@ -467,19 +468,28 @@ class Catalogue:
         limit = max(1, limit)
         reading = split_lens(query)
         result = MatchResult(query, None, ())
-        if reading is None or not reading.marked:
+        if reading is None or (not reading.marked and self._names_exactly(query)):
             # A word of the query alone must not win over the lens ("HFW2431T-ZS-S2 2.7-13.5"), hence no
-            # fallbacks here; with "mm" or "f" written nothing listed contains it and the whole text is not tried.
+            # fallbacks with a lens.
             result = self._plain(query, limit, fallbacks=reading is None)
             if result.accepted is not None:
-                return result  # "AT-NC-2B2M-2.8", "AT NC 2B2M 2.8": the "lens" is part of a listed name
+                return result  # "AT NC 4B4M 2.8": the bare "lens" is part of a listed name
         if reading is not None:
             lensed, helped = self._lensed(query, reading.rest, reading.lens, limit)
+            if not helped and not reading.marked:
+                # A bare "2.7" may still be the beginning of a listed "-2.7-13.5": the whole text decides.
+                result = self._plain(query, limit, fallbacks=False)
+                if result.accepted is not None:
+                    return result
             if helped or not result.candidates:
                 result = lensed
         if not result.candidates:
             result = self._near_misses(query, limit)
         return result
+
+    def _names_exactly(self, query: str) -> bool:
+        """Whether the whole text is some listed model's key: the cheap first look before a lens is cut out."""
+        return any(self._exact_entries(form)[0] for form in query_forms(query) if has_digit(form.key))
 
     def _plain(self, query: str, limit: int, fallbacks: bool = True) -> MatchResult:
         forms = [f for f in query_forms(query) if has_digit(f.key)]
@@ -667,8 +677,8 @@ class Catalogue:
         found: set[int] = set()
         for form in forms[:1]:
             q = form.key
-            if form.folded or len(q) < 6:
-                continue
+            if form.folded or len(q) < 6 or any(code in q for code in _FIXED_CODES):
+                continue  # a query that has its lens code did not leave it out
             # The part before the lens begins some key, so the lens can only go where the query still does.
             known = self._known_prefix_length(q.translate(FOLD))
             for offset in range(3, min(known, len(q) - 1) + 1):
