@@ -512,6 +512,8 @@ def bench_size(size: int, per_kind: int, seed: int) -> dict:
             if attempt == 0:
                 results.append(result)
     latencies = [min(t) for t in timings]
+    kinds = [q.kind for q in queries] + ["not in catalogue"] * len(unknown)
+    slowest = sorted(zip(latencies, kinds, texts), reverse=True)[:5]
     first_pass = [t[0] for t in timings]
     outcomes = list(zip(queries, results))
     unknown_results = results[len(queries) :]
@@ -533,6 +535,7 @@ def bench_size(size: int, per_kind: int, seed: int) -> dict:
         "unknown": len(unknown),
         "unknown_accepted": unknown_accepted,
         "unknown_offered": unknown_offered,
+        "slowest": slowest,
     }
 
 
@@ -580,6 +583,11 @@ def report_accuracy(stats: dict) -> tuple[float, float]:
     return t1, t3
 
 
+def _keys_of(model: str) -> tuple[str, ...]:
+    keys = model_keys(model)
+    return (keys.key, keys.alternate) if keys.alternate else (keys.key,)
+
+
 def _series_hit(q: Query, r, k: int) -> bool:
     want = min(k, len(q.members))
     shown = r.candidates[:want]
@@ -604,7 +612,9 @@ def report_lens_and_series(by_kind: dict[str, list]) -> int:
             top3 = sum(1 for q, r in rows if _series_hit(q, r, 3))
             in8 = sum(1 for q, r in rows if _series_hit(q, r, 8))
             auto = sum(1 for q, r in rows if r.accepted is not None)
-            silent = sum(1 for q, r in rows if r.accepted is not None and len(q.members) > 1)
+            # A series that is also a listed model's whole name ("SG1008") may be accepted.
+            silent = sum(1 for q, r in rows if r.accepted is not None and len(q.members) > 1
+                         and model_keys(q.text).key not in _keys_of(r.accepted.model))
             raw1, raw3 = top1, top3
         else:
             good = [(q, r) for q, r in rows if q.resolvable]
@@ -652,6 +662,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{stats['p50']:6.2f}ms {stats['p99']:6.2f}ms {stats['max']:6.2f}ms {stats['p99_first']:6.2f}ms "
             f"{stats['queries']:7}"
         )
+    for ms, kind, text in results[-1]["slowest"]:
+        print(f"  slowest at {results[-1]['models']:,}: {ms:.2f}ms [{kind}] {text!r}")
     verdicts = []
     accuracy = [report_accuracy(stats) for stats in results]
     largest = results[-1]

@@ -534,6 +534,8 @@ LENS_MODELS = [
     "DH-IPC-HDBW3441R-ZS",
     "DH-IPC-HFW2431T-ZS-S2",
     "DH-IPC-HFW2431T-ZS-27135-S2",
+    "DH-HAC-EB5131F-A-S2-0280B-S2",
+    "DHI-HAC-EB5131F-A-0280B-S2",
     "AT-NC-4B4M-2.8",
     "AT-NC-4B4M-3.6",
     "AT-NC-4B4M-2.7-13.5",
@@ -653,6 +655,8 @@ def test_a_lens_picks_its_variant_wherever_it_is_written(lenses: Catalogue, lens
         ("у меня HFW2431T-ZS-S2 2,7-13,5 мм не видит карту", "DH-IPC-HFW2431T-ZS-27135-S2"),
         ("HFW2431T-ZS-S2", "DH-IPC-HFW2431T-ZS-S2"),
         ("at nc 4b4mzs 2.7 13.5", "AT-NC-4B4MZS-2.7-13.5"),  # a bare "2.7" that is part of the name
+        # Both begin so and have 2.8 mm; with the lens put in, the second is the whole name typed.
+        ("2.8 dhi-hac-eb5131f-a-s2", "DHI-HAC-EB5131F-A-0280B-S2"),
     ],
 )
 def test_a_lens_written_out_is_matched_to_its_code(lenses: Catalogue, query: str, model: str) -> None:

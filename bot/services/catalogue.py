@@ -67,6 +67,7 @@ _COMMON_LENSES = (2.8, 3.6)  # the everyday fixed lenses of Dahua's cameras, in 
 _LENS_CODES = tuple(
     Lens(mm, mm).dahua_code() for mm in (2.8, 3.6, 2.1, 4.0, 6.0, 8.0, 12.0, 16.0)
 ) + ("27135", "2712", "2812", "7035", "5364")
+_WHOLE_NAME, _ACCEPTED_BEGINNING = 2, 1  # how surely a lens code put into the query names a model
 _FIXED_CODES = tuple(code for code in _LENS_CODES if code.endswith("B"))  # "0280B" is no series number
 
 _FOLDED_ALPHABET = "".join(sorted(set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ".translate(FOLD))))
@@ -130,6 +131,7 @@ class _Scored:
     hits: dict[int, float]  # entry -> score
     accepted: int | None
     family: tuple[int, ...]  # entries the query begins, when there are several and none is accepted
+    lens_tier_done: bool = False  # the lens-omitted tier has run (it is not cheap: no second time)
 
 
 @dataclass(frozen=True, slots=True)
@@ -510,6 +512,7 @@ class Catalogue:
         accepted: int | None = None
         by_prefix = False
         family: set[int] = set()  # entries the query begins (when it names no model exactly)
+        lens_tier_done = False
 
         exact_by_form = [(form, *self._exact_entries(form)) for form in forms]
         exact = set().union(*(found for _, found, _ in exact_by_form))
@@ -532,7 +535,7 @@ class Catalogue:
                 accepted = self._prefix_tier(forms, hits, family)
                 by_prefix = accepted is not None
                 if not family:
-                    family = self._lens_omitted_tier(forms, hits)
+                    family, lens_tier_done = self._lens_omitted_tier(forms, hits), True
                     if len(family) == 1:
                         accepted, by_prefix = next(iter(family)), True
 
@@ -551,7 +554,7 @@ class Catalogue:
                 self._wide_tier(form, hits)
         if accepted is not None or len(family) < 2:
             family = set()
-        return _Scored(hits, accepted, tuple(family))
+        return _Scored(hits, accepted, tuple(family), lens_tier_done)
 
     def _result(self, query: str, scored: _Scored, limit: int, lens: Lens | None = None) -> MatchResult:
         hits, accepted = dict(scored.hits), scored.accepted
@@ -618,7 +621,8 @@ class Catalogue:
             hits[scored.accepted] = ACCEPTED_SCORE
             # "HFW2431T-ZS-S2" names a model, and is also "HFW2431T-ZS-27135-S2" without its lens.
             self._prefix_tier(forms, hits, set())
-        self._lens_omitted_tier(forms, hits)
+        if not scored.lens_tier_done:
+            self._lens_omitted_tier(forms, hits)
         if not hits:
             return self._result(query, scored, limit, lens), False
         top = sorted(hits, key=hits.__getitem__, reverse=True)[:_LENS_CHECKED]
@@ -631,10 +635,16 @@ class Catalogue:
         accepted = scored.accepted
         if accepted is not None and relation[accepted] != LENS_SAME and (same or relation[accepted] == LENS_OTHER):
             accepted = None  # another variant has the lens asked for, or "…-0280B 3.6 мм" contradicts itself
+        if accepted is not None and relation[accepted] == LENS_SAME and len(same) > 1:
+            accepted = None  # "…-A-S2 2.8": "…-A-S2-0280B-S2" begins so, "…-A-0280B-S2" is it with the lens put in
         if accepted is None and same:
-            confirmed = {e for e in same[:4] if self._with_lens_code(forms, e) is not None}
-            if len(confirmed) == 1:
-                accepted = confirmed.pop()
+            # The lens code put where each name has it: one whole name wins, else one accepted beginning.
+            strength = {e: self._with_lens_code(forms, e) for e in same[:4]}
+            for level in (_WHOLE_NAME, _ACCEPTED_BEGINNING):
+                confirmed = [e for e, found in strength.items() if found == level]
+                if confirmed:
+                    accepted = confirmed[0] if len(confirmed) == 1 else None
+                    break
         if accepted is not None:
             hits.pop(accepted, None)
             adjusted = {e: s + _LENS_BONUS[relation.get(e, LENS_UNKNOWN)] for e, s in hits.items()}
@@ -649,11 +659,12 @@ class Catalogue:
         adjusted = {e: s + _LENS_BONUS[relation.get(e, LENS_UNKNOWN)] for e, s in hits.items()}
         return self._result(query, _Scored(adjusted, None, ()), limit, lens), True
 
-    def _with_lens_code(self, forms: list[QueryForm], entry: int) -> int | None:
-        """entry, if the query with its lens code put where the name has it is accepted as that very model."""
+    def _with_lens_code(self, forms: list[QueryForm], entry: int) -> int:
+        """Whether the query with entry's lens code put where the name has it is entry's whole name
+        (_WHOLE_NAME), is accepted as entry by the matcher (_ACCEPTED_BEGINNING), or neither (0)."""
         found = model_lens(self._names[entry])
         if found is None or not found.code:
-            return None
+            return 0
         full = model_keys(self._names[entry])
         skip = len(full.segments[0]) if full.alternate else 0
         for form in forms:
@@ -664,13 +675,13 @@ class Catalogue:
                     continue
                 typed = form.key[:offset] + found.code + form.key[offset:]
                 if typed == key:
-                    return entry  # the whole name, the lens in its place
+                    return _WHOLE_NAME
                 if not key.startswith(typed):
                     continue  # cheap refusal before the whole matcher runs
                 again = self._score_forms([QueryForm(typed, False, form.penalty, form.reading)], 2)
                 if again.accepted == entry:
-                    return entry
-        return None
+                    return _ACCEPTED_BEGINNING
+        return 0
 
     def _lens_omitted_tier(self, forms: list[QueryForm], hits: dict[int, float]) -> set[int]:
         """Models that are the query with a lens code put back inside ("HFW1230S1-S5" for "…-0280B-S5")."""
@@ -680,11 +691,13 @@ class Catalogue:
             if form.folded or len(q) < 6 or any(code in q for code in _FIXED_CODES):
                 continue  # a query that has its lens code did not leave it out
             # The part before the lens begins some key, so the lens can only go where the query still does.
-            known = self._known_prefix_length(q.translate(FOLD))
+            fq = q.translate(FOLD)
+            known = self._known_prefix_length(fq)
             for offset in range(3, min(known, len(q) - 1) + 1):
                 head, tail = q[:offset], q[offset:]
-                for code in _LENS_CODES:
-                    fkey = (head + code + tail).translate(FOLD)
+                fhead, ftail = fq[:offset], fq[offset:]
+                for code in _LENS_CODES:  # lens codes are digits and B, the same once folded
+                    fkey = fhead + code + ftail
                     if fkey not in self._folded:
                         continue
                     for sid in self._positions(fkey):
