@@ -534,6 +534,8 @@ LENS_MODELS = [
     "DH-IPC-HDBW3441R-ZS",
     "DH-IPC-HFW2431T-ZS-S2",
     "DH-IPC-HFW2431T-ZS-27135-S2",
+    "DH-HAC-HDW4441DS-A-LED-0360B-S2",
+    "DHI-HAC-HDW4441DS-A-LED-S2-0360B",
     "DH-HAC-EB5131F-A-S2-0280B-S2",
     "DHI-HAC-EB5131F-A-0280B-S2",
     "AT-NC-4B4M-2.8",
@@ -624,7 +626,8 @@ def test_lenses_a_name_can_say_nothing_about() -> None:
     assert model_lens("DH-IPC-HFW3441T-ZS-27135").lens == Lens(2.7, 13.5, varifocal=True)
     assert model_lens("AT-NC-4B4M-2.8").lens == Lens(2.8, 2.8) and model_lens("AT-NC-2B2M-6").lens == Lens(6.0, 6.0)
     assert model_lens("AT-NC-4B4MZS-2.7-13.5").lens == Lens(2.7, 13.5, varifocal=True)
-    for name in ("DHI-NVR4108HS-4KS2", "DH-PFS3005-4ET-60", "DH-SD49225XA-HNR", "DH-IPC-EBW81242", "DH-XVR5108HS-I3"):
+    for name in ("DHI-NVR4108HS-4KS2", "DH-PFS3005-4ET-60", "DH-SD49225XA-HNR", "DH-IPC-EBW81242", "DH-XVR5108HS-I3",
+                 "AT-XVR-1116", "AT-NVR-2432"):
         assert model_lens(name) is None, name
 
 
@@ -641,6 +644,7 @@ def test_a_lens_picks_its_variant_wherever_it_is_written(lenses: Catalogue, lens
     ("query", "model"),
     [
         ("hfw5241tp-ase 6мм", "DH-IPC-HFW5241TP-ASE-0600B"),
+        ("HFW5241TP-ASE объектив 6 мм", "DH-IPC-HFW5241TP-ASE-0600B"),
         ("HFW5241TP-ASE 8 mm", "DH-IPC-HFW5241TP-ASE-0800B"),
         ("HFW5241TP-ASE f12", "DH-IPC-HFW5241TP-ASE-1200B"),
         ("HFW3441T-ZS 2.7-13.5", "DH-IPC-HFW3441T-ZS-27135"),
@@ -689,6 +693,10 @@ def test_a_model_typed_without_its_lens_offers_every_variant_never_one(lenses: C
     result = lenses.match("IPC-HFW1230S1-S5", limit=8)
     assert result.accepted is None and result.family
     assert [c.model for c in result.candidates] == ["DH-IPC-HFW1230S1-0280B-S5", "DH-IPC-HFW1230S1-0360B-S5"]
+    # One begins so, the other is it without its lens: neither is picked.
+    result = lenses.match("hac-hdw4441ds-a-led-s2", limit=8)
+    assert result.accepted is None and result.family
+    assert {c.model for c in result.candidates} == {"DH-HAC-HDW4441DS-A-LED-0360B-S2", "DHI-HAC-HDW4441DS-A-LED-S2-0360B"}
     # With only one lens variant listed, it is that one.
     assert lenses.match("IPC-HFW1431S1-S4").accepted.model == "DH-IPC-HFW1431S1-0280B-S4"
 

@@ -534,10 +534,13 @@ class Catalogue:
             if not exact:
                 accepted = self._prefix_tier(forms, hits, family)
                 by_prefix = accepted is not None
-                if not family:
-                    family, lens_tier_done = self._lens_omitted_tier(forms, hits), True
-                    if len(family) == 1:
-                        accepted, by_prefix = next(iter(family)), True
+                if len(family) <= 1:
+                    # "…-A-LED-S2" begins "…-A-LED-S2-0360B" but is also "…-A-LED-0360B-S2" without its lens.
+                    omitted, lens_tier_done = self._lens_omitted_tier(forms, hits), True
+                    if omitted - family:
+                        family |= omitted
+                        accepted = next(iter(family)) if len(family) == 1 else None
+                        by_prefix = accepted is not None
 
         one_typo_away: set[int] = set()
         if limit > 1 or accepted is None or by_prefix:

@@ -53,6 +53,7 @@ _NOISE_WORDS = frozenset(
     ДОМОФОН ДОМОФОНА ПАНЕЛЬ ПАНЕЛИ ВЫЗЫВНАЯ ВЫЗЫВНОЙ МОНИТОР МОНИТОРА КОММУТАТОР КОММУТАТОРА СВИТЧ
     МОДЕЛЬ МОДЕЛИ ПРОШИВКА ПРОШИВКУ ПРОШИВКИ ОБНОВЛЕНИЕ ДЛЯ НА НУЖНА НУЖНО НУЖЕН ЕСТЬ У МЕНЯ
     ПОДСКАЖИТЕ ПОЖАЛУЙСТА ПЛИЗ ДАХУА ДАХУЯ ДАХУ АТИКС DAHUA ATIX CAMERA MODEL FIRMWARE FOR
+    ОБЪЕКТИВ ОБЪЕКТИВОМ ОБЪЕКТИВА ФОКУС LENS
     """.split()
 )
 
@@ -342,8 +343,12 @@ def model_lens(name: str) -> ModelLens | None:
     first_digit = _DIGIT.search(upper)
     if first_digit is None:
         return None
+    # A lens code follows the model's main segment: "AT-XVR-1116" is a recorder, not a 1.1-16 mm lens.
+    main_end = _SEPARATORS.search(upper, first_digit.start())
+    if main_end is None:
+        return None
     motorised = False
-    for found in _DAHUA_LENS.finditer(upper, first_digit.start()):
+    for found in _DAHUA_LENS.finditer(upper, main_end.start()):
         if found["fixed"]:
             value = int(found["fixed"])
             if 80 <= value <= 7500:
