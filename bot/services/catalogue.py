@@ -68,7 +68,6 @@ _LENS_CODES = tuple(
     Lens(mm, mm).dahua_code() for mm in (2.8, 3.6, 2.1, 4.0, 6.0, 8.0, 12.0, 16.0)
 ) + ("27135", "2712", "2812", "7035", "5364")
 _WHOLE_NAME, _ACCEPTED_BEGINNING = 2, 1  # how surely a lens code put into the query names a model
-_FIXED_CODES = tuple(code for code in _LENS_CODES if code.endswith("B"))  # "0280B" is no series number
 
 _FOLDED_ALPHABET = "".join(sorted(set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ".translate(FOLD))))
 _WIDE_SCAN_BUDGET = 6000  # keys the last-resort scan may compare, about a millisecond
@@ -691,8 +690,8 @@ class Catalogue:
         found: set[int] = set()
         for form in forms[:1]:
             q = form.key
-            if form.folded or len(q) < 6 or any(code in q for code in _FIXED_CODES):
-                continue  # a query that has its lens code did not leave it out
+            if form.folded or len(q) < 6 or any(code in q[8:] for code in _LENS_CODES):
+                continue  # a query that has its lens code (after the series number) did not leave it out
             # The part before the lens begins some key, so the lens can only go where the query still does.
             fq = q.translate(FOLD)
             known = self._known_prefix_length(fq)
