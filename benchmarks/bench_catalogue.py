@@ -22,7 +22,9 @@ from rapidfuzz import process  # noqa: E402
 from rapidfuzz.distance import OSA  # noqa: E402
 
 from bot.services.catalogue import Catalogue  # noqa: E402
-from bot.services.model_normalize import FOLD, model_keys  # noqa: E402
+from bot.services.model_normalize import FOLD, model_keys, model_lens  # noqa: E402
+
+LIMIT = 8  # what the bot asks for: a family fills up to eight buttons, typo neighbours at most three
 
 # --- a catalogue that looks like Dahua's: families, series numbers, suffixes, generations, lens codes -------
 
@@ -279,6 +281,69 @@ class Query:
     text: str
     target: str
     resolvable: bool
+    members: frozenset[str] | None = None  # a series query: every model it begins
+
+
+# --- how installers write a lens, leave it out, or type only a series --------------------------------
+
+_ATIX_LENS_TEXT = re.compile(r"-\d{1,2}(?:\.\d{1,2})?(?:-\d{1,2}(?:\.\d{1,2})?)?(?=$|-)")
+
+
+def without_lens(name: str) -> str | None:
+    """The model's name with its lens segment cut out ("…-0280B-S5" -> "…-S5"), None if it names no lens."""
+    found = model_lens(name)
+    if found is None or not found.code:
+        return None
+    if name.startswith("AT-"):
+        match = _ATIX_LENS_TEXT.search(name, name.find("-", 3))
+        return name[: match.start()] + name[match.end() :] if match else None
+    return name.replace("-" + found.code, "", 1) if "-" + found.code in name else None
+
+
+def _mm(value: float, comma: bool = False) -> str:
+    text = f"{value:g}"
+    return text.replace(".", ",") if comma else text
+
+
+# kind -> how the lens is written, from the model's Lens; None when that form does not suit this lens
+LENS_WRITINGS = {
+    "lens 2.8mm": lambda lens: f"{_mm(lens.wide)}-{_mm(lens.tele)}mm" if lens.varifocal else f"{_mm(lens.wide)}mm",
+    "lens 2,8 мм": lambda lens: (f"{_mm(lens.wide, True)}-{_mm(lens.tele, True)} мм" if lens.varifocal
+                                 else f"{_mm(lens.wide, True)} мм"),
+    "lens f2.8": lambda lens: None if lens.varifocal else f"f{_mm(lens.wide)}",
+    "lens bare 2.8": lambda lens: (f"{_mm(lens.wide)}-{_mm(lens.tele)}" if lens.varifocal
+                                   else (_mm(lens.wide) if lens.wide != int(lens.wide) else None)),
+    "lens 2.7~13.5": lambda lens: f"{_mm(lens.wide)}~{_mm(lens.tele)}" if lens.varifocal else None,
+}
+LENS_KINDS = [*LENS_WRITINGS, "lens omitted", "series only"]
+_SERIES = re.compile(r"(?:^|-)([A-Z]{2,}\d{3,5})")  # HFW2431, NVR4108, VTO2202: letters, then the digits
+
+
+def _partner_spelling(rng: random.Random, name: str) -> str:
+    _, body = _vendor_split(name)
+    text = body if rng.random() < 0.6 else name
+    return text.lower() if rng.random() < 0.4 else text
+
+
+def make_lens_query(rng: random.Random, name: str, kind: str) -> str | None:
+    if kind == "series only":
+        body = _vendor_split(name)[1]
+        if body.startswith("AT-"):
+            return None
+        match = _SERIES.search(body)
+        if not match:
+            return None
+        return match.group(1).lower() if rng.random() < 0.4 else match.group(1)
+    rest = without_lens(name)
+    if rest is None or not model_keys(rest).key:
+        return None
+    if kind == "lens omitted":
+        return _partner_spelling(rng, rest)
+    written = LENS_WRITINGS[kind](model_lens(name).lens)
+    if written is None:
+        return None
+    typed = _partner_spelling(rng, rest)
+    return f"{written} {typed}" if rng.random() < 0.3 else f"{typed} {written}"
 
 
 class Oracle:
@@ -291,6 +356,40 @@ class Oracle:
         for key in self.keys:
             folded[key.translate(FOLD)] += 1
         self.folded = folded
+        # Lens-coded models without their lens, with the lens code: what a lens query must tell apart.
+        self.models = models
+        self.lens_free = sorted(
+            (model_keys(rest).key, model_lens(m).code, m) for m in models if (rest := without_lens(m)) is not None
+        )
+        self.by_key = sorted((key, m) for key, m in zip(self.keys, models))
+        alternates = [(model_keys(m).alternate, m) for m in models]
+        self.by_alternate = sorted((a, m) for a, m in alternates if a)
+
+    @staticmethod
+    def _beginning(rows: list[tuple], prefix: str) -> list[tuple]:
+        i = bisect_left(rows, (prefix,))
+        found = []
+        while i < len(rows) and rows[i][0].startswith(prefix):
+            found.append(rows[i])
+            i += 1
+        return found
+
+    def series_members(self, series: str) -> frozenset[str]:
+        key = model_keys(series).key
+        return frozenset(m for _, m in self._beginning(self.by_key, key) + self._beginning(self.by_alternate, key))
+
+    def lens_resolvable(self, kind: str, target: str) -> bool:
+        rest_key = model_keys(without_lens(target)).key
+        code = model_lens(target).code
+        lens_free = self._beginning(self.lens_free, rest_key)
+        if kind == "lens omitted":
+            # Only the target fits: no other lens variant, and no model whose name goes on from the query.
+            others = {m for _, _, m in lens_free} | {m for _, m in self._beginning(self.by_key, rest_key)}
+            return others == {target}
+        # The lens written out singles the target out among the models that begin the same way, or the
+        # query with the lens in place is the target's whole name.
+        same_lens = [lf for lf, c, _ in lens_free if c == code]
+        return len(same_lens) == 1 or same_lens.count(rest_key) == 1
 
     def resolvable(self, kind: str, text: str, target: str) -> bool:
         target_key = model_keys(target).key
@@ -332,6 +431,20 @@ def make_queries(rng: random.Random, names: list[str], oracle: Oracle, per_kind:
             if not text:
                 continue
             queries.append(Query(kind, text, target, oracle.resolvable(kind, text, target)))
+            made += 1
+    for kind in LENS_KINDS:
+        made = 0
+        attempts = 0
+        while made < per_kind and attempts < per_kind * 40:
+            attempts += 1
+            target = rng.choice(names)
+            text = make_lens_query(rng, target, kind)
+            if not text:
+                continue
+            if kind == "series only":
+                queries.append(Query(kind, text, target, True, oracle.series_members(text)))
+            else:
+                queries.append(Query(kind, text, target, oracle.lens_resolvable(kind, target)))
             made += 1
     return queries
 
@@ -394,11 +507,13 @@ def bench_size(size: int, per_kind: int, seed: int) -> dict:
     for attempt in range(3):
         for i, text in enumerate(texts):
             started = time.perf_counter_ns()
-            result = catalogue.match(text)
+            result = catalogue.match(text, limit=LIMIT)
             timings[i].append((time.perf_counter_ns() - started) / 1e6)
             if attempt == 0:
                 results.append(result)
     latencies = [min(t) for t in timings]
+    kinds = [q.kind for q in queries] + ["not in catalogue"] * len(unknown)
+    slowest = sorted(zip(latencies, kinds, texts), reverse=True)[:5]
     first_pass = [t[0] for t in timings]
     outcomes = list(zip(queries, results))
     unknown_results = results[len(queries) :]
@@ -420,6 +535,7 @@ def bench_size(size: int, per_kind: int, seed: int) -> dict:
         "unknown": len(unknown),
         "unknown_accepted": unknown_accepted,
         "unknown_offered": unknown_offered,
+        "slowest": slowest,
     }
 
 
@@ -458,11 +574,72 @@ def report_accuracy(stats: dict) -> tuple[float, float]:
         f"{100 * stats['unknown_accepted'] / max(1, stats['unknown']):.1f}% (must be 0), "
         f"offered candidates {100 * stats['unknown_offered'] / max(1, stats['unknown']):.0f}%"
     )
-    misses = [(q, r) for q, r in stats["outcomes"] if q.resolvable and not (r.candidates and r.candidates[0].model == q.target)]
+    misses = [(q, r) for q, r in stats["outcomes"]
+              if q.kind in TYPO_KINDS and q.resolvable and not (r.candidates and r.candidates[0].model == q.target)]
     for q, r in misses[:8]:
         got = ", ".join(f"{c.model} {c.score:g}" for c in r.candidates) or "nothing"
         print(f"    miss [{q.kind}] {q.text!r} -> want {q.target}; got {got}")
+    stats["silent_picks"] = report_lens_and_series(by_kind)
     return t1, t3
+
+
+def _keys_of(model: str) -> tuple[str, ...]:
+    keys = model_keys(model)
+    return (keys.key, keys.alternate) if keys.alternate else (keys.key,)
+
+
+def _series_hit(q: Query, r, k: int) -> bool:
+    want = min(k, len(q.members))
+    shown = r.candidates[:want]
+    return len(shown) == want and all(c.model in q.members for c in shown)
+
+
+def report_lens_and_series(by_kind: dict[str, list]) -> int:
+    """Lens written out, lens left out, series only; returns how often one of several variants was picked."""
+    print("\n  lens and series queries (lens: the name without its lens code plus the lens written as the kind")
+    print("   says, before or after; resolv: the lens written singles out one model, or with the lens left out")
+    print("   only one model fits; series: the query is the series alone, e.g. HFW2431 - top-k counts when the")
+    print("   first k candidates all belong to it; in 8: the target among the bot's buttons; silent: one of")
+    print("   several fitting models accepted without asking - must be 0)")
+    print(f"  {'kind':22} {'n':>5} {'resolv':>6} {'top-1':>7} {'top-3':>7} {'auto':>6} {'raw top-1':>9} "
+          f"{'raw top-3':>9} {'in 8':>6} {'silent':>6}")
+    silent_total = 0
+    for kind in LENS_KINDS:
+        rows = by_kind.get(kind, [])
+        if kind == "series only":
+            good = rows
+            top1 = sum(1 for q, r in rows if r.candidates and r.candidates[0].model in q.members)
+            top3 = sum(1 for q, r in rows if _series_hit(q, r, 3))
+            in8 = sum(1 for q, r in rows if _series_hit(q, r, 8))
+            auto = sum(1 for q, r in rows if r.accepted is not None)
+            # A series that is also a listed model's whole name ("SG1008") may be accepted.
+            silent = sum(1 for q, r in rows if r.accepted is not None and len(q.members) > 1
+                         and model_keys(q.text).key not in _keys_of(r.accepted.model))
+            raw1, raw3 = top1, top3
+        else:
+            good = [(q, r) for q, r in rows if q.resolvable]
+            top1 = sum(1 for q, r in good if r.candidates and r.candidates[0].model == q.target)
+            top3 = sum(1 for q, r in good if any(c.model == q.target for c in r.candidates[:3]))
+            auto = sum(1 for q, r in good if r.accepted is not None and r.accepted.model == q.target)
+            raw1 = sum(1 for q, r in rows if r.candidates and r.candidates[0].model == q.target)
+            raw3 = sum(1 for q, r in rows if any(c.model == q.target for c in r.candidates[:3]))
+            in8 = sum(1 for q, r in rows if any(c.model == q.target for c in r.candidates[:8]))
+            # Accepting a name typed in full is no pick ("AT-NC-4T2MZ" is listed as well as "…-3.6").
+            silent = sum(1 for q, r in rows if r.accepted is not None and (not q.resolvable or r.accepted.model != q.target)
+                         and (found := model_lens(r.accepted.model)) is not None and found.code)
+        silent_total += silent
+        n, total = max(1, len(good)), max(1, len(rows))
+        print(
+            f"  {kind:22} {len(rows):5} {len(good):6} {100 * top1 / n:6.1f}% {100 * top3 / n:6.1f}% "
+            f"{100 * auto / n:5.0f}% {100 * raw1 / total:8.1f}% {100 * raw3 / total:8.1f}% "
+            f"{100 * in8 / total:5.1f}% {silent:6}"
+        )
+    misses = [(q, r) for kind in LENS_KINDS for q, r in by_kind.get(kind, [])
+              if q.resolvable and kind != "series only" and not (r.candidates and r.candidates[0].model == q.target)]
+    for q, r in misses[:6]:
+        got = ", ".join(f"{c.model} {c.score:g}" for c in r.candidates[:3]) or "nothing"
+        print(f"    miss [{q.kind}] {q.text!r} -> want {q.target}; got {got}")
+    return silent_total
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -485,6 +662,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{stats['p50']:6.2f}ms {stats['p99']:6.2f}ms {stats['max']:6.2f}ms {stats['p99_first']:6.2f}ms "
             f"{stats['queries']:7}"
         )
+    for ms, kind, text in results[-1]["slowest"]:
+        print(f"  slowest at {results[-1]['models']:,}: {ms:.2f}ms [{kind}] {text!r}")
     verdicts = []
     accuracy = [report_accuracy(stats) for stats in results]
     largest = results[-1]
@@ -494,6 +673,8 @@ def main(argv: list[str] | None = None) -> int:
     verdicts.append(("top-1 >= 97%", t1 >= 97.0, f"{t1:.1f}%"))
     verdicts.append(("top-3 >= 99.5%", t3 >= 99.5, f"{t3:.1f}%"))
     accepted_unknown = sum(s["unknown_accepted"] for s in results)
+    silent = sum(s["silent_picks"] for s in results)
+    verdicts.append(("no silent lens pick", silent == 0, f"{silent} accepted among several, all sizes"))
     verdicts.append(("unknown never accepted", accepted_unknown == 0, f"{accepted_unknown} accepted, all sizes"))
     rss_mb = largest["rss"] / 2**20
     verdicts.append(("catalogue RSS (info)", True, f"{rss_mb:.0f}MB at {largest['models']:,} (bot budget 150MB)"))

@@ -38,3 +38,10 @@ class InfoCb(CallbackData, prefix="if"):
     """"Done" at the end of an answer to an engineer's information request."""
 
     case_id: int
+
+
+class FirmwareCb(CallbackData, prefix="fw"):
+    """A model offered by the firmware lookup: its position in the catalogue and the catalogue's version."""
+
+    entry: int
+    version: int

@@ -7,7 +7,7 @@ from typing import Any
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
 from bot import texts
-from bot.callbacks import CaseCb, FeedbackCb, InfoCb
+from bot.callbacks import CaseCb, FeedbackCb, FirmwareCb, InfoCb
 from bot.domain import Status
 from bot.storage.cases import Case
 
@@ -83,3 +83,13 @@ def info_done(case_id: int) -> InlineKeyboardMarkup:
 def canned_replies(case_id: int, items) -> InlineKeyboardMarkup:
     return inline([[(item.button, CaseCb(action="reply", case_id=case_id, value=index).pack())]
                    for index, item in enumerate(items)])
+
+
+def firmware_candidates(result, catalogue) -> InlineKeyboardMarkup | None:
+    """One button per offered model; the button carries the model's position, never its name (64 bytes)."""
+    rows = []
+    for match in result.candidates:
+        index = catalogue.index_of(match.model)
+        if index is not None:
+            rows.append([(texts.model_button(match), FirmwareCb(entry=index, version=catalogue.version).pack())])
+    return inline(rows) if rows else None

@@ -182,6 +182,10 @@ INTAKE_MODEL = (
 )
 INTAKE_MODEL_HINT = "Пришлите модель текстом. Если не знаете её, сфотографируйте наклейку на корпусе."
 INTAKE_MODEL_CANDIDATES = "Точного совпадения нет. Возможно, вы имели в виду одну из этих моделей?"
+INTAKE_MODEL_FAMILY = (
+    "Так начинается название нескольких моделей. Выберите свою — объектив указан на кнопке "
+    "(и на коробке, и на наклейке)."
+)
 INTAKE_MODEL_NOT_FOUND = (
     "Модель «{model}» не нашлась в каталоге. Проверьте написание по наклейке на корпусе и "
     "пришлите ещё раз, или пришлите фото наклейки. Можно оставить модель как написано."
@@ -376,6 +380,9 @@ FIRMWARE_NOT_FOUND = (
     "и пришлите ещё раз. Если не получается найти — оформите заявку, инженеры подскажут."
 )
 FIRMWARE_SIMILAR = "Точного совпадения нет. Похожие модели:"
+FIRMWARE_FAMILY = "Под «{query}» подходят несколько моделей:"
+FIRMWARE_PICK = "Нажмите на свою модель, чтобы увидеть её папку."
+FIRMWARE_BUTTON_STALE = "Каталог обновился. Пришлите модель ещё раз."
 FIRMWARE_SAME_FOLDER = "Прошивки для них лежат в одной папке:"
 FIRMWARE_HINT = "Пришлите модель текстом или /cancel, чтобы выйти."
 
@@ -391,6 +398,27 @@ def firmware_folder_line(folder: str, base_url: str) -> str:
     return f'📁 <a href="{escape(folder_url(base_url, folder), quote=True)}">{title}</a>'
 
 
+def _millimetres(value: float) -> str:
+    return f"{value:g}"
+
+
+def lens_label(lens) -> str:
+    """A lens as a partner reads it on the box: "2.8 мм", "2.7–13.5 мм", "мотор-зум"."""
+    if lens is None:
+        return ""
+    if lens.wide is None:
+        return "мотор-зум"
+    if lens.varifocal:
+        return f"{_millimetres(lens.wide)}–{_millimetres(lens.tele)} мм"
+    return f"{_millimetres(lens.wide)} мм"
+
+
+def model_button(match) -> str:
+    """A candidate on a button: the focal length first, where the eye looks for it."""
+    label = lens_label(match.lens)
+    return f"{label} · {match.model}" if label else match.model
+
+
 def firmware_answer(result, base_url: str) -> str:
     if not result.candidates:
         return FIRMWARE_NOT_FOUND.format(query=escape(result.query[:100]))
@@ -399,16 +427,20 @@ def firmware_answer(result, base_url: str) -> str:
         lines.append(f"<b>{escape(result.accepted.model)}</b>")
         lines.extend(firmware_folder_line(folder, base_url) for folder in result.accepted.folders)
     else:
-        lines.append(FIRMWARE_SIMILAR)
+        if result.family:
+            lines.append(FIRMWARE_FAMILY.format(query=escape(result.query[:100])))
+        else:
+            lines.append(FIRMWARE_SIMILAR)
         shared = result.common_folders if len(result.candidates) > 1 else ()
-        for match in result.candidates[:3]:
-            lines.append(f"• {escape(match.model)}")
+        for match in result.candidates:
+            lines.append(f"• {escape(model_button(match))}")
             if not shared:
                 lines.extend("  " + firmware_folder_line(folder, base_url) for folder in match.folders)
         if shared:
             # Lens or suffix variants of one model live in one folder: no need to choose.
             lines.append(FIRMWARE_SAME_FOLDER)
             lines.extend(firmware_folder_line(folder, base_url) for folder in shared)
+        lines.append(FIRMWARE_PICK)
     lines.append("\n" + FIRMWARE_WARNING)
     return "\n".join(lines)
 

@@ -306,6 +306,10 @@ async def wrong_brand_other(message: Message) -> None:
 
 # --- 3. model -------------------------------------------------------------------------------------
 
+# A series or a model typed without its lens can have this many members worth a button.
+MODEL_BUTTONS = 8
+
+
 @router.message(Intake.model, F.text)
 async def on_model(message: Message, state: FSMContext, partner: Partner, catalogue) -> None:
     check = intake_rules.clean_line(message.text, 100)
@@ -315,24 +319,27 @@ async def on_model(message: Message, state: FSMContext, partner: Partner, catalo
     typed = check.value
     draft = (await state.get_data()).get("draft", {})
     known_brand = draft.get("brand") in (Brand.DAHUA.value, Brand.ATIX.value)
-    result = catalogue.match(typed, limit=3)
+    result = catalogue.match(typed, limit=MODEL_BUTTONS)
     if result.accepted is not None:
         await update_draft(state, model=result.accepted.model, model_matched=True,
                            model_folders=list(result.accepted.folders), model_typed=typed)
         await message.answer(f"✔️ Модель: <b>{texts.escape(result.accepted.model)}</b>")
         await advance("model", message, state, partner)
         return
-    if not known_brand and not result.candidates:
+    if not known_brand and (not result.candidates or result.near_miss):
         # Other brands are not in Torus's catalogue; take the model as written.
         await update_draft(state, model=typed, model_matched=False, model_folders=[], model_typed=typed)
         await advance("model", message, state, partner)
         return
-    candidates = [{"model": c.model, "folders": list(c.folders)} for c in result.candidates[:3]]
+    offered = result.candidates[:MODEL_BUTTONS]
+    candidates = [{"model": c.model, "folders": list(c.folders)} for c in offered]
     await update_draft(state, model_typed=typed, candidates=candidates)
     if candidates:
-        rows = [[(c["model"], cb("model", str(i)))] for i, c in enumerate(candidates)]
+        # Buttons carry the index into the draft's list; the label shows the lens so variants can be told apart.
+        rows = [[(texts.model_button(c), cb("model", str(i)))] for i, c in enumerate(offered)]
         rows.append([(texts.BTN_MODEL_NOT_LISTED, cb("model", "keep"))])
-        await message.answer(texts.INTAKE_MODEL_CANDIDATES, reply_markup=keyboards.inline(rows))
+        question = texts.INTAKE_MODEL_FAMILY if result.family else texts.INTAKE_MODEL_CANDIDATES
+        await message.answer(question, reply_markup=keyboards.inline(rows))
     else:
         await message.answer(
             texts.INTAKE_MODEL_NOT_FOUND.format(model=texts.escape(typed)),

@@ -20,6 +20,7 @@ from bot.services.catalogue import (
     folder_url,
     parse_model_list,
 )
+from bot.services.model_normalize import Lens, model_keys, model_lens, split_lens
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "firmware"
 
@@ -516,3 +517,204 @@ async def test_concurrent_reloads_run_one_after_another(tmp_path: Path) -> None:
     reports = await asyncio.gather(service.reload(), service.reload())
     assert [r.models_before for r in reports] == [0, 1]
     assert all(r.ok for r in reports)
+
+
+# --- lenses, series and near misses -------------------------------------------------------------------
+
+LENS_MODELS = [
+    *(f"DH-IPC-HFW5241TP-ASE-{code}" for code in ("0280B", "0360B", "0600B", "0800B", "1200B")),
+    "DH-IPC-HFW5241EP-ZE-27135",
+    "DH-IPC-HFW1230S1-0280B-S5",
+    "DH-IPC-HFW1230S1-0360B-S5",
+    "DH-IPC-HFW1431S1-0280B-S4",
+    "DH-IPC-HFW3441T-ZS-27135",
+    "DH-IPC-HFW3441TP-ZAS",
+    "DH-IPC-HFW1431T1-ZS-2812-S4",
+    "DH-IPC-HFW5241EP-Z12E-5364",
+    "DH-IPC-HDBW3441R-ZS",
+    "DH-IPC-HFW2431T-ZS-S2",
+    "DH-IPC-HFW2431T-ZS-27135-S2",
+    "DH-HAC-HDW4441DS-A-LED-0360B-S2",
+    "DHI-HAC-HDW4441DS-A-LED-S2-0360B",
+    "DH-HAC-EB5131F-A-S2-0280B-S2",
+    "DHI-HAC-EB5131F-A-0280B-S2",
+    "AT-NC-4B4M-2.8",
+    "AT-NC-4B4M-3.6",
+    "AT-NC-4B4M-2.7-13.5",
+    "AT-NC-4B4MZS-2.7-13.5",
+    "DHI-NVR4108HS-4KS3",
+    "DHI-NVR4108HS-EI",
+    "DHI-NVR4108HS-8P-4KS2/L",
+    "DHI-NVR4108HS-4KS2/L",
+    "AT-NVR-1108",
+]
+
+
+@pytest.fixture(scope="module")
+def lenses() -> Catalogue:
+    return Catalogue([(model, "IP") for model in LENS_MODELS])
+
+
+@pytest.mark.parametrize(
+    ("written", "wide", "tele"),
+    [
+        ("2.8mm", 2.8, 2.8),
+        ("2,8 мм", 2.8, 2.8),
+        ("2.8 mm", 2.8, 2.8),
+        ("2.8 MM", 2.8, 2.8),
+        ("2,8мм.", 2.8, 2.8),
+        ("f2.8", 2.8, 2.8),
+        ("F=3.6", 3.6, 3.6),
+        ("f 6", 6.0, 6.0),
+        ("3.6", 3.6, 3.6),
+        ("3,6", 3.6, 3.6),
+        ("6мм", 6.0, 6.0),
+        ("8 mm", 8.0, 8.0),
+        ("12мм", 12.0, 12.0),
+        ("(2.8 мм)", 2.8, 2.8),
+        ("2.7-13.5", 2.7, 13.5),
+        ("2.7~13.5", 2.7, 13.5),
+        ("2,7–13,5 мм", 2.7, 13.5),
+        ("2.7 - 13.5mm", 2.7, 13.5),
+        ("2.8-12мм", 2.8, 12.0),
+    ],
+)
+def test_every_written_form_of_a_focal_length_is_read(written: str, wide: float, tele: float) -> None:
+    for query in (f"HFW2431SP-S {written}", f"{written} HFW2431SP-S", f"камера HFW2431SP-S {written} для улицы"):
+        rest, lens, marked = split_lens(query)
+        assert marked == any(mark in written.lower() for mark in ("mm", "мм", "f"))
+        assert (lens.wide, lens.tele, lens.varifocal) == (wide, tele, tele != wide), query
+        assert "HFW2431SP-S" in rest and written.strip("()") not in rest
+    # Glued to the model with a dash, at the very end: also a lens (the whole name is tried first anyway).
+    assert split_lens(f"HFW2431SP-S-{written.strip('()')}").lens.wide == wide
+
+
+@pytest.mark.parametrize("query", ["HFW2431SP-S", "NVR4108HS 16", "PFS3005-4ET-60", "HFW2431SP-S-6", "3.6", "2.8mm",
+                                   "VTO2202F-P 2", "IPC-HFW2431SP-S 99mm", "HFW2431 13.5-2.7"])
+def test_no_focal_length_is_read_where_there_is_none(query: str) -> None:
+    assert split_lens(query) is None
+
+
+@pytest.mark.parametrize(
+    ("code", "lens"),
+    [
+        ("0210B", Lens(2.1, 2.1)),
+        ("0280B", Lens(2.8, 2.8)),
+        ("0360B", Lens(3.6, 3.6)),
+        ("0400B", Lens(4.0, 4.0)),
+        ("0600B", Lens(6.0, 6.0)),
+        ("0800B", Lens(8.0, 8.0)),
+        ("1200B", Lens(12.0, 12.0)),
+        ("1600B", Lens(16.0, 16.0)),
+        ("27135", Lens(2.7, 13.5, varifocal=True)),
+        ("2712", Lens(2.7, 12.0, varifocal=True)),
+        ("2812", Lens(2.8, 12.0, varifocal=True)),
+        ("7035", Lens(7.0, 35.0, varifocal=True)),
+        ("5364", Lens(5.3, 64.0, varifocal=True)),
+    ],
+)
+def test_every_lens_code_both_ways(code: str, lens: Lens) -> None:
+    assert lens.dahua_code() == code
+    for name in (f"DH-IPC-HFW5241TP-ASE-{code}", f"DH-IPC-HFW1230S1-{code}-S5", f"DH-IPC-HFW5241E-ZE-{code}"):
+        found = model_lens(name)
+        assert found.lens == lens and found.code == code, name
+        assert model_keys(name).key[found.offset : found.offset + len(code)] == code
+
+
+def test_lenses_a_name_can_say_nothing_about() -> None:
+    assert model_lens("DH-IPC-HFW2431TP-ZS").lens == Lens(None, None, varifocal=True)  # motorised, range unsaid
+    assert model_lens("DH-IPC-HFW3441T-ZS-27135").lens == Lens(2.7, 13.5, varifocal=True)
+    assert model_lens("AT-NC-4B4M-2.8").lens == Lens(2.8, 2.8) and model_lens("AT-NC-2B2M-6").lens == Lens(6.0, 6.0)
+    assert model_lens("AT-NC-4B4MZS-2.7-13.5").lens == Lens(2.7, 13.5, varifocal=True)
+    for name in ("DHI-NVR4108HS-4KS2", "DH-PFS3005-4ET-60", "DH-SD49225XA-HNR", "DH-IPC-EBW81242", "DH-XVR5108HS-I3",
+                 "AT-XVR-1116", "AT-NVR-2432"):
+        assert model_lens(name) is None, name
+
+
+@pytest.mark.parametrize("lens", ["2.8mm", "2,8 мм", "f2.8", "2.8"])
+@pytest.mark.parametrize("where", ["after", "before"])
+def test_a_lens_picks_its_variant_wherever_it_is_written(lenses: Catalogue, lens: str, where: str) -> None:
+    query = f"IPC-HFW5241TP-ASE {lens}" if where == "after" else f"{lens} IPC-HFW5241TP-ASE"
+    result = lenses.match(query)
+    assert result.accepted is not None and result.accepted.model == "DH-IPC-HFW5241TP-ASE-0280B", result
+    assert result.lens == Lens(2.8, 2.8)
+
+
+@pytest.mark.parametrize(
+    ("query", "model"),
+    [
+        ("hfw5241tp-ase 6мм", "DH-IPC-HFW5241TP-ASE-0600B"),
+        ("HFW5241TP-ASE объектив 6 мм", "DH-IPC-HFW5241TP-ASE-0600B"),
+        ("HFW5241TP-ASE 8 mm", "DH-IPC-HFW5241TP-ASE-0800B"),
+        ("HFW5241TP-ASE f12", "DH-IPC-HFW5241TP-ASE-1200B"),
+        ("HFW3441T-ZS 2.7-13.5", "DH-IPC-HFW3441T-ZS-27135"),
+        ("HFW5241EP-ZE 2.7~13.5", "DH-IPC-HFW5241EP-ZE-27135"),
+        ("IPC-HFW1431T1-ZS 2,8-12 мм", "DH-IPC-HFW1431T1-ZS-2812-S4"),
+        ("HFW1230S1-S5 3.6мм", "DH-IPC-HFW1230S1-0360B-S5"),  # the lens goes in the middle of the name
+        ("AT-NC-4B4M 3,6 мм", "AT-NC-4B4M-3.6"),  # ATIX writes the lens as it is said
+        ("AT-NC-4B4M 2.7-13.5", "AT-NC-4B4M-2.7-13.5"),
+        ("AT-NC-4B4M-2.8", "AT-NC-4B4M-2.8"),
+        # Without its lens the name is another listed model: the lens decides.
+        ("HFW2431T-ZS-S2 2.7-13.5", "DH-IPC-HFW2431T-ZS-27135-S2"),
+        ("у меня HFW2431T-ZS-S2 2,7-13,5 мм не видит карту", "DH-IPC-HFW2431T-ZS-27135-S2"),
+        ("HFW2431T-ZS-S2", "DH-IPC-HFW2431T-ZS-S2"),
+        ("at nc 4b4mzs 2.7 13.5", "AT-NC-4B4MZS-2.7-13.5"),  # a bare "2.7" that is part of the name
+        # Both begin so and have 2.8 mm; with the lens put in, the second is the whole name typed.
+        ("2.8 dhi-hac-eb5131f-a-s2", "DHI-HAC-EB5131F-A-0280B-S2"),
+    ],
+)
+def test_a_lens_written_out_is_matched_to_its_code(lenses: Catalogue, query: str, model: str) -> None:
+    result = lenses.match(query)
+    assert result.accepted is not None and result.accepted.model == model, result
+
+
+def test_a_lens_with_a_series_puts_that_lens_first_without_accepting(lenses: Catalogue) -> None:
+    result = lenses.match("HFW5241 3,6 мм", limit=8)
+    assert result.accepted is None and result.family
+    assert top(result) == "DH-IPC-HFW5241TP-ASE-0360B"
+    assert all(c.model.startswith("DH-IPC-HFW5241") for c in result.candidates)
+
+
+@pytest.mark.parametrize("query", ["IPC-HFW5241TP-ASE 4мм", "IPC-HFW5241TP-ASE 2.7-13.5", "HFW1230S1-S5 6 мм",
+                                   "IPC-HFW5241TP-ASE-0280B 6 мм"])
+def test_a_lens_variant_that_is_not_listed_is_never_accepted(lenses: Catalogue, query: str) -> None:
+    result = lenses.match(query)
+    assert result.accepted is None and result.candidates, result
+
+
+def test_a_model_typed_without_its_lens_offers_every_variant_never_one(lenses: Catalogue) -> None:
+    result = lenses.match("IPC-HFW5241TP-ASE", limit=8)
+    assert result.accepted is None and result.family
+    assert [c.model[-5:] for c in result.candidates] == ["0280B", "0360B", "0600B", "0800B", "1200B"]
+    assert [c.lens.wide for c in result.candidates] == [2.8, 3.6, 6.0, 8.0, 12.0]
+    scores = [c.score for c in result.candidates]
+    assert scores == sorted(scores, reverse=True) and max(scores) < ACCEPTED_SCORE
+    # The lens left out of the middle of the name ("-0280B-S5"): the same choice.
+    result = lenses.match("IPC-HFW1230S1-S5", limit=8)
+    assert result.accepted is None and result.family
+    assert [c.model for c in result.candidates] == ["DH-IPC-HFW1230S1-0280B-S5", "DH-IPC-HFW1230S1-0360B-S5"]
+    # One begins so, the other is it without its lens: neither is picked.
+    result = lenses.match("hac-hdw4441ds-a-led-s2", limit=8)
+    assert result.accepted is None and result.family
+    assert {c.model for c in result.candidates} == {"DH-HAC-HDW4441DS-A-LED-0360B-S2", "DHI-HAC-HDW4441DS-A-LED-S2-0360B"}
+    # With only one lens variant listed, it is that one.
+    assert lenses.match("IPC-HFW1431S1-S4").accepted.model == "DH-IPC-HFW1431S1-0280B-S4"
+
+
+def test_a_series_gives_its_family_most_common_first(lenses: Catalogue) -> None:
+    result = lenses.match("NVR4108", limit=8)
+    assert result.accepted is None and result.family
+    # AT-NVR-1108 is one typo away, but the partner typed the beginning of a whole family; fewer options
+    # first ("/L", "-8P" count one each), then the order of the list.
+    assert [c.model for c in result.candidates] == [
+        "DHI-NVR4108HS-4KS3", "DHI-NVR4108HS-EI", "DHI-NVR4108HS-4KS2/L", "DHI-NVR4108HS-8P-4KS2/L"]
+    assert lenses.match("NVR4108", limit=2).candidates == result.candidates[:2]
+
+
+def test_near_misses_get_the_closest_models_and_no_model_gets_nothing() -> None:
+    result = _SAMPLE.match("IPC-HFW2439SP-SA-LED")
+    assert result.accepted is None and result.near_miss
+    assert top(result) == "DH-IPC-HFW2449SP-S-LED-0280B"
+    assert 0 < len(result.candidates) <= 3
+    for query in ("qwertyzzz", "привет, не работает", "камера не включается", "12"):
+        assert _SAMPLE.match(query).candidates == (), query

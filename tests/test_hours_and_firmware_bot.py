@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from aiogram.fsm.storage.base import StorageKey
 
+from bot import texts
 from bot.clock import MSK
 from bot.sandbox import PROJECT_ROOT
 from tests.flows import file_case, run_dialog_to_attachments, finish_after_attachments
@@ -116,7 +118,7 @@ async def test_firmware_menu_offers_similar_models_and_says_not_found(desk):
     await desk.partner_says("💾 Прошивки и документация")
     await desk.partner_says("ipc hfw2431")
     answer = desk.last_to_partner().text
-    assert "Похожие модели" in answer and answer.count("DH-IPC-HFW2431") >= 2
+    assert "подходят несколько моделей" in answer and answer.count("DH-IPC-HFW2431") >= 2
     await desk.partner_says("/firmware холодильник")
     assert "не нашлась в каталоге" in desk.last_to_partner().text
 
@@ -134,7 +136,9 @@ async def test_intake_model_step_uses_the_matcher_with_candidates(desk):
     await desk.partner_presses("Dahua")
     await desk.partner_says("hfw2431")
     question = desk.last_to_partner()
-    assert "Возможно" in question.text and len(desk.buttons(question)) == 4
+    # A series: every model of it in the sample (five) and "not listed".
+    assert question.text == texts.INTAKE_MODEL_FAMILY and len(desk.buttons(question)) == 6
+    assert all("DH-IPC-HFW2431" in label for label, _ in desk.buttons(question)[:5])
     await desk.partner_presses("Моей модели нет")
     await desk.partner_presses("Нет под рукой")
     await desk.partner_says("Подскажите, как работает функция SMD Plus на этой камере и где её включить?")
@@ -142,6 +146,99 @@ async def test_intake_model_step_uses_the_matcher_with_candidates(desk):
     await finish_after_attachments(desk)
     case = await desk.sb.app.cases.cases.get(1001)
     assert case.model == "hfw2431" and not case.model_matched
+
+
+async def draft_of(desk) -> dict:
+    key = StorageKey(bot_id=desk.sb.app.bot.id, chat_id=desk.partner, user_id=desk.partner)
+    return (await desk.sb.app.dp.storage.get_data(key))["draft"]
+
+
+async def to_model_step(desk) -> None:
+    await desk.partner_says("📝 Новая заявка")
+    await desk.partner_presses("Вопрос о функциях")
+    await desk.partner_presses("Dahua")
+
+
+async def test_intake_a_model_with_its_lens_written_out_gets_that_lens_variant(desk):
+    await to_model_step(desk)
+    await desk.partner_says("HFW2431SP-S 2,8 мм")
+    assert "✔️ Модель: DH-IPC-HFW2431SP-S-0280B" in desk.texts_to(desk.partner)[-2]
+    draft = await draft_of(desk)
+    assert draft["model"] == "DH-IPC-HFW2431SP-S-0280B" and draft["model_matched"] is True
+
+
+async def test_intake_a_model_without_its_lens_offers_every_lens_variant(desk):
+    await to_model_step(desk)
+    await desk.partner_says("IPC-HFW5241TP-ASE")
+    question = desk.last_to_partner()
+    assert question.text == texts.INTAKE_MODEL_FAMILY
+    labels = [label for label, _ in desk.buttons(question)]
+    assert labels == [f"{mm} мм · DH-IPC-HFW5241TP-ASE-{code}" for mm, code in
+                      (("2.8", "0280B"), ("3.6", "0360B"), ("6", "0600B"), ("8", "0800B"), ("12", "1200B"))] + [
+        texts.BTN_MODEL_NOT_LISTED]
+    assert all(len(data.encode()) <= 64 and "HFW" not in data for _, data in desk.buttons(question))
+    await desk.partner_presses("6 мм · DH-IPC-HFW5241TP-ASE-0600B")
+    assert "✔️ Модель: DH-IPC-HFW5241TP-ASE-0600B" in desk.texts_to(desk.partner)[-2]
+    draft = await draft_of(desk)
+    assert draft["model"] == "DH-IPC-HFW5241TP-ASE-0600B" and draft["model_matched"] is True
+
+
+async def test_intake_a_near_miss_gets_buttons_not_a_dead_end(desk):
+    await to_model_step(desk)
+    await desk.partner_says("IPC-HFW2439SP-SA-LED")
+    question = desk.last_to_partner()
+    assert question.text == texts.INTAKE_MODEL_CANDIDATES
+    assert desk.buttons(question)[0][0] == "2.8 мм · DH-IPC-HFW2449SP-S-LED-0280B"
+
+
+async def test_firmware_lens_after_a_series_puts_that_lens_first(desk):
+    await desk.partner_says("/firmware HFW5241 3,6 мм")
+    answer = desk.last_to_partner()
+    assert "подходят несколько моделей" in answer.text
+    assert desk.buttons(answer)[0][0] == "3.6 мм · DH-IPC-HFW5241TP-ASE-0360B"
+
+
+async def test_firmware_series_shows_the_folder_and_the_family_as_buttons(desk):
+    await desk.partner_says("/firmware NVR4108")
+    answer = desk.last_to_partner()
+    assert "подходят несколько моделей" in answer.text
+    assert "03. Видеорегистраторы NVR/03. NVR4XXX" in answer.text
+    labels = [label for label, _ in desk.buttons(answer)]
+    assert 2 <= len(labels) <= 8 and all(label.startswith("DHI-NVR4108") for label in labels)
+    assert labels[0] == "DHI-NVR4108HS-4KS3"  # fewest options first; the 8-port PoE versions last
+    assert labels[-1].startswith("DHI-NVR4108HS-8P")
+    await desk.partner_presses("DHI-NVR4108HS-EI")
+    chosen = desk.last_to_partner().text
+    assert chosen.startswith("DHI-NVR4108HS-EI\n") and "03. Видеорегистраторы NVR/03. NVR4XXX" in chosen
+    assert "не прошивает" in chosen
+
+
+async def test_firmware_variants_as_buttons_and_a_press_after_a_reload(desk, tmp_path):
+    await desk.partner_says("/firmware IPC-HFW5241TP-ASE")
+    answer = desk.last_to_partner()
+    labels = [label for label, _ in desk.buttons(answer)]
+    assert labels[:2] == ["2.8 мм · DH-IPC-HFW5241TP-ASE-0280B", "3.6 мм · DH-IPC-HFW5241TP-ASE-0360B"]
+    assert len(labels) == 5
+    await desk.press(desk.partner, answer, "8 мм · DH-IPC-HFW5241TP-ASE-0800B")
+    assert desk.last_to_partner().text.startswith("DH-IPC-HFW5241TP-ASE-0800B\n")
+    # The catalogue changes: an old button says so instead of naming whatever sits at its position now.
+    tree = tmp_path / "fw"
+    shutil.copytree(PROJECT_ROOT / "data" / "firmware", tree)
+    (tree / "extra").mkdir()
+    (tree / "extra" / "model list").write_text("DH-SG1024P\n", encoding="utf-8")
+    desk.sb.app.catalogue.root = tree
+    assert (await desk.sb.app.catalogue.reload()).ok
+    before = len(desk.emu.bot_messages(desk.partner))
+    query = await desk.press(desk.partner, answer, "3.6 мм · ")
+    assert desk.emu.callback_answer(query["id"])["text"] == texts.FIRMWARE_BUTTON_STALE
+    assert len(desk.emu.bot_messages(desk.partner)) == before
+
+
+async def test_firmware_near_miss_is_offered_not_refused(desk):
+    await desk.partner_says("/firmware IPC-HFW2439SP-SA-LED")
+    answer = desk.last_to_partner()
+    assert "Похожие модели" in answer.text and "DH-IPC-HFW2449SP-S-LED-0280B" in answer.text
+    assert desk.buttons(answer)
 
 
 async def test_reload_catalogue_keeps_old_index_on_a_broken_tree(desk, tmp_path):

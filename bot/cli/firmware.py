@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.services.catalogue import Catalogue, CatalogueError, MatchResult, folder_title
+from bot.services.model_normalize import Lens
 
 DEFAULT_CATALOGUE = "data/firmware"
 DESCRIPTION = "Find a model in the firmware catalogue the way the bot does."
@@ -59,18 +60,36 @@ def as_json(result: MatchResult) -> dict:
     }
 
 
+def lens_text(lens: Lens | None) -> str:
+    if lens is None:
+        return ""
+    if lens.wide is None:
+        return "motorised"
+    return f"{lens.wide:g}-{lens.tele:g} mm" if lens.varifocal else f"{lens.wide:g} mm"
+
+
 def as_table(result: MatchResult) -> str:
     if not result.candidates:
         return f"{result.query!r}: not found (the bot would ask for a photo of the device label)"
-    verdict = "accepted" if result.accepted else "candidates, the partner chooses"
+    if result.accepted:
+        verdict = "accepted"
+    elif result.family:
+        verdict = "a family (series or lens variants), most common first; the partner chooses"
+    elif result.near_miss:
+        verdict = "nearest spellings only, the partner chooses"
+    else:
+        verdict = "candidates, the partner chooses"
+    if result.lens is not None:
+        verdict += f"; lens read from the query: {lens_text(result.lens)}"
     lines = [f"{result.query!r}: {verdict}"]
     width = max(len(m.model) for m in result.candidates)
     for number, match in enumerate(result.candidates, 1):
         folders = "; ".join(match.folders)
-        lines.append(f"  {number}. {match.score:5.1f}  {match.model:<{width}}  {folders}")
+        lens = lens_text(match.lens)
+        lines.append(f"  {number}. {match.score:5.1f}  {match.model:<{width}}  {lens:>11}  {folders}")
         titles = "; ".join(folder_title(f) for f in match.folders)
         if titles != folders:
-            lines.append(f"  {'':9}{'':<{width}}  ({titles})")
+            lines.append(f"  {'':9}{'':<{width}}  {'':>11}  ({titles})")
     return "\n".join(lines)
 
 

@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import time
+import zlib
 from array import array
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -15,20 +16,28 @@ from pathlib import Path
 from typing import Iterable
 from urllib.parse import quote
 
-from rapidfuzz import process
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.services.model_normalize import (
     FOLD,
+    LENS_COMPATIBLE,
+    LENS_OTHER,
+    LENS_SAME,
+    LENS_UNKNOWN,
+    Lens,
     QueryForm,
     boundaries,
     clean_text,
     display_name,
     has_digit,
+    lens_relation,
     looks_like_model,
     model_keys,
+    model_lens,
     query_fallbacks,
     query_forms,
+    split_lens,
 )
 
 log = logging.getLogger(__name__)
@@ -43,6 +52,22 @@ BEST_OFFERED_SCORE = 99.0
 MIN_SCORE = 60.0  # below this the model is "not found" and the bot asks for a photo of the label
 # A runner-up this far behind the best is noise, not a choice worth a button.
 MARGIN = 15.0
+NEAR_LIMIT = 3  # typo neighbours offered at most; a family (series, lens variants) may fill the whole limit
+# The near-miss tier's floor (rapidfuzz's normalised Indel similarity): "IPC-HFW2439SP-SA-LED" still gets
+# DH-IPC-HFW2449SP-S-LED-0280B (79), a model of another family is usually below it.
+NEAR_MISS_SCORE = 70.0
+_NEAR_WINDOW = 600  # sorted keys each side of the query the near-miss tier compares, a fraction of a millisecond
+_LENS_CHECKED = 32  # best-scored hits whose names are parsed for their lens
+# A family ranked by commonness: this many with the shortest tails (a big series can have hundreds).
+_FAMILY_RANKED = 32
+# How the lens a model has moves it among the candidates for a query that names one.
+_LENS_BONUS = {LENS_SAME: 8.0, LENS_COMPATIBLE: 4.0, LENS_UNKNOWN: 0.0, LENS_OTHER: -6.0}
+_COMMON_LENSES = (2.8, 3.6)  # the everyday fixed lenses of Dahua's cameras, in this order
+# Lens codes put back into a query that left its lens out in the middle of a name ("-0280B-S5").
+_LENS_CODES = tuple(
+    Lens(mm, mm).dahua_code() for mm in (2.8, 3.6, 2.1, 4.0, 6.0, 8.0, 12.0, 16.0)
+) + ("27135", "2712", "2812", "7035", "5364")
+_WHOLE_NAME, _ACCEPTED_BEGINNING = 2, 1  # how surely a lens code put into the query names a model
 
 _FOLDED_ALPHABET = "".join(sorted(set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ".translate(FOLD))))
 _WIDE_SCAN_BUDGET = 6000  # keys the last-resort scan may compare, about a millisecond
@@ -73,6 +98,7 @@ class CatalogueMatch:
     model: str
     score: float  # 0-100; 100 only for the accepted match
     folders: tuple[str, ...]
+    lens: Lens | None = None  # what the name encodes (-0280B: 2.8 mm), for buttons people can read
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +106,9 @@ class MatchResult:
     query: str
     accepted: CatalogueMatch | None  # when set, it is also candidates[0]
     candidates: tuple[CatalogueMatch, ...]  # best first; empty means "not found"
+    family: bool = False  # the query begins all of them (a series, a model without its lens): a choice
+    lens: Lens | None = None  # the focal length read from the query
+    near_miss: bool = False  # only the last-resort spelling neighbours: the typed model may be another brand's
 
     @property
     def found(self) -> bool:
@@ -94,6 +123,14 @@ class MatchResult:
         for candidate in self.candidates[1:]:
             shared &= set(candidate.folders)
         return tuple(f for f in self.candidates[0].folders if f in shared)
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    hits: dict[int, float]  # entry -> score
+    accepted: int | None
+    family: tuple[int, ...]  # entries the query begins, when there are several and none is accepted
+    lens_tier_done: bool = False  # the lens-omitted tier has run (it is not cheap: no second time)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +263,13 @@ class Catalogue:
     def empty(cls, root: Path | None = None) -> Catalogue:
         return cls((), root=root)
 
+    def pick(self, index: int, version: int) -> MatchResult | None:
+        """The model a button sent earlier names, as an accepted match; None if the catalogue has changed."""
+        if version != self.version or not 0 <= index < self._count:
+            return None
+        chosen = self._candidate(index, ACCEPTED_SCORE)
+        return MatchResult(chosen.model, chosen, (chosen,))
+
     @classmethod
     def load(cls, root: Path | str) -> Catalogue:
         """Read every model list under root. A file that cannot be read is skipped and reported, not fatal."""
@@ -319,6 +363,8 @@ class Catalogue:
             for folder in folder_tuple:
                 members.setdefault(folder, array("I")).append(index)
         self._names = _Packed(names)
+        # Buttons name a model by its position; this tells a press from before a reload that changed the list.
+        self.version = zlib.crc32("\n".join(names).encode("utf-8"))
         self._folder_sets = folder_sets
         self._members = members
         self._count = len(names)
@@ -384,6 +430,14 @@ class Catalogue:
         entry = self.lookup(model)
         return entry.folders if entry else ()
 
+    def index_of(self, model: str) -> int | None:
+        """The position of a listed model (as the matcher names it), for buttons that must stay short."""
+        key = model_keys(model).key
+        for sid in self._positions(key.translate(FOLD)):
+            if not self._shortened[sid] and self._keys[sid] == key:
+                return self._owner[sid]
+        return None
+
     def _positions(self, fkey: str) -> range:
         """Ids of the search keys whose folded form is fkey."""
         if fkey not in self._folded:
@@ -406,24 +460,58 @@ class Catalogue:
     # --- matching --------------------------------------------------------------------------------------
 
     def match(self, query: str, limit: int = 3) -> MatchResult:
-        """Find a typed model: exact key, then unique prefix, then typos; accept only the unambiguous."""
+        """Find a typed model: exact key, then unique prefix, then typos; accept only the unambiguous.
+
+        A focal length written anywhere in the query ("2,8 мм", "f2.8", "2.7~13.5") picks the lens variant;
+        the beginning of several models (a series, a model without its lens) gives that family; anything
+        else with a model's shape gets its nearest models, and only text with no model in it gets nothing.
+        """
         limit = max(1, limit)
-        forms = [f for f in query_forms(query) if has_digit(f.key)]
-        result = self._match_forms(query, forms, limit)
+        reading = split_lens(query)
+        result = MatchResult(query, None, ())
+        if reading is None or (not reading.marked and self._names_exactly(query)):
+            # A word of the query alone must not win over the lens ("HFW2431T-ZS-S2 2.7-13.5"), hence no
+            # fallbacks with a lens.
+            result = self._plain(query, limit, fallbacks=reading is None)
+            if result.accepted is not None:
+                return result  # "AT NC 4B4M 2.8": the bare "lens" is part of a listed name
+        if reading is not None:
+            lensed, helped = self._lensed(query, reading.rest, reading.lens, limit)
+            if not helped and not reading.marked:
+                # A bare "2.7" may still be the beginning of a listed "-2.7-13.5": the whole text decides.
+                result = self._plain(query, limit, fallbacks=False)
+                if result.accepted is not None:
+                    return result
+            if helped or not result.candidates:
+                result = lensed
         if not result.candidates:
+            result = self._near_misses(query, limit)
+        return result
+
+    def _names_exactly(self, query: str) -> bool:
+        """Whether the whole text is some listed model's key: the cheap first look before a lens is cut out."""
+        return any(self._exact_entries(form)[0] for form in query_forms(query) if has_digit(form.key))
+
+    def _plain(self, query: str, limit: int, fallbacks: bool = True) -> MatchResult:
+        forms = [f for f in query_forms(query) if has_digit(f.key)]
+        result = self._result(query, self._score_forms(forms, limit), limit)
+        if not result.candidates and fallbacks:
             # Cheap second chance for a model buried in a sentence: each word with digits on its own.
             for word in query_fallbacks(query):
-                retry = self._match_forms(query, [f for f in query_forms(word) if has_digit(f.key)], limit)
+                scored = self._score_forms([f for f in query_forms(word) if has_digit(f.key)], limit)
+                retry = self._result(query, scored, limit)
                 if retry.candidates:
                     return retry
         return result
 
-    def _match_forms(self, query: str, forms: list[QueryForm], limit: int) -> MatchResult:
+    def _score_forms(self, forms: list[QueryForm], limit: int) -> _Scored:
         if not forms or not self._count:
-            return MatchResult(query, None, ())
+            return _Scored({}, None, ())
         hits: dict[int, float] = {}  # entry -> best score so far
         accepted: int | None = None
         by_prefix = False
+        family: set[int] = set()  # entries the query begins (when it names no model exactly)
+        lens_tier_done = False
 
         exact_by_form = [(form, *self._exact_entries(form)) for form in forms]
         exact = set().union(*(found for _, found, _ in exact_by_form))
@@ -432,7 +520,7 @@ class Catalogue:
             # "nvr1104" is ATIX's AT-NVR-1104 without "AT-" but also how Dahua's NVR1104HS-S3/H begins:
             # a shortened spelling is only accepted when nothing else begins the same way.
             hits[next(iter(exact))] = AMBIGUOUS_EXACT_SCORE
-            self._prefix_tier(forms, hits)
+            self._prefix_tier(forms, hits, set())
             exact = set()
             near_forms = forms
         elif len(exact) == 1:
@@ -443,8 +531,15 @@ class Catalogue:
                 hits[entry] = AMBIGUOUS_EXACT_SCORE
             near_forms = forms
             if not exact:
-                accepted = self._prefix_tier(forms, hits)
+                accepted = self._prefix_tier(forms, hits, family)
                 by_prefix = accepted is not None
+                if len(family) <= 1:
+                    # "…-A-LED-S2" begins "…-A-LED-S2-0360B" but is also "…-A-LED-0360B-S2" without its lens.
+                    omitted, lens_tier_done = self._lens_omitted_tier(forms, hits), True
+                    if omitted - family:
+                        family |= omitted
+                        accepted = next(iter(family)) if len(family) == 1 else None
+                        by_prefix = accepted is not None
 
         one_typo_away: set[int] = set()
         if limit > 1 or accepted is None or by_prefix:
@@ -459,21 +554,198 @@ class Catalogue:
         if not hits and accepted is None:
             for form in forms:
                 self._wide_tier(form, hits)
+        if accepted is not None or len(family) < 2:
+            family = set()
+        return _Scored(hits, accepted, tuple(family), lens_tier_done)
 
+    def _result(self, query: str, scored: _Scored, limit: int, lens: Lens | None = None) -> MatchResult:
+        hits, accepted = dict(scored.hits), scored.accepted
         if accepted is not None:
             hits.pop(accepted, None)
         names = self._names
-        ranked = sorted(hits.items(), key=lambda item: (-item[1], names[item[0]]))
         candidates: list[CatalogueMatch] = []
         if accepted is not None:
-            candidates.append(CatalogueMatch(names[accepted], ACCEPTED_SCORE, self._folder_sets[accepted]))
+            candidates.append(self._candidate(accepted, ACCEPTED_SCORE))
+        if scored.family:
+            # Every member fits what was typed equally well: the likeliest is the most common (see _common_first).
+            shortest = sorted(scored.family, key=lambda e: (-hits[e], e))[:_FAMILY_RANKED]
+            members = self._common_first(shortest, lens)[:limit]
+            best = min(BEST_OFFERED_SCORE, round(max(hits[e] for e in members), 1))
+            candidates.extend(self._candidate(e, round(best - 0.1 * rank, 1)) for rank, e in enumerate(members))
+            return MatchResult(query, None, tuple(candidates), family=True, lens=lens)
+        ranked = sorted(hits.items(), key=lambda item: (-item[1], names[item[0]]))
         best = candidates[0].score if candidates else (ranked[0][1] if ranked else 0.0)
         for index, score in ranked:
-            if len(candidates) >= limit or score < MIN_SCORE or score < best - MARGIN:
+            if len(candidates) >= min(limit, NEAR_LIMIT) or score < MIN_SCORE or score < best - MARGIN:
                 break
-            offered = min(round(score, 1), BEST_OFFERED_SCORE)
-            candidates.append(CatalogueMatch(names[index], offered, self._folder_sets[index]))
-        return MatchResult(query, candidates[0] if accepted is not None else None, tuple(candidates))
+            candidates.append(self._candidate(index, min(round(score, 1), BEST_OFFERED_SCORE)))
+        return MatchResult(query, candidates[0] if accepted is not None else None, tuple(candidates), lens=lens)
+
+    def _candidate(self, entry: int, score: float) -> CatalogueMatch:
+        name = self._names[entry]
+        found = model_lens(name)
+        return CatalogueMatch(name, score, self._folder_sets[entry], found.lens if found else None)
+
+    def _common_first(self, family: Iterable[int], lens: Lens | None) -> list[int]:
+        """Family members, the most common first. With no sales figures to go by, the catalogue itself says:
+        the lens asked for first; then the base model before its options (fewer name segments, the lens
+        code not counted: -8P, -LED, -PV each count one); then the everyday lenses, 2.8 mm before 3.6 mm
+        before the rest by focal length, varifocal last; then the order of the model lists."""
+
+        def order(entry: int) -> tuple:
+            name = self._names[entry]
+            found = model_lens(name)
+            segments = name.count("-") + name.count("/")
+            relation = lens_relation(lens, found.lens if found else None) if lens is not None else 0
+            if found is None:
+                lens_rank: tuple = (0, 0.0)
+            else:
+                if found.code:  # "-0280B", ATIX's "-2.8" one dash; ATIX's "-2.7-13.5" two
+                    segments -= 2 if name.startswith("AT-") and found.lens.varifocal else 1
+                wide = found.lens.wide
+                lens_rank = (_COMMON_LENSES.index(wide), 0.0) if found.lens.fixed and wide in _COMMON_LENSES else (
+                    (len(_COMMON_LENSES), wide) if found.lens.fixed else (len(_COMMON_LENSES) + 1, wide or 0.0))
+            return relation, segments, lens_rank, entry
+
+        return sorted(family, key=order)
+
+    def _lensed(self, query: str, rest: str, lens: Lens, limit: int) -> tuple[MatchResult, bool]:
+        """The query read as a model plus a focal length; helped says whether the lens singled anything out."""
+        forms = [f for f in query_forms(rest) if has_digit(f.key)]
+        scored = self._score_forms(forms, max(limit, 2))
+        for word in query_fallbacks(rest) if not scored.hits and scored.accepted is None else ():
+            forms = [f for f in query_forms(word) if has_digit(f.key)]  # "у меня hfw2431sp-s 2.8 не видит"
+            scored = self._score_forms(forms, max(limit, 2))
+            if scored.hits or scored.accepted is not None:
+                break
+        hits = dict(scored.hits)
+        if scored.accepted is not None:
+            hits[scored.accepted] = ACCEPTED_SCORE
+            # "HFW2431T-ZS-S2" names a model, and is also "HFW2431T-ZS-27135-S2" without its lens.
+            self._prefix_tier(forms, hits, set())
+        if not scored.lens_tier_done:
+            self._lens_omitted_tier(forms, hits)
+        if not hits:
+            return self._result(query, scored, limit, lens), False
+        top = sorted(hits, key=hits.__getitem__, reverse=True)[:_LENS_CHECKED]
+        relation = {}
+        for entry in top:
+            found = model_lens(self._names[entry])
+            relation[entry] = lens_relation(lens, found.lens if found else None)
+        same = [e for e in top if relation[e] == LENS_SAME]
+
+        accepted = scored.accepted
+        if accepted is not None and relation[accepted] != LENS_SAME and (same or relation[accepted] == LENS_OTHER):
+            accepted = None  # another variant has the lens asked for, or "…-0280B 3.6 мм" contradicts itself
+        if accepted is not None and relation[accepted] == LENS_SAME and len(same) > 1:
+            accepted = None  # "…-A-S2 2.8": "…-A-S2-0280B-S2" begins so, "…-A-0280B-S2" is it with the lens put in
+        if accepted is None and same:
+            # The lens code put where each name has it: one whole name wins, else one accepted beginning.
+            strength = {e: self._with_lens_code(forms, e) for e in same[:4]}
+            for level in (_WHOLE_NAME, _ACCEPTED_BEGINNING):
+                confirmed = [e for e, found in strength.items() if found == level]
+                if confirmed:
+                    accepted = confirmed[0] if len(confirmed) == 1 else None
+                    break
+        if accepted is not None:
+            hits.pop(accepted, None)
+            adjusted = {e: s + _LENS_BONUS[relation.get(e, LENS_UNKNOWN)] for e, s in hits.items()}
+            return self._result(query, _Scored(adjusted, accepted, ()), limit, lens), True
+        if not same and not any(relation[e] == LENS_COMPATIBLE for e in top):
+            if scored.accepted is not None:  # named exactly, but with another lens: a choice, not an answer
+                adjusted = {e: s + _LENS_BONUS[relation.get(e, LENS_UNKNOWN)] for e, s in hits.items()}
+                return self._result(query, _Scored(adjusted, None, ()), limit, lens), False
+            return self._result(query, scored, limit, lens), False
+        if scored.family:
+            return self._result(query, scored, limit, lens), True
+        adjusted = {e: s + _LENS_BONUS[relation.get(e, LENS_UNKNOWN)] for e, s in hits.items()}
+        return self._result(query, _Scored(adjusted, None, ()), limit, lens), True
+
+    def _with_lens_code(self, forms: list[QueryForm], entry: int) -> int:
+        """Whether the query with entry's lens code put where the name has it is entry's whole name
+        (_WHOLE_NAME), is accepted as entry by the matcher (_ACCEPTED_BEGINNING), or neither (0)."""
+        found = model_lens(self._names[entry])
+        if found is None or not found.code:
+            return 0
+        full = model_keys(self._names[entry])
+        skip = len(full.segments[0]) if full.alternate else 0
+        for form in forms:
+            if form.folded:
+                continue
+            for offset, key in ((found.offset, full.key), (found.offset - skip, full.alternate)):
+                if not key or not 0 < offset <= len(form.key):
+                    continue
+                typed = form.key[:offset] + found.code + form.key[offset:]
+                if typed == key:
+                    return _WHOLE_NAME
+                if not key.startswith(typed):
+                    continue  # cheap refusal before the whole matcher runs
+                again = self._score_forms([QueryForm(typed, False, form.penalty, form.reading)], 2)
+                if again.accepted == entry:
+                    return _ACCEPTED_BEGINNING
+        return 0
+
+    def _lens_omitted_tier(self, forms: list[QueryForm], hits: dict[int, float]) -> set[int]:
+        """Models that are the query with a lens code put back inside ("HFW1230S1-S5" for "…-0280B-S5")."""
+        found: set[int] = set()
+        for form in forms[:1]:
+            q = form.key
+            if form.folded or len(q) < 6 or any(code in q[8:] for code in _LENS_CODES):
+                continue  # a query that has its lens code (after the series number) did not leave it out
+            # The part before the lens begins some key, so the lens can only go where the query still does.
+            fq = q.translate(FOLD)
+            known = self._known_prefix_length(fq)
+            for offset in range(3, min(known, len(q) - 1) + 1):
+                head, tail = q[:offset], q[offset:]
+                fhead, ftail = fq[:offset], fq[offset:]
+                for code in _LENS_CODES:  # lens codes are digits and B, the same once folded
+                    fkey = fhead + code + ftail
+                    if fkey not in self._folded:
+                        continue
+                    for sid in self._positions(fkey):
+                        key = self._keys[sid]
+                        if key != head + code + tail:
+                            continue
+                        entry = self._owner[sid]
+                        lens = model_lens(self._names[entry])
+                        shift = len(model_keys(self._names[entry]).key) - len(key)
+                        if lens is None or lens.code != code or lens.offset - shift != offset:
+                            continue
+                        found.add(entry)
+                        score = 100.0 * (1.0 - 1.0 / (len(q) + 1)) - form.penalty
+                        hits[entry] = max(hits.get(entry, 0.0), score)
+        return found
+
+    def _near_misses(self, query: str, limit: int) -> MatchResult:
+        """The last answer before "not found": the models nearest in spelling, for text shaped like a model.
+
+        Only the sorted neighbourhood of the query is compared (typos in the first letters are the typo
+        tier's), so the work stays bounded whatever the catalogue's size.
+        """
+        words = query_fallbacks(query) or [query]
+        hits: dict[int, float] = {}
+        for word in words:
+            for form in [f for f in query_forms(word) if has_digit(f.key) and len(f.key) >= 5][:2]:
+                fq = form.key if form.folded else form.key.translate(FOLD)
+                position = bisect_left(self._sorted, fq)
+                low = max(0, position - _NEAR_WINDOW)
+                window = self._sorted[low : position + _NEAR_WINDOW]
+                for _, similarity, offset in process.extract(
+                    fq, window, scorer=fuzz.ratio, score_cutoff=NEAR_MISS_SCORE, limit=8
+                ):
+                    entry = self._owner[low + offset]
+                    score = min(similarity - form.penalty, BEST_OFFERED_SCORE)
+                    if hits.get(entry, 0.0) < score:
+                        hits[entry] = score
+        names = self._names
+        ranked = sorted(hits.items(), key=lambda item: (-item[1], names[item[0]]))
+        best = ranked[0][1] if ranked else 0.0
+        candidates = tuple(
+            self._candidate(entry, round(score, 1))
+            for entry, score in ranked[: min(limit, NEAR_LIMIT)]
+            if score >= best - MARGIN
+        )
+        return MatchResult(query, None, candidates, near_miss=bool(candidates))
 
     def _others_begin_with(self, forms: list[QueryForm], exact: set[int]) -> bool:
         for form in forms:
@@ -494,7 +766,7 @@ class Catalogue:
                 (shortened if self._shortened[sid] else full).add(self._owner[sid])
         return (full, False) if full else (shortened, bool(shortened))
 
-    def _prefix_tier(self, forms: list[QueryForm], hits: dict[int, float]) -> int | None:
+    def _prefix_tier(self, forms: list[QueryForm], hits: dict[int, float], family: set[int]) -> int | None:
         """Keys the query begins. One entry, with the query ending at a written segment boundary after the
         model's main part ("IPC-HFW2431SP-S" for "…-S-0280B"), is accepted; a family ("hfw2431") never is."""
         found: dict[int, tuple[float, int, int, int]] = {}  # entry -> (penalty, tail, search key id, query length)
@@ -513,6 +785,7 @@ class Catalogue:
                     found[entry] = (form.penalty, tail, sid, len(q))
         if not found:
             return None
+        family.update(found)
         ranked = sorted(found.items(), key=lambda item: item[1][:2])
         for rank, (entry, (penalty, tail, sid, length)) in enumerate(ranked):
             key_length = length + tail

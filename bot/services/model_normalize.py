@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import NamedTuple
 
 # DH- and DHI- are Dahua's two sales prefixes for one device; partners rarely type them, so keys drop them.
 # ATIX's "AT-" is kept in the key (an ATIX and a Dahua device must never merge) and made optional through
@@ -52,6 +53,7 @@ _NOISE_WORDS = frozenset(
     ДОМОФОН ДОМОФОНА ПАНЕЛЬ ПАНЕЛИ ВЫЗЫВНАЯ ВЫЗЫВНОЙ МОНИТОР МОНИТОРА КОММУТАТОР КОММУТАТОРА СВИТЧ
     МОДЕЛЬ МОДЕЛИ ПРОШИВКА ПРОШИВКУ ПРОШИВКИ ОБНОВЛЕНИЕ ДЛЯ НА НУЖНА НУЖНО НУЖЕН ЕСТЬ У МЕНЯ
     ПОДСКАЖИТЕ ПОЖАЛУЙСТА ПЛИЗ ДАХУА ДАХУЯ ДАХУ АТИКС DAHUA ATIX CAMERA MODEL FIRMWARE FOR
+    ОБЪЕКТИВ ОБЪЕКТИВОМ ОБЪЕКТИВА ФОКУС LENS
     """.split()
 )
 
@@ -194,3 +196,167 @@ def query_fallbacks(query: str) -> list[str]:
 
 def has_digit(key: str) -> bool:
     return bool(_DIGIT.search(key))
+
+
+# --- lenses: how a focal length is written by partners and encoded in model names -------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Lens:
+    """A focal length in millimetres: fixed (wide == tele), a varifocal range, or motorised of unknown range."""
+
+    wide: float | None
+    tele: float | None
+    varifocal: bool = False
+
+    @property
+    def fixed(self) -> bool:
+        return not self.varifocal and self.wide is not None
+
+    def same_as(self, other: Lens) -> bool:
+        if self.wide is None or other.wide is None or self.tele is None or other.tele is None:
+            return False
+        return abs(self.wide - other.wide) < 0.05 and abs(self.tele - other.tele) < 0.05
+
+    def dahua_code(self) -> str | None:
+        """Dahua's lens segment: 2.8 mm is 0280B; 2.7-13.5 mm is 27135 (wide in tenths, tele in tenths when
+        it has a fraction, else whole millimetres: 2.7-12 is 2712, 7-35 is 7035)."""
+        if self.wide is None or self.tele is None:
+            return None
+        if not self.varifocal:
+            return f"{round(self.wide * 100):04d}B"
+        tele = round(self.tele * 10) if self.tele != int(self.tele) else int(self.tele)
+        return f"{round(self.wide * 10)}{tele}"
+
+
+# Lens relations, best first: how a model's lens fits the one the partner wrote.
+LENS_SAME, LENS_COMPATIBLE, LENS_UNKNOWN, LENS_OTHER = 0, 1, 2, 3
+
+
+def lens_relation(wanted: Lens, model: Lens | None) -> int:
+    if model is None:
+        return LENS_UNKNOWN  # the name does not say (an NVR, or a camera listed without its lens code)
+    if wanted.same_as(model):
+        return LENS_SAME
+    if model.wide is None and wanted.varifocal:
+        return LENS_COMPATIBLE  # "-ZS" without a range, and the partner wrote a range
+    return LENS_OTHER
+
+
+_NUMBER = r"\d{1,2}(?:[.,]\d{1,2})?"
+_QUERY_LENS = re.compile(
+    r"(?<![0-9A-Za-zА-Яа-яЁё.,])"
+    r"(?P<f>[fF]\s*[=/]?\s*)?"
+    rf"(?P<wide>{_NUMBER})(?:\s*[-~–—]\s*(?P<tele>{_NUMBER}))?"
+    r"(?P<unit>\s*(?:mm|MM|Mm|мм|ММ|Мм)\.?)?"
+    r"(?![0-9A-Za-zА-Яа-яЁё])"
+)
+
+
+def _millimetres(text: str) -> float:
+    return float(text.replace(",", "."))
+
+
+class LensReading(NamedTuple):
+    rest: str  # the query without the focal length
+    lens: Lens
+    marked: bool  # "mm", "мм" or "f" written: no listed name has them; a bare "2.8" may be part of one
+
+
+def split_lens(query: str) -> LensReading | None:
+    """The focal length written anywhere in a query ("2.8mm", "3,6 мм", "f2.8", "6мм", "2.7~13.5", a lone
+    "3.6") and the query without it; None when there is none.
+
+    A bare number counts only with a decimal point and standing apart (or at the very end after a dash):
+    "-6" or "16" alone are more often part of a model than a lens.
+    """
+    text = clean_text(query)
+    for found in _QUERY_LENS.finditer(text):
+        wide_text, tele_text = found["wide"], found["tele"]
+        marked = bool(found["f"] or found["unit"])
+        decimal = any(t and ("." in t or "," in t) for t in (wide_text, tele_text))
+        start, end = found.span()
+        apart = start == 0 or text[start - 1] in " (["
+        at_end_after_dash = start > 0 and text[start - 1] in "-_" and not text[end:].strip(" )]")
+        if not (marked or (decimal and (apart or at_end_after_dash))):
+            continue
+        wide = _millimetres(wide_text)
+        tele = _millimetres(tele_text) if tele_text else wide
+        if not (0.8 <= wide <= 75 and wide <= tele <= 75) or (tele_text and tele <= wide):
+            continue
+        rest = (text[:start].rstrip(" -_(") + " " + text[end:].lstrip(" )]")).strip()
+        if not has_digit(rest):
+            continue
+        return LensReading(rest, Lens(wide, tele, varifocal=bool(tele_text)), marked)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelLens:
+    """The lens a model's name encodes and where: its code's characters and their offset in the model's key."""
+
+    lens: Lens
+    code: str | None  # key characters of the lens segment ("0280B", "28", "27135"); None for a bare "-ZS"
+    offset: int  # where code starts in the model's key
+
+
+_DAHUA_LENS = re.compile(
+    r"(?<=[^0-9A-Z])(?:(?P<fixed>\d{4})B|(?P<range>\d{4,5})|(?P<motor>Z\d{0,2}[A-Z]{0,3}))(?=$|[^0-9A-Z])"
+)
+_DAHUA_RANGE = re.compile(r"^(\d{2})(\d{2,3})$")
+_ATIX_LENS = re.compile(r"-(\d{1,2}(?:\.\d{1,2})?)(?:-(\d{1,2}(?:\.\d{1,2})?))?(?=$|-)")
+
+
+def _range_of(code: str) -> Lens | None:
+    found = _DAHUA_RANGE.match(code)
+    if not found:
+        return None
+    wide = int(found[1]) / 10
+    tele_digits = found[2]
+    tele = int(tele_digits) / 10 if len(tele_digits) == 3 else float(tele_digits)
+    return Lens(wide, tele, varifocal=True) if 1.0 <= wide < tele <= 75 else None
+
+
+def _key_offset(upper: str, position: int) -> int:
+    """Where a character of a written name lands in its key: separators and a DH-/DHI- prefix do not count."""
+    offset = len(_SEPARATORS.sub("", upper[:position]))
+    first = _SEPARATORS.split(upper, 1)
+    if len(first) > 1 and first[0] in VENDOR_PREFIXES and first[1]:
+        offset -= len(first[0])
+    return offset
+
+
+def model_lens(name: str) -> ModelLens | None:
+    """The lens a listed model names: Dahua's -0280B or -27135 segment, a motorised -Z/-ZS/-ZE, or ATIX's -2.8.
+
+    One regular expression over the name, no splitting: this runs for every candidate a query ranks.
+    """
+    upper = name.upper() if name.isascii() else display_name(name).upper()
+    if "." in upper or upper.startswith("AT-"):
+        found = _ATIX_LENS.search(upper, upper.find("-", 3) if upper.startswith("AT-") else 0)
+        if found and (found[2] or "." in found[1] or upper.startswith("AT-")):
+            wide = float(found[1])
+            tele = float(found[2]) if found[2] else wide
+            if 0.8 <= wide <= tele <= 75 and (not found[2] or tele > wide):
+                code = _SEPARATORS.sub("", found[0])
+                return ModelLens(Lens(wide, tele, varifocal=bool(found[2])), code, _key_offset(upper, found.start()))
+    first_digit = _DIGIT.search(upper)
+    if first_digit is None:
+        return None
+    # A lens code follows the model's main segment: "AT-XVR-1116" is a recorder, not a 1.1-16 mm lens.
+    main_end = _SEPARATORS.search(upper, first_digit.start())
+    if main_end is None:
+        return None
+    motorised = False
+    for found in _DAHUA_LENS.finditer(upper, main_end.start()):
+        if found["fixed"]:
+            value = int(found["fixed"])
+            if 80 <= value <= 7500:
+                return ModelLens(Lens(value / 100, value / 100), found[0], _key_offset(upper, found.start()))
+        elif found["range"]:
+            ranged = _range_of(found["range"])
+            if ranged is not None:
+                return ModelLens(ranged, found[0], _key_offset(upper, found.start()))
+        else:
+            motorised = True
+    return ModelLens(Lens(None, None, varifocal=True), None, 0) if motorised else None
