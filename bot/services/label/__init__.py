@@ -1,0 +1,84 @@
+"""Reads a device label photo: the serial and the model from its barcodes and QR codes, optionally by OCR."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from dataclasses import dataclass, field, replace
+
+from PIL import Image
+
+from bot.services.catalogue import Catalogue
+from bot.services.label.ocr import OcrReader, ocr_status, ocr_version
+from bot.services.label.picking import NOTHING, Code, LabelReading, candidates_from, pick, pick_serial
+from bot.services.label.reader import MAX_BYTES, UnreadableImage, open_image, read_codes
+
+__all__ = ["MAX_BYTES", "NOTHING", "Code", "LabelReader", "LabelReading", "OcrReader", "UnreadableImage",
+           "ocr_status", "ocr_version", "pick"]
+
+# OCR sees the label at this size: its detector scales to about 736 px anyway, and a smaller file is a
+# faster pipe to the worker.
+OCR_SIDE = 2000
+
+
+@dataclass
+class LabelReader:
+    """Barcodes first (exact, checksummed); OCR of the printed text only for what they left unknown."""
+
+    catalogue: Catalogue | None = None
+    brand: str = "Dahua"
+    ocr: OcrReader | None = field(default_factory=OcrReader)  # None: never OCR
+
+    def _settled(self, codes: list[Code]) -> bool:
+        serials = [c for code in codes for c in candidates_from(code, self.brand)[0]]
+        # Found, or two different ones already: more views cannot make it right.
+        return pick_serial(serials) is not None or len({c.value for c in serials}) > 1
+
+    def _barcodes(self, data: bytes) -> tuple[Image.Image, list[Code]]:
+        image = open_image(data)
+        return image, read_codes(image, self._settled)
+
+    def _wants_ocr(self, reading: LabelReading) -> bool:
+        return self.ocr is not None and (reading.serial is None or reading.catalogue_model is None)
+
+    def _combine(self, codes: list[Code], reading: LabelReading, lines: list[Code] | None) -> LabelReading:
+        if not lines:
+            return reading
+        if reading.serial is not None:
+            # A checksummed barcode beats a printed line: OCR only adds the model, never doubts the serial.
+            with_text = pick([*codes, *(Code(f"MODEL: {m}", "ocr", line.confidence) for line in lines
+                                         for m in _ocr_models(line, self.brand))], self.catalogue, self.brand)
+            if with_text.model is None:
+                return reading
+            source = reading.source
+            return replace(reading, model=with_text.model, catalogue_model=with_text.catalogue_model, source=source)
+        return pick([*codes, *lines], self.catalogue, self.brand)
+
+    def read(self, data: bytes) -> LabelReading:
+        """What the label says; raises UnreadableImage when the bytes are no image."""
+        image, codes = self._barcodes(data)
+        reading = pick(codes, self.catalogue, self.brand)
+        if self._wants_ocr(reading):
+            reading = self._combine(codes, reading, self.ocr.read(_for_ocr(image)))
+        return reading
+
+    async def read_async(self, data: bytes) -> LabelReading:
+        image, codes = await asyncio.to_thread(self._barcodes, data)
+        reading = pick(codes, self.catalogue, self.brand)
+        if self._wants_ocr(reading):
+            payload = await asyncio.to_thread(_for_ocr, image)
+            reading = self._combine(codes, reading, await self.ocr.read_async(payload))
+        return reading
+
+
+def _ocr_models(line: Code, brand: str) -> list[str]:
+    return candidates_from(line, brand)[1]
+
+
+def _for_ocr(image: Image.Image) -> bytes:
+    if max(image.size) > OCR_SIDE:
+        image = image.copy()
+        image.thumbnail((OCR_SIDE, OCR_SIDE))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
