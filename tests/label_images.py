@@ -22,9 +22,10 @@ KINDS = (*INTACT, "damaged", "no_label")
 class LabelImage:
     kind: str
     data: bytes  # an encoded image file, as a partner would send it
-    serial: str | None  # what a perfect reader would return; None for damaged and no-label images
+    serial: str | None  # the serial printed on the label; None when there is no label
     model: str
     mac: str
+    intact: bool  # the serial's barcode or QR code can be read: a barcode reader must find the serial
 
 
 def make_serial(rng: random.Random) -> str:
@@ -150,7 +151,6 @@ def make_image(kind: str, seed: int) -> LabelImage:
     serial, mac, model = make_serial(rng), make_mac(rng), rng.choice(MODELS)
     qr = None
     serial_bars, model_bars, damaged = True, False, False
-    expected: str | None = serial
     if kind == "qr_only":
         qr, serial_bars = f"SN:{serial}", False
     elif kind == "url_qr":
@@ -160,12 +160,12 @@ def make_image(kind: str, seed: int) -> LabelImage:
     elif kind == "model_code128":
         model_bars = True
     elif kind == "damaged":
-        damaged, expected = True, None
+        damaged = True
     elif kind in ("clean", "rotated", "perspective", "blur", "low_light", "telegram_jpeg", "cluttered"):
         qr = serial if rng.random() < 0.5 else None  # about half of Dahua's labels add a QR with the bare serial
     if kind == "no_label":
         image = _background(rng, (1280, 960))
-        return LabelImage(kind, _telegram(image), None, model, mac)
+        return LabelImage(kind, _telegram(image), None, model, mac, False)
     label = draw_label(serial, model, mac, qr=qr, serial_bars=serial_bars, model_bars=model_bars, damaged=damaged)
     if kind == "rotated":
         photo = _photo(rng, label, angle=rng.choice([-1, 1]) * rng.uniform(8, 35))
@@ -188,7 +188,7 @@ def make_image(kind: str, seed: int) -> LabelImage:
         data = _telegram(photo, quality=rng.choice([70, 80, 87]))
     else:
         data = _encode(photo, "JPEG" if kind in ("rotated", "blur") else "PNG")
-    return LabelImage(kind, data, expected, model, mac)
+    return LabelImage(kind, data, serial, model, mac, kind in INTACT)
 
 
 def make_set(per_kind: int, seed: int = 0, kinds: tuple[str, ...] = KINDS) -> list[LabelImage]:

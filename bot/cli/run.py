@@ -27,8 +27,11 @@ def register(subparsers) -> None:
 async def serve(settings: Settings, *, webhook: bool = False) -> None:
     from bot.app import build_app, tune_garbage_collector  # aiogram is heavy: only commands that run the bot import it
 
+    from bot.services.label.ocr import ocr_status
+
     app = await build_app(settings)  # SettingsError for a missing catalogue or a broken calendar
     tune_garbage_collector()
+    log.info("Start-up: %s", ocr_status())  # whether a label photo gets its printed text read too
     if webhook:
         from bot.webhook import serve_webhook
 

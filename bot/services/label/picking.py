@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlsplit
 
 from bot.services.catalogue import Catalogue
@@ -68,12 +68,16 @@ def is_mac(text: str) -> bool:
     return bool(MAC.match(text.strip().translate(LOOKALIKES).upper()))
 
 
+def is_url(text: str) -> bool:
+    return bool(re.match(r"^[a-z][a-z0-9+.\-]*://", text.strip(), re.IGNORECASE))
+
+
 def split_fields(payload: str) -> tuple[list[tuple[str, str]], list[str]]:
     """A QR payload as (key, value) pairs plus the key-less pieces: `SN:…`, `sn=…` URLs, combined payloads."""
     text = payload.strip()
     pairs: list[tuple[str, str]] = []
     loose: list[str] = []
-    if re.match(r"^[a-z][a-z0-9+.\-]*://", text, re.IGNORECASE):
+    if is_url(text):
         url = urlsplit(text)
         for part in (url.query, url.fragment):
             pairs.extend((key.strip().upper(), value.strip()) for key, value in parse_qsl(part, keep_blank_values=True))
@@ -140,7 +144,9 @@ def candidates_from(code: Code, brand: str) -> tuple[list[Candidate], list[str]]
     for piece in loose:
         candidate = _loose_serial(piece, code.source, brand)
         if candidate is not None:
-            serials.append(candidate)
+            # A path segment of a URL may be any id of the vendor's cloud: without `sn=` it is only a hint.
+            serials.append(replace(candidate, sure=False) if code.source == "qr" and is_url(code.text)
+                           else candidate)
             continue
         model = piece.strip().upper()
         if not is_mac(model) and MODEL_SHAPE.match(model) and "-" in model:
