@@ -14,7 +14,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.services.catalogue import Catalogue  # noqa: E402
 from bot.services.label import LabelReader, OcrReader  # noqa: E402
-from tests.label_images import KINDS, make_set  # noqa: E402
+from tests.label_images import INTACT, KINDS, make_set  # noqa: E402
 
 
 def measure(per_kind: int, seed: int, ocr: bool) -> dict:
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{row['model'] / row['n']:6.0%} {statistics.median(ms):7.0f} {p95:7.0f}")
         totals["wrong"] += row["wrong"]
         totals["mac"] += row["mac"]
-        if kind not in ("damaged", "no_label"):
+        if kind in INTACT:
             intact["n"] += row["n"]
             intact["read"] += row["read"]
             intact["ms"] += row["ms"]

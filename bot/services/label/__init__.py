@@ -10,7 +10,8 @@ from PIL import Image
 
 from bot.services.catalogue import Catalogue
 from bot.services.label.ocr import OcrReader, ocr_status, ocr_version
-from bot.services.label.picking import NOTHING, Code, LabelReading, candidates_from, pick, pick_serial
+from bot.services.label.picking import (NOTHING, Code, LabelReading, candidates_from, match_model, pick,
+                                        pick_serial)
 from bot.services.label.reader import MAX_BYTES, UnreadableImage, open_image, read_codes
 
 __all__ = ["MAX_BYTES", "NOTHING", "Code", "LabelReader", "LabelReading", "OcrReader", "UnreadableImage",
@@ -44,15 +45,14 @@ class LabelReader:
     def _combine(self, codes: list[Code], reading: LabelReading, lines: list[Code] | None) -> LabelReading:
         if not lines:
             return reading
-        if reading.serial is not None:
-            # A checksummed barcode beats a printed line: OCR only adds the model, never doubts the serial.
-            with_text = pick([*codes, *(Code(f"MODEL: {m}", "ocr", line.confidence) for line in lines
-                                         for m in _ocr_models(line, self.brand))], self.catalogue, self.brand)
-            if with_text.model is None:
-                return reading
-            source = reading.source
-            return replace(reading, model=with_text.model, catalogue_model=with_text.catalogue_model, source=source)
-        return pick([*codes, *lines], self.catalogue, self.brand)
+        if reading.serial is None:
+            return pick([*codes, *lines], self.catalogue, self.brand)
+        # A checksummed barcode beats a printed line: OCR may add the model, but never doubts the serial.
+        texts = [model for line in lines for model in candidates_from(line, self.brand)[1]]
+        model, catalogue_model = match_model(texts, self.catalogue)
+        if catalogue_model is None:
+            return reading
+        return replace(reading, model=model, catalogue_model=catalogue_model)
 
     def read(self, data: bytes) -> LabelReading:
         """What the label says; raises UnreadableImage when the bytes are no image."""
@@ -69,10 +69,6 @@ class LabelReader:
             payload = await asyncio.to_thread(_for_ocr, image)
             reading = self._combine(codes, reading, await self.ocr.read_async(payload))
         return reading
-
-
-def _ocr_models(line: Code, brand: str) -> list[str]:
-    return candidates_from(line, brand)[1]
 
 
 def _for_ocr(image: Image.Image) -> bytes:

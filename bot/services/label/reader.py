@@ -69,19 +69,20 @@ def variants(image: Image.Image) -> Iterator[tuple[str, Image.Image, dict]]:
     """Views of the image to try in turn, cheapest and likeliest first."""
     work = _scaled(image, WORK_SIDE) if max(image.size) > WORK_SIDE else image
     yield "as is", work, {}
+    if work is not image:
+        # A small label in a phone's full-size file: scaled down, its bars would be under a pixel wide.
+        yield "full size", image, {}
     # A dim or uneven photo: the global threshold sees bars the local one averages away, and the reverse.
     yield "global threshold", work, {"binarizer": zxingcpp.Binarizer.GlobalHistogram}
     stretched = ImageOps.autocontrast(work, cutoff=1)
     yield "contrast", stretched, {}
     if max(image.size) < SMALL_SIDE:
         yield "enlarged", _scaled(stretched, 2 * max(image.size)), {}
-    # zxing finds linear codes only within a few degrees of its scan lines (and 90° turns): straighten a
+    # zxing finds linear codes only within several degrees of its scan lines (and of 90° turns): straighten a
     # label photographed at an angle by trying the angles in between.
-    for angle in (20, -20, 40, -40):
+    for angle in (12, -12, 24, -24, 36, -36):
         yield f"rotated {angle}", _rotated(stretched, angle), {}
     yield "sharpened", stretched.filter(ImageFilter.UnsharpMask(radius=2, percent=150)), {}
-    if work is not image:
-        yield "full size", image, {}
 
 
 def decode(image: Image.Image, options: dict) -> list[Code]:
