@@ -39,6 +39,8 @@ def test_a_mac_in_any_spelling_is_never_the_serial(mac):
     assert is_mac(mac)
     assert pick([Code(mac, "barcode")]).serial is None
     assert pick([Code(f"MAC:{mac}", "qr")]).serial is None
+    # Other brands' serials may well be 12 characters: even a field named S/N holding a MAC is refused.
+    assert pick([Code(f"SN:{mac}", "qr")], brand="Hikvision").serial is None
     # Next to the real serial it neither wins nor counts as a disagreement.
     assert pick([Code(mac, "barcode"), Code(SERIAL, "barcode")]).serial == SERIAL
 
@@ -263,5 +265,45 @@ async def test_ocr_adds_the_printed_model_to_a_barcode_serial(catalogue):
 
 
 @needs_ocr
+def test_ocr_over_its_memory_cap_fails_into_none():
+    # 300 MB of address space cannot even map onnxruntime's libraries: the worker dies, the reader goes on.
+    image = make_image("damaged", 2)
+    assert OcrReader(memory_limit=300 * 1024 ** 2).read(image.data) is None
+    assert LabelReader(ocr=OcrReader(memory_limit=300 * 1024 ** 2)).read(image.data).serial is None
+
+
+@needs_ocr
 def test_ocr_finds_nothing_on_a_photo_without_a_label():
     assert LabelReader().read(make_image("no_label", 2).data).serial is None
+
+
+async def test_the_run_command_logs_at_start_up_whether_label_ocr_is_installed(monkeypatch, caplog):
+    import logging
+
+    import bot.app
+    from bot.cli import run as run_cmd
+
+    class FakeApp:
+        async def run_polling(self, handle_signals: bool) -> None:
+            return None
+
+    async def fake_build_app(settings):
+        return FakeApp()
+
+    monkeypatch.setattr(bot.app, "build_app", fake_build_app)
+    monkeypatch.setattr(bot.app, "tune_garbage_collector", lambda: None)  # the test process keeps its GC
+    with caplog.at_level(logging.INFO, logger="bot.cli.run"):
+        await run_cmd.serve(settings=type("S", (), {"telegram_api_url": "", "database_path": ""})())
+    wanted = "label OCR: off" if ocr_version() is None else f"label OCR: rapidocr-onnxruntime {ocr_version()}"
+    assert any(wanted in record.getMessage() for record in caplog.records), caplog.text
+
+
+def test_the_label_benchmark_runs_on_a_small_set(capsys):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import bench_label
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    assert bench_label.main(["--per-kind", "1", "--kinds", "clean,no_label"]) == 0
+    out = capsys.readouterr().out
+    assert "serial read from 100.0%" in out and "0 wrong serials" in out and "0 MACs as serials" in out

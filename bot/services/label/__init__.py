@@ -40,7 +40,9 @@ class LabelReader:
         return image, read_codes(image, self._settled)
 
     def _wants_ocr(self, reading: LabelReading) -> bool:
-        return self.ocr is not None and (reading.serial is None or reading.catalogue_model is None)
+        # `available` first: without the extra there is no point in encoding the image for a worker.
+        return (self.ocr is not None and (reading.serial is None or reading.catalogue_model is None)
+                and self.ocr.available)
 
     def _combine(self, codes: list[Code], reading: LabelReading, lines: list[Code] | None) -> LabelReading:
         if not lines:
