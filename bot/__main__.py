@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [run|start|sandbox|firmware|hours] ...`; no subcommand means `run`."""
+"""Command line: `python -m bot [run|start|sandbox|firmware|hours|label] ...`; no subcommand means `run`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ import argparse
 import importlib
 
 # Each module registers one subcommand (register(subparsers) sets func=run(args) -> int).
-SUBCOMMANDS = ("bot.cli.run", "bot.cli.start", "bot.cli.sandbox", "bot.cli.firmware", "bot.cli.hours")
+SUBCOMMANDS = ("bot.cli.run", "bot.cli.start", "bot.cli.sandbox", "bot.cli.firmware", "bot.cli.hours",
+               "bot.cli.label")
 # Commands that run an event loop and stop cleanly on SIGINT or SIGTERM (bot/stopping.py).
 LOOP_COMMANDS = ("run", "start", "sandbox")
 
@@ -26,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m bot",
         description="Telegram front desk of the Torus technical support.",
     )
+    parser.add_argument("--version", action="store_true",
+                        help="print the bot's version, its main libraries and whether label OCR is installed")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
         importlib.import_module(name).register(subparsers)
@@ -35,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None, stop_signals=None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--version"]:
+        print(version_text())
+        return 0
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
         argv = ["run", *argv]
     args = parser.parse_args(argv)
@@ -44,6 +50,21 @@ def main(argv: list[str] | None = None, stop_signals=None) -> int:
             return 128 + stop_signals.received
     args.stop_signals = stop_signals  # the commands that run a loop stop on it (None: not installed)
     return int(args.func(args) or 0)
+
+
+def version_text() -> str:
+    from importlib import metadata
+
+    from bot.services.label.ocr import ocr_status
+
+    def installed(name: str) -> str:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    libraries = ", ".join(f"{name} {installed(name)}" for name in ("aiogram", "zxing-cpp", "Pillow"))
+    return f"torus-support-bot {installed('torus-support-bot')} ({libraries}); {ocr_status()}"
 
 
 if __name__ == "__main__":

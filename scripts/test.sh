@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
 # The runtime lock plus the test tools, pinned and hashed: what CI runs is what a fresh machine gets.
-.venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r requirements-test.txt
+# TEST_LOCK=requirements-ocr.txt adds the [ocr] extra (CI does), so the OCR tests run instead of skipping.
+.venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r "${TEST_LOCK:-requirements-test.txt}"
 .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
 exec .venv/bin/python -m pytest "$@"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# For the day someone upgrades: re-locks requirements-test.txt and requirements.txt to the newest
+# For the day someone upgrades: re-locks requirements-test.txt, requirements.txt and requirements-ocr.txt to the newest
 # versions pyproject.toml's bounds allow, installs them into .venv and runs the whole suite.
 # Moving to a new minor of aiogram, aiosqlite or pydantic means widening its range in
 # bot/compat.py and pyproject.toml first. Arguments go to pytest.
@@ -18,5 +18,8 @@ options=(--quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-
 # so the bot runs on exactly the versions the suite ran on.
 cp requirements-test.txt requirements.txt
 "$tool/bin/pip-compile" "${options[@]}" -o requirements.txt pyproject.toml
-git --no-pager diff --stat -- requirements.txt requirements-test.txt 2>/dev/null || true
+# The test lock plus the [ocr] extra, seeded the same way: what CI installs to run the OCR tests too.
+cp requirements-test.txt requirements-ocr.txt
+"$tool/bin/pip-compile" "${options[@]}" --extra test --extra ocr -o requirements-ocr.txt pyproject.toml
+git --no-pager diff --stat -- requirements.txt requirements-test.txt requirements-ocr.txt 2>/dev/null || true
 exec bash scripts/test.sh "$@"

@@ -128,12 +128,13 @@ def test_pyproject_bounds_mirror_the_tested_ranges():
 
 def test_every_dependency_has_an_upper_bound():
     project = _pyproject()["project"]
-    for spec in [*project["dependencies"], *project["optional-dependencies"]["test"]]:
+    extras = project["optional-dependencies"]
+    for spec in [*project["dependencies"], *extras["test"], *extras["ocr"]]:
         name, bounds = _requirement(spec)
         assert re.search(r"(^|,)<[0-9]", bounds), f"{name} has no upper bound: {spec!r}"
 
 
-@pytest.mark.parametrize("lock", ["requirements.txt", "requirements-test.txt"])
+@pytest.mark.parametrize("lock", ["requirements.txt", "requirements-test.txt", "requirements-ocr.txt"])
 def test_locks_pin_every_package_with_hashes_inside_the_bounds(lock):
     text = (ROOT / lock).read_text()
     pins = _pins(lock)
@@ -144,7 +145,9 @@ def test_locks_pin_every_package_with_hashes_inside_the_bounds(lock):
     for name, (lowest, below) in TESTED.items():
         assert _release(lowest) <= _release(pins[name]) < _release(below), (name, pins[name])
     project = _pyproject()["project"]
-    wanted = project["dependencies"] + (project["optional-dependencies"]["test"] if "test" in lock else [])
+    extras = project["optional-dependencies"]
+    wanted = (project["dependencies"] + (extras["test"] if lock != "requirements.txt" else [])
+              + (extras["ocr"] if "ocr" in lock else []))
     for spec in wanted:
         name, _ = _requirement(spec)
         assert name in pins, f"{lock} does not pin {name}"
@@ -153,3 +156,10 @@ def test_locks_pin_every_package_with_hashes_inside_the_bounds(lock):
 def test_the_runtime_lock_runs_on_the_versions_the_test_lock_ran_on():
     run, test = _pins("requirements.txt"), _pins("requirements-test.txt")
     assert {name: version for name, version in run.items() if test.get(name) != version} == {}
+
+
+def test_the_ocr_lock_adds_the_extra_without_moving_a_test_pin():
+    # CI runs the suite from requirements-ocr.txt: it must be the test lock plus the extra, nothing moved.
+    test, ocr = _pins("requirements-test.txt"), _pins("requirements-ocr.txt")
+    assert {name: version for name, version in test.items() if ocr.get(name) != version} == {}
+    assert "rapidocr-onnxruntime" in ocr and "rapidocr-onnxruntime" not in test

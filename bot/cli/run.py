@@ -32,9 +32,12 @@ async def serve(settings: Settings, signals: StopSignals, *, webhook: bool = Fal
             return
         from bot.app import build_app, tune_garbage_collector  # aiogram is heavy: only commands that run the bot import it
 
+        from bot.services.label.ocr import ocr_status
+
         # A signal during this (the catalogue load blocks the loop) is acted on once it returns.
         app = await build_app(settings)  # SettingsError for a missing catalogue or a broken calendar
         tune_garbage_collector()
+        log.info("Start-up: %s", ocr_status())  # whether a label photo gets its printed text read too
         if webhook:
             from bot.webhook import serve_webhook
 
