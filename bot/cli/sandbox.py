@@ -67,7 +67,7 @@ async def _main(args: argparse.Namespace, signals: StopSignals) -> int:
 
 
 async def _session(sandbox, args: argparse.Namespace) -> int:
-    from bot.demo import console, play_demo
+    from bot.sandbox.demo import console, play_demo
     from bot.emulator import web
 
     print(f"Sandbox: Bot API emulator at {sandbox.emu.base_url}, throw-away database in {sandbox.workdir}", flush=True)
