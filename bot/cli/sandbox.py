@@ -39,8 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _main(args: argparse.Namespace, signals: StopSignals) -> int:
-    from bot.emulator import web
-    from bot.sandbox import Sandbox
+    from bot.sandbox import Sandbox, web
 
     async with signals.watch() as stop:
         sandbox = Sandbox(port=args.port)
@@ -67,8 +66,8 @@ async def _main(args: argparse.Namespace, signals: StopSignals) -> int:
 
 
 async def _session(sandbox, args: argparse.Namespace) -> int:
+    from bot.sandbox import web
     from bot.sandbox.demo import console, play_demo
-    from bot.emulator import web
 
     print(f"Sandbox: Bot API emulator at {sandbox.emu.base_url}, throw-away database in {sandbox.workdir}", flush=True)
     if args.demo_only:
