@@ -15,8 +15,8 @@ import aiohttp
 import pytest
 
 from bot.clock import MSK
-from bot.emulator import make_png
 from bot.sandbox import ENGINEERS, GROUP_ID, PARTNERS, Sandbox, settle, web
+from tgemu import make_png
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")

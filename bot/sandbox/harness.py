@@ -15,7 +15,7 @@ from typing import Any
 from bot.app import App, build_app
 from bot.clock import Clock, OffsetClock
 from bot.config import Settings, load_settings
-from bot.emulator import Emulator
+from tgemu import Emulator
 
 log = logging.getLogger(__name__)
 

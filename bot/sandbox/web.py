@@ -17,10 +17,10 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.clock import MSK
-from bot.emulator import EmulatorError
-from bot.emulator.world import MEDIA_KINDS, SERVICE_KEYS, Json, Sent
 from bot.sandbox.harness import ADMIN, ENGINEERS, GROUP_ID, PARTNERS, Person
 from bot.services.hours_text import WEEKDAYS_SHORT, day_month, status_line
+from tgemu import EmulatorError
+from tgemu.world import MEDIA_KINDS, SERVICE_KEYS, Json, Sent
 
 if TYPE_CHECKING:
     from bot.sandbox.harness import Sandbox
