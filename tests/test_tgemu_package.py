@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -80,3 +83,19 @@ def test_the_bots_wheel_has_the_sandbox_and_its_page_but_not_the_emulator():
     ]
     assert {path.name for path in static} >= {"index.html", "app.css", "app.js"}
 
+def test_the_sandbox_without_the_emulator_says_so_in_one_line(tmp_path):
+    # A site with the bot's packages but no tgemu, as an installed wheel would have it.
+    site = tmp_path / "site"
+    site.mkdir()
+    for package in APP_PACKAGES:
+        (site / package).symlink_to(ROOT / package, target_is_directory=True)
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(("BOT_", "TELEGRAM_", "ENGINEERS_"))}
+    env["PYTHONPATH"] = str(site)
+
+    result = subprocess.run([sys.executable, "-m", "bot", "sandbox", "--demo-only"], capture_output=True,
+                            text=True, env=env, cwd=tmp_path, timeout=120)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "tgemu" in lines[0] and "checkout" in lines[0], lines
+    assert "Sandbox:" not in result.stdout

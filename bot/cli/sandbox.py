@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import queue
 import sys
 import threading
@@ -29,6 +30,11 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if not versions_or_exit():
+        return 2
+    if importlib.util.find_spec("tgemu") is None:
+        # The emulator ships with the repository, not in the bot's wheel (the production image has none).
+        print("The sandbox needs the Bot API emulator (the tgemu package beside bot/): run it from a checkout "
+              "of the repository, e.g. bash scripts/start.sh.", file=sys.stderr)
         return 2
     setup_logging("WARNING")
     signals = getattr(args, "stop_signals", None) or StopSignals()
