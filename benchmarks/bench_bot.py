@@ -32,12 +32,12 @@ from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey  # noqa: E402
 from bench_catalogue import TYPO_KINDS, generate_models, make_typo, percentile, write_tree  # noqa: E402
 from bot.clock import MSK  # noqa: E402
 from bot.domain import RequestType, Status  # noqa: E402
-from bot.emulator import Emulator  # noqa: E402
-from bot.emulator.botapi import create_topic  # noqa: E402
-from bot.emulator.server import Call  # noqa: E402
 from bot.sandbox import ADMIN, BOT_USERNAME, ENGINEERS, GROUP_ID, GROUP_TITLE, SANDBOX_TOKEN  # noqa: E402
 from bot.storage.cases import Attachment, CaseRepository, NewCase  # noqa: E402
 from bot.storage.database import Database, to_db_time  # noqa: E402
+from tgemu import Emulator  # noqa: E402
+from tgemu.botapi import create_topic  # noqa: E402
+from tgemu.server import Call  # noqa: E402
 
 CHILD = Path(__file__).resolve().parent / "bench_bot_child.py"
 BOT_ID = int(SANDBOX_TOKEN.split(":")[0])

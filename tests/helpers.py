@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.demo import settle
-from bot.sandbox import ADMIN, ENGINEERS, GROUP_ID, PARTNERS, Sandbox
+from bot.sandbox import ADMIN, ENGINEERS, GROUP_ID, PARTNERS, Sandbox, settle
 
 
 class Desk:

@@ -8,10 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.domain import Status
-from bot.emulator import Emulator
 from bot.sandbox import BOT_USERNAME, SANDBOX_TOKEN
 from bot.storage.cases import CaseRepository
 from bot.storage.database import Database
+from tgemu import Emulator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 

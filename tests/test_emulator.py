@@ -33,8 +33,8 @@ from aiogram.types import (
     Update,
 )
 
-from bot.emulator import Emulator, EmulatorError, make_png
-from bot.emulator.formatting import EntityParseError, parse_html
+from tgemu import Emulator, EmulatorError, make_png
+from tgemu.formatting import EntityParseError, parse_html
 
 TOKEN = "424242:AAEmulatorTestToken_abcdefghijklmnop"
 PARTNER = 1001

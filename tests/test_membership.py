@@ -8,8 +8,8 @@ from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError
 from aiogram.methods import GetChatMember
 from aiogram.types import ChatMemberLeft, ChatMemberMember, ChatMemberRestricted, User
 
-from bot.emulator.world import RESTRICTED_DEFAULT_RIGHTS
 from bot.services.membership import Access, Membership
+from tgemu.world import RESTRICTED_DEFAULT_RIGHTS
 
 GROUP = -1001
 

@@ -15,9 +15,8 @@ import aiohttp
 import pytest
 
 from bot.clock import MSK
-from bot.demo import settle
-from bot.emulator import make_png, web
-from bot.sandbox import ENGINEERS, GROUP_ID, PARTNERS, Sandbox
+from bot.sandbox import ENGINEERS, GROUP_ID, PARTNERS, Sandbox, settle, web
+from tgemu import make_png
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")

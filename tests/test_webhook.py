@@ -17,10 +17,10 @@ from bot import texts
 from bot.app import App, build_app
 from bot.clock import Clock
 from bot.config import Settings, SettingsError, load_settings
-from bot.emulator import Emulator
 from bot.sandbox import ADMIN, BOT_USERNAME, GROUP_ID, GROUP_TITLE, PARTNERS, SANDBOX_TOKEN
 from bot.webhook import bound_port, serve_webhook, start_webhook, webhook_path
 from tests.test_foundation import GOOD_TOKEN, run_cli
+from tgemu import Emulator
 
 ROOT = Path(__file__).resolve().parent.parent
 WEBHOOK_URL = "https://bot.example.invalid/telegram/updates"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import queue
 import sys
 import threading
@@ -30,6 +31,11 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     if not versions_or_exit():
         return 2
+    if importlib.util.find_spec("tgemu") is None:
+        # The emulator ships with the repository, not in the bot's wheel (the production image has none).
+        print("The sandbox needs the Bot API emulator (the tgemu package beside bot/): run it from a checkout "
+              "of the repository, e.g. bash scripts/start.sh.", file=sys.stderr)
+        return 2
     setup_logging("WARNING")
     signals = getattr(args, "stop_signals", None) or StopSignals()
     try:
@@ -39,8 +45,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _main(args: argparse.Namespace, signals: StopSignals) -> int:
-    from bot.emulator import web
-    from bot.sandbox import Sandbox
+    from bot.sandbox import Sandbox, web
 
     async with signals.watch() as stop:
         sandbox = Sandbox(port=args.port)
@@ -67,8 +72,8 @@ async def _main(args: argparse.Namespace, signals: StopSignals) -> int:
 
 
 async def _session(sandbox, args: argparse.Namespace) -> int:
-    from bot.demo import console, play_demo
-    from bot.emulator import web
+    from bot.sandbox import web
+    from bot.sandbox.demo import console, play_demo
 
     print(f"Sandbox: Bot API emulator at {sandbox.emu.base_url}, throw-away database in {sandbox.workdir}", flush=True)
     if args.demo_only:

@@ -15,11 +15,11 @@ from typing import Any
 from bot.app import App, build_app
 from bot.clock import Clock, OffsetClock
 from bot.config import Settings, load_settings
-from bot.emulator import Emulator
+from tgemu import Emulator
 
 log = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SANDBOX_TOKEN = "1000000001:SANDBOX_sandbox_SANDBOX_sandbox_00"
 BOT_USERNAME = "torus_support_bot"
 GROUP_ID = -1001000000001
@@ -183,3 +183,15 @@ class Sandbox:
 
     def set_now(self, at: datetime) -> None:
         self.clock.set(at)  # type: ignore[attr-defined]
+
+
+async def settle(sandbox: Sandbox, *, outbox: bool = True) -> None:
+    """Until the bot has answered everything; `outbox=False` when deliveries are meant to hang."""
+    # Two rounds: what the bot does after settling (a delayed answer, a queued delivery) may
+    # itself produce updates or calls to wait for.
+    for _ in range(2):
+        await sandbox.emu.wait_idle(timeout=10)
+        if sandbox.app is not None:
+            # Updates fetched but unconfirmed may not have reached a handler yet: wait for them by id.
+            await sandbox.app.settle(outbox=outbox, through=sandbox.emu.world.updates.last_delivered())
+    await sandbox.emu.wait_idle(timeout=10)

@@ -9,13 +9,18 @@ import hashlib
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
-
-from bot.clock import Clock
+from datetime import datetime
+from typing import Any, Protocol
 
 from .media import FileStore
 
 Json = dict[str, Any]
+
+
+class Clock(Protocol):
+    """What dates messages: anything with an aware `now()`, so the bot's own clocks fit without an import."""
+
+    def now(self) -> datetime: ...
 
 # Keys of a Message that make up its content (what copyMessage carries over).
 CONTENT_KEYS = (

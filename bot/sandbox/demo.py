@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TextIO
 
-from bot.sandbox import ENGINEERS, GROUP_ID, PARTNERS, Sandbox
+from bot.sandbox.harness import ENGINEERS, GROUP_ID, PARTNERS, Sandbox, settle
 
 PNG_PIXEL = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
@@ -47,18 +47,6 @@ class Transcript:
             if buttons:
                 text += "\n" + " ".join(f"[{b}]" for b in buttons)
             _show(self.out, f"{where} {who}", text)
-
-
-async def settle(sandbox: Sandbox, *, outbox: bool = True) -> None:
-    """Until the bot has answered everything; `outbox=False` when deliveries are meant to hang."""
-    # Two rounds: what the bot does after settling (a delayed answer, a queued delivery) may
-    # itself produce updates or calls to wait for.
-    for _ in range(2):
-        await sandbox.emu.wait_idle(timeout=10)
-        if sandbox.app is not None:
-            # Updates fetched but unconfirmed may not have reached a handler yet: wait for them by id.
-            await sandbox.app.settle(outbox=outbox, through=sandbox.emu.world.updates.last_delivered())
-    await sandbox.emu.wait_idle(timeout=10)
 
 
 async def press(sandbox: Sandbox, user: int, chat: int, label: str, thread: int | None = None) -> None:

@@ -17,14 +17,13 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.clock import MSK
-from bot.sandbox import ADMIN, ENGINEERS, GROUP_ID, PARTNERS, Person
+from bot.sandbox.harness import ADMIN, ENGINEERS, GROUP_ID, PARTNERS, Person
 from bot.services.hours_text import WEEKDAYS_SHORT, day_month, status_line
-
-from .emulator import EmulatorError
-from .world import MEDIA_KINDS, SERVICE_KEYS, Json, Sent
+from tgemu import EmulatorError
+from tgemu.world import MEDIA_KINDS, SERVICE_KEYS, Json, Sent
 
 if TYPE_CHECKING:
-    from bot.sandbox import Sandbox
+    from bot.sandbox.harness import Sandbox
 
 STATIC_DIR = Path(__file__).with_name("static")
 STATIC_TYPES = {"index.html": "text/html", "app.css": "text/css", "app.js": "text/javascript"}

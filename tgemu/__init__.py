@@ -1,4 +1,4 @@
-"""A local Telegram Bot API emulator for tests and the sandbox (aiogram's own HTTP session talks to it)."""
+"""A local Telegram Bot API emulator for tests and the sandbox (aiogram's own HTTP session talks to it); it never imports the bot."""
 
 from .emulator import DEFAULT_TOKEN, Emulator, EmulatorError
 from .faults import Fault, FaultInjector, FaultKind

@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.clock import Clock
-
 from .botapi import BotApi, create_topic, delete_topic, make_poll, normalize_scope, topic_service_message
 from .faults import FaultInjector
 from .formatting import detect_entities
@@ -28,6 +26,7 @@ from .world import (
     ApiError,
     CallbackRecord,
     ChatState,
+    Clock,
     Json,
     Member,
     Sent,
