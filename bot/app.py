@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -216,8 +215,7 @@ def make_bot(settings: Settings, direct_retry: DirectRetry | None = None) -> Bot
 def make_dispatcher(**dependencies) -> Dispatcher:
     # Routers are imported here, not at module level, so importing bot.app stays cheap and
     # every router module is free of configuration (it reads what it needs from handler kwargs).
-    from dialogs import broadcast, firmware, info_request, intake, rating
-    from handlers import admin, common, errors, fallback, group, partner
+    from handlers import get_routers
     from handlers.middlewares import BanMiddleware, EngineerMiddleware, PartnerMiddleware
     from handlers.tracking import InflightUpdates
 
@@ -238,41 +236,8 @@ def make_dispatcher(**dependencies) -> Dispatcher:
     partner_mw = PartnerMiddleware()
     dp.message.outer_middleware(partner_mw)
     dp.callback_query.outer_middleware(partner_mw)
-    # Order matters: the group first (its filter is narrow), dialogs before one-step partner
-    # handlers, and the fallback last.
-    routers = (
-        errors.router, group.router, admin.router, broadcast.router, common.router, intake.router, firmware.router, info_request.router,
-        rating.router, partner.router, fallback.router,
-    )
-    for router in routers:
-        # Module routers are created once per process, but tests and the sandbox build a new
-        # Dispatcher on every restart; aiogram refuses a router that still has a parent.
-        router._parent_router = None
-    dp.include_routers(*routers)
-    run_sync_filters_on_loop(dp)
+    dp.include_routers(*get_routers())
     return dp
-
-
-def run_sync_filters_on_loop(dp: Dispatcher) -> None:
-    """aiogram hands every filter that is not a coroutine function (each `F.…` magic filter, a
-    plain function) to `asyncio.to_thread`: a trip to a worker thread and back for a check that
-    reads an attribute, several times per update, and most of the bot's CPU time in a burst.
-    Ours are all such cheap, non-blocking checks, so they are made to run on the event loop."""
-    for router in dp.chain_tail:
-        for observer in router.observers.values():
-            # `_handler` holds the filters set with `router.<event>.filter(...)`.
-            for handler in (observer._handler, *observer.handlers):
-                for event_filter in handler.filters or ():
-                    if not event_filter.awaitable:
-                        event_filter.callback = _on_loop(event_filter.callback)
-                        event_filter.awaitable = True
-
-
-def _on_loop(check: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-    async def on_loop(*args: Any, **kwargs: Any) -> Any:
-        return check(*args, **kwargs)
-
-    return on_loop
 
 
 def make_schedule(settings: Settings) -> Schedule:

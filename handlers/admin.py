@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
 
@@ -23,11 +23,12 @@ from bot.storage.cases import CaseRepository
 from bot.storage.engineers import EngineerRepository
 from bot.storage.partners import PartnerRepository
 from bot.visible_text import clean, is_blank
+from bot.routing import RouterRecipe
 from handlers.filters import Admin
 
 log = logging.getLogger(__name__)
 
-router = Router(name=__name__)
+router = RouterRecipe(__name__)  # built afresh per Dispatcher: handlers.get_routers()
 router.message.filter(Admin())
 
 MAX_CALENDAR_BYTES = 1_000_000
