@@ -15,9 +15,11 @@ from aiogram.enums import ParseMode
 
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 
-from bot import texts
+from bot import keyboards, texts
 from bot.clock import Clock, SystemClock
 from bot.config import Settings, SettingsError
+from bot.delivery.membership import telegram_lookup
+from bot.delivery.outbox import Outbox
 from bot.direct_retry import DirectRetry
 from bot.gc_tuning import YOUNG_GC_THRESHOLD, tune_garbage_collector  # noqa: F401  (the CLI imports them here)
 from bot.polling import DurablePolling, InboxUpdates
@@ -29,7 +31,6 @@ from bot.services.broadcast import Broadcasts
 from bot.services.debounce import Debouncer
 from bot.services.error_reports import ErrorReports
 from bot.services.membership import Membership
-from bot.services.outbox import Outbox
 from bot.services.schedule import Schedule
 from bot.storage.cases import CaseRepository
 from bot.storage.database import Database
@@ -274,13 +275,14 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         bot = make_bot(settings, direct_retry)
         outbox = Outbox(bot=bot, db=db, settings=settings, clock=clock, cases=case_repo, partners=partners)
         direct_retry.on_retry_after = outbox.note_retry_after
-        cases = CaseService(db=db, cases=case_repo, outbox=outbox, clock=clock, settings=settings, schedule=schedule)
+        cases = CaseService(db=db, cases=case_repo, outbox=outbox, clock=clock, settings=settings, schedule=schedule,
+                            buttons=keyboards)
         debouncer = Debouncer()
         alerts = AdminAlerts(db=db, outbox=outbox, settings=settings, schedule=schedule)
         error_reports = ErrorReports(clock=clock)
         broadcasts = Broadcasts(db=db, outbox=outbox, partners=partners)
         engineers = EngineerRepository(db)
-        membership = Membership(bot, settings.engineers_chat_id, clock)
+        membership = Membership(telegram_lookup(bot), settings.engineers_chat_id, clock)
         dp = make_dispatcher(
             settings=settings, db=db, clock=clock, partners=partners, case_repo=case_repo, links=links,
             outbox=outbox, cases=cases, schedule=schedule, catalogue=catalogue, debouncer=debouncer,

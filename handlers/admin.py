@@ -17,7 +17,7 @@ from bot.services import chart, export, stats
 from bot.services.calendar import CalendarError, store_calendar_file
 from bot.services.catalogue import CatalogueService
 from bot.services.membership import Membership
-from bot.services.outbox import Outbox
+from bot.delivery.outbox import Outbox
 from bot.services.schedule import Schedule
 from bot.storage.cases import CaseRepository
 from bot.storage.engineers import EngineerRepository

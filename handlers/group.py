@@ -111,7 +111,7 @@ async def on_canned_menu(callback: CallbackQuery, callback_data: CaseCb, case_re
         return
     await callback.answer()
     await cases.note_in_topic_with_markup(
-        case, texts.CANNED_MENU, keyboards.canned_replies(case.id, scope.EXCLUSIONS).model_dump(exclude_none=True)
+        case, texts.CANNED_MENU, keyboards.canned_reply_rows(case.id, scope.EXCLUSIONS)
     )
 
 

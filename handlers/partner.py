@@ -14,7 +14,7 @@ from bot.callbacks import PickCaseCb
 from bot.domain import Status
 from bot.services.cases import CaseService, Incoming
 from bot.services.debounce import Debouncer
-from bot.services.outbox import Outbox
+from bot.delivery.outbox import Outbox
 from bot.storage.cases import Case, CaseRepository
 from bot.storage.partners import PartnerRepository
 from bot.routing import RouterRecipe
