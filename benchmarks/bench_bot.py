@@ -1127,7 +1127,7 @@ def print_limits(results: dict, extra: dict, memory: dict, startup: dict) -> Non
     text += (
         f" Memory and start-up are set mostly by aiogram: importing it builds a pydantic validator for each of its"
         f" ~300 Telegram types, {echo_s['imports']:.1f} s and {echo_s['rss_imported'] / 1024:.0f} MB here, which is"
-        f" where the bare echo bot stays. The full bot builds them on first use (bot/lazy_validators.py): all its"
+        f" where the bare echo bot stays. The full bot builds them on first use (bot/compat.py): all its"
         f" imports take {full_s['imports']:.1f} s and leave {full_s['rss_imported'] / 1024:.0f} MB; the 100k-model"
         f" catalogue adds {(full_s.get('catalogue_rss') or 0) / 1024:.0f} MB and {full_s.get('catalogue') or 0:.1f} s."
     )

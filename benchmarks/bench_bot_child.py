@@ -129,7 +129,9 @@ def count_sql(db) -> dict[str, int]:
     aiosqlite's SQLite thread (every fetch, statement in a transaction, COMMIT, or group of
     queued writes is one): evidence of what one update costs."""
     counters = {"transactions": 0, "trips": 0}
-    transaction, write, trip = db.transaction, db.write, db.conn._execute
+    from bot.compat import wrap_connection_trips
+
+    transaction, write = db.transaction, db.write
 
     def counted_transaction(*args, **kwargs):
         counters["transactions"] += 1
@@ -139,23 +141,30 @@ def count_sql(db) -> dict[str, int]:
         counters["transactions"] += 1
         return await write(*args, **kwargs)
 
-    async def counted_trip(fn, *args, **kwargs):
-        counters["trips"] += 1
-        started = time.perf_counter()
-        try:
-            return await trip(fn, *args, **kwargs)
-        finally:
-            took = time.perf_counter() - started
-            if took > SLOWEST["seconds"]:
-                sql = next((a for a in args if isinstance(a, str)), getattr(fn, "__name__", "?"))
-                SLOWEST["seconds"], SLOWEST["sql"] = took, " ".join(sql.split())[:60]
+    def counted(trip):
+        async def counted_trip(fn, *args, **kwargs):
+            counters["trips"] += 1
+            started = time.perf_counter()
+            try:
+                return await trip(fn, *args, **kwargs)
+            finally:
+                took = time.perf_counter() - started
+                if took > SLOWEST["seconds"]:
+                    sql = next((a for a in args if isinstance(a, str)), getattr(fn, "__name__", "?"))
+                    SLOWEST["seconds"], SLOWEST["sql"] = took, " ".join(sql.split())[:60]
 
-    db.transaction, db.write, db.conn._execute = counted_transaction, counted_write, counted_trip
+        return counted_trip
+
+    db.transaction, db.write = counted_transaction, counted_write
+    wrap_connection_trips(db.conn, counted)
     return counters
 
 
 async def run_full(cfg: dict) -> None:
     before_import = time.time()
+    from bot.compat import install_lazy_validators
+
+    install_lazy_validators()  # as `python -m bot run` does (bot/cli/common.py) before aiogram is imported
     import bot.app as app_module
     from bot.config import load_settings
 
@@ -263,7 +272,7 @@ async def run_echo(cfg: dict) -> None:
 
 def tune_garbage_collector() -> None:
     """bot/gc_tuning.py's tuning, loaded from its file alone: importing it through the `bot` package would
-    also give the echo bot the full bot's lazy validators (bot/__init__.py installs them) and its imports."""
+    also give the echo bot the full bot's imports."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("bench_gc_tuning", ROOT / "bot" / "gc_tuning.py")

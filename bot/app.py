@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -16,9 +15,11 @@ from aiogram.enums import ParseMode
 
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 
-from bot import texts
+from bot import keyboards, texts
 from bot.clock import Clock, SystemClock
 from bot.config import Settings, SettingsError
+from bot.delivery.membership import telegram_lookup
+from bot.delivery.outbox import Outbox
 from bot.direct_retry import DirectRetry
 from bot.gc_tuning import YOUNG_GC_THRESHOLD, tune_garbage_collector  # noqa: F401  (the CLI imports them here)
 from bot.polling import DurablePolling, InboxUpdates
@@ -30,7 +31,6 @@ from bot.services.broadcast import Broadcasts
 from bot.services.debounce import Debouncer
 from bot.services.error_reports import ErrorReports
 from bot.services.membership import Membership
-from bot.services.outbox import Outbox
 from bot.services.schedule import Schedule
 from bot.storage.cases import CaseRepository
 from bot.storage.database import Database
@@ -216,8 +216,7 @@ def make_bot(settings: Settings, direct_retry: DirectRetry | None = None) -> Bot
 def make_dispatcher(**dependencies) -> Dispatcher:
     # Routers are imported here, not at module level, so importing bot.app stays cheap and
     # every router module is free of configuration (it reads what it needs from handler kwargs).
-    from dialogs import broadcast, firmware, info_request, intake, rating
-    from handlers import admin, common, errors, fallback, group, partner
+    from handlers import get_routers
     from handlers.middlewares import BanMiddleware, EngineerMiddleware, PartnerMiddleware
     from handlers.tracking import InflightUpdates
 
@@ -238,41 +237,8 @@ def make_dispatcher(**dependencies) -> Dispatcher:
     partner_mw = PartnerMiddleware()
     dp.message.outer_middleware(partner_mw)
     dp.callback_query.outer_middleware(partner_mw)
-    # Order matters: the group first (its filter is narrow), dialogs before one-step partner
-    # handlers, and the fallback last.
-    routers = (
-        errors.router, group.router, admin.router, broadcast.router, common.router, intake.router, firmware.router, info_request.router,
-        rating.router, partner.router, fallback.router,
-    )
-    for router in routers:
-        # Module routers are created once per process, but tests and the sandbox build a new
-        # Dispatcher on every restart; aiogram refuses a router that still has a parent.
-        router._parent_router = None
-    dp.include_routers(*routers)
-    run_sync_filters_on_loop(dp)
+    dp.include_routers(*get_routers())
     return dp
-
-
-def run_sync_filters_on_loop(dp: Dispatcher) -> None:
-    """aiogram hands every filter that is not a coroutine function (each `F.…` magic filter, a
-    plain function) to `asyncio.to_thread`: a trip to a worker thread and back for a check that
-    reads an attribute, several times per update, and most of the bot's CPU time in a burst.
-    Ours are all such cheap, non-blocking checks, so they are made to run on the event loop."""
-    for router in dp.chain_tail:
-        for observer in router.observers.values():
-            # `_handler` holds the filters set with `router.<event>.filter(...)`.
-            for handler in (observer._handler, *observer.handlers):
-                for event_filter in handler.filters or ():
-                    if not event_filter.awaitable:
-                        event_filter.callback = _on_loop(event_filter.callback)
-                        event_filter.awaitable = True
-
-
-def _on_loop(check: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-    async def on_loop(*args: Any, **kwargs: Any) -> Any:
-        return check(*args, **kwargs)
-
-    return on_loop
 
 
 def make_schedule(settings: Settings) -> Schedule:
@@ -309,13 +275,14 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         bot = make_bot(settings, direct_retry)
         outbox = Outbox(bot=bot, db=db, settings=settings, clock=clock, cases=case_repo, partners=partners)
         direct_retry.on_retry_after = outbox.note_retry_after
-        cases = CaseService(db=db, cases=case_repo, outbox=outbox, clock=clock, settings=settings, schedule=schedule)
+        cases = CaseService(db=db, cases=case_repo, outbox=outbox, clock=clock, settings=settings, schedule=schedule,
+                            buttons=keyboards)
         debouncer = Debouncer()
         alerts = AdminAlerts(db=db, outbox=outbox, settings=settings, schedule=schedule)
         error_reports = ErrorReports(clock=clock)
         broadcasts = Broadcasts(db=db, outbox=outbox, partners=partners)
         engineers = EngineerRepository(db)
-        membership = Membership(bot, settings.engineers_chat_id, clock)
+        membership = Membership(telegram_lookup(bot), settings.engineers_chat_id, clock)
         dp = make_dispatcher(
             settings=settings, db=db, clock=clock, partners=partners, case_repo=case_repo, links=links,
             outbox=outbox, cases=cases, schedule=schedule, catalogue=catalogue, debouncer=debouncer,

@@ -12,20 +12,41 @@ from bot.domain import Status
 from bot.storage.cases import Case
 
 
-def main_menu() -> ReplyKeyboardMarkup:
+# Rows of (label, callback data): what services store in outbox payloads ("buttons") and hand around;
+# aiogram's keyboard objects are built from them only when a message is sent.
+Rows = list[list[tuple[str, str]]]
+
+
+def main_menu_rows() -> list[list[str]]:
+    return [[texts.MENU_NEW_CASE, texts.MENU_MY_CASES], [texts.MENU_FIRMWARE, texts.MENU_CONTACTS]]
+
+
+def menu(rows: list[list[str]]) -> ReplyKeyboardMarkup:
+    """The partner's menu under the input field, from rows of labels."""
     return ReplyKeyboardMarkup(
-        keyboard=[
-            [KeyboardButton(text=texts.MENU_NEW_CASE), KeyboardButton(text=texts.MENU_MY_CASES)],
-            [KeyboardButton(text=texts.MENU_FIRMWARE), KeyboardButton(text=texts.MENU_CONTACTS)],
-        ],
+        keyboard=[[KeyboardButton(text=label) for label in row] for row in rows],
         resize_keyboard=True,
         is_persistent=True,
         input_field_placeholder="Выберите действие",
     )
 
 
+def main_menu() -> ReplyKeyboardMarkup:
+    return menu(main_menu_rows())
+
+
+def from_payload(payload: dict[str, Any]) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
+    """The keyboard of an outbox item, built now: inline "buttons" rows, the "menu" rows, or (items
+    stored before keyboards were kept as rows, still in a live outbox) aiogram's dumped "reply_markup"."""
+    if payload.get("buttons"):
+        return inline([[(label, data) for label, data in row] for row in payload["buttons"]])
+    if payload.get("menu"):
+        return menu(payload["menu"])
+    return from_stored(payload.get("reply_markup"))
+
+
 def from_stored(markup: dict[str, Any] | None) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
-    """A keyboard kept as JSON in the outbox: buttons under a message, or the menu under the input."""
+    """A keyboard kept as aiogram's JSON in the outbox: buttons under a message, or the menu under the input."""
     if not markup:
         return None
     if "keyboard" in markup:
@@ -61,11 +82,15 @@ def case_card(case: Case, levels: tuple[int, ...] = (1, 2, 3)) -> InlineKeyboard
     return inline(rows) if rows else None
 
 
-def solved_question(case_id: int) -> InlineKeyboardMarkup:
-    return inline([[
+def solved_question_rows(case_id: int) -> Rows:
+    return [[
         ("👍 Да, решена", FeedbackCb(action="solved", case_id=case_id).pack()),
         ("👎 Нет", FeedbackCb(action="unsolved", case_id=case_id).pack()),
-    ]])
+    ]]
+
+
+def solved_question(case_id: int) -> InlineKeyboardMarkup:
+    return inline(solved_question_rows(case_id))
 
 
 def rating(case_id: int) -> InlineKeyboardMarkup:
@@ -80,9 +105,13 @@ def info_done(case_id: int) -> InlineKeyboardMarkup:
     return inline([[("✅ Готово", InfoCb(case_id=case_id).pack())]])
 
 
+def canned_reply_rows(case_id: int, items) -> Rows:
+    return [[(item.button, CaseCb(action="reply", case_id=case_id, value=index).pack())]
+            for index, item in enumerate(items)]
+
+
 def canned_replies(case_id: int, items) -> InlineKeyboardMarkup:
-    return inline([[(item.button, CaseCb(action="reply", case_id=case_id, value=index).pack())]
-                   for index, item in enumerate(items)])
+    return inline(canned_reply_rows(case_id, items))
 
 
 def firmware_candidates(result, catalogue) -> InlineKeyboardMarkup | None:

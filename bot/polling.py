@@ -26,10 +26,10 @@ from aiogram.exceptions import (
     TelegramConflictError,
     TelegramUnauthorizedError,
 )
-from aiogram.methods import GetUpdates
 from aiogram.types import Update
 from pydantic import ValidationError
 
+from bot.compat import raw_get_updates
 from bot.lanes import UpdateLanes
 from bot.storage.database import Database
 from bot.storage.inbox import InboxRepository
@@ -44,11 +44,9 @@ MAX_BACKOFF = 30.0
 STOP_GRACE = 5.0
 
 
-class _GetRawUpdates(GetUpdates):
-    """getUpdates answered as plain dicts: `_read` parses each update alone and the inbox keeps
-    the JSON as it came (no second serialisation of every update)."""
-
-    __returning__ = list[dict[str, Any]]
+# getUpdates answered as plain dicts: `_read` parses each update alone and the inbox keeps the JSON
+# as it came (no second serialisation of every update).
+_GetRawUpdates = raw_get_updates()
 
 
 class InboxUpdates:

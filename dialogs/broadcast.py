@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -13,11 +13,12 @@ from bot import keyboards, texts
 from bot.callbacks import IntakeCb
 from bot.services.broadcast import Broadcasts
 from bot.visible_text import clean, is_blank
+from bot.routing import RouterRecipe
 from dialogs.states import Broadcast
 from handlers.ui import drop_buttons, replace_text
 from handlers.filters import Admin
 
-router = Router(name=__name__)
+router = RouterRecipe(__name__)  # built afresh per Dispatcher: handlers.get_routers()
 router.message.filter(Admin())
 router.callback_query.filter(Admin())
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards, texts
 from bot.callbacks import FirmwareCb
 from bot.config import Settings
+from bot.routing import RouterRecipe
 from dialogs.states import FirmwareLookup
 from handlers.filters import PrivateChat
 
-router = Router(name=__name__)
+router = RouterRecipe(__name__)  # built afresh per Dispatcher: handlers.get_routers()
 router.message.filter(PrivateChat())
 router.callback_query.filter(PrivateChat())
 

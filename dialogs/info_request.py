@@ -3,7 +3,7 @@ case topic, and "Done" (or the first message, outside this dialog) puts the case
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.types import CallbackQuery, Message
@@ -14,12 +14,13 @@ from bot.domain import Status
 from bot.services.cases import CaseService
 from bot.services.debounce import Debouncer
 from bot.storage.cases import CaseRepository
+from bot.routing import RouterRecipe
 from dialogs.states import InfoRequest
 from handlers.ui import drop_buttons, replace_text
 from handlers.filters import PrivateChat
 from handlers.relaying import incoming_of, partner_header
 
-router = Router(name=__name__)
+router = RouterRecipe(__name__)  # built afresh per Dispatcher: handlers.get_routers()
 router.message.filter(PrivateChat())
 router.callback_query.filter(PrivateChat())
 

@@ -8,7 +8,7 @@ import re
 import uuid
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
@@ -28,13 +28,14 @@ from bot.services.debounce import Debouncer
 from bot.storage.cases import Attachment, CaseRepository
 from bot.storage.partners import Partner
 from bot.visible_text import clean, is_blank
+from bot.routing import RouterRecipe
 from dialogs.states import Intake
 from handlers.ui import drop_buttons, replace_text
 from handlers.filters import PrivateChat
 
 log = logging.getLogger(__name__)
 
-router = Router(name=__name__)
+router = RouterRecipe(__name__)  # built afresh per Dispatcher: handlers.get_routers()
 router.message.filter(PrivateChat())
 router.callback_query.filter(PrivateChat())
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
@@ -10,11 +10,12 @@ from bot import keyboards, texts
 from bot.callbacks import FeedbackCb
 from bot.services import intake_rules
 from bot.services.cases import CaseService
+from bot.routing import RouterRecipe
 from dialogs.states import Rating
 from handlers.ui import drop_buttons, replace_text
 from handlers.filters import PrivateChat
 
-router = Router(name=__name__)
+router = RouterRecipe(__name__)  # built afresh per Dispatcher: handlers.get_routers()
 router.message.filter(PrivateChat())
 router.callback_query.filter(PrivateChat())
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
 
@@ -17,17 +17,18 @@ from bot.services import chart, export, stats
 from bot.services.calendar import CalendarError, store_calendar_file
 from bot.services.catalogue import CatalogueService
 from bot.services.membership import Membership
-from bot.services.outbox import Outbox
+from bot.delivery.outbox import Outbox
 from bot.services.schedule import Schedule
 from bot.storage.cases import CaseRepository
 from bot.storage.engineers import EngineerRepository
 from bot.storage.partners import PartnerRepository
 from bot.visible_text import clean, is_blank
+from bot.routing import RouterRecipe
 from handlers.filters import Admin
 
 log = logging.getLogger(__name__)
 
-router = Router(name=__name__)
+router = RouterRecipe(__name__)  # built afresh per Dispatcher: handlers.get_routers()
 router.message.filter(Admin())
 
 MAX_CALENDAR_BYTES = 1_000_000

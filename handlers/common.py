@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
@@ -13,12 +13,13 @@ from bot.config import Settings
 from bot.services import hours_text
 from bot.services.schedule import Schedule
 from bot.storage.cases import CaseRepository
+from bot.routing import RouterRecipe
 from dialogs.intake import leave_dialog
 from dialogs.firmware import answer_lookup
 from dialogs.states import FirmwareLookup, Intake
 from handlers.filters import PrivateChat
 
-router = Router(name=__name__)
+router = RouterRecipe(__name__)  # built afresh per Dispatcher: handlers.get_routers()
 router.message.filter(PrivateChat())
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from aiogram import Bot, Router
+from aiogram import Bot
 from aiogram.fsm.context import FSMContext
 from aiogram.types import ErrorEvent, Update
 
@@ -13,11 +13,12 @@ from bot import texts
 from bot.callbacks import CaseCb, FeedbackCb, InfoCb, PickCaseCb
 from bot.services.admin_alerts import AdminAlerts
 from bot.services.error_reports import ErrorReports, error_kind
+from bot.routing import RouterRecipe
 from handlers.filters import chat_of
 
 log = logging.getLogger(__name__)
 
-router = Router(name=__name__)
+router = RouterRecipe(__name__)  # built afresh per Dispatcher: handlers.get_routers()
 
 CASE_CALLBACKS = (CaseCb, PickCaseCb, FeedbackCb, InfoCb)
 

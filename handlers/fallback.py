@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards, texts
+from bot.routing import RouterRecipe
 from handlers.filters import PrivateChat
 
-router = Router(name=__name__)
+router = RouterRecipe(__name__)  # built afresh per Dispatcher: handlers.get_routers()
 
 
 @router.message(PrivateChat(), F.text)

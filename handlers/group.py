@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
@@ -22,13 +22,14 @@ from bot.services.schedule import Schedule
 from bot.storage.cases import Case, CaseRepository
 from bot.storage.outbox import MessageLinkRepository
 from bot.visible_text import clean, is_blank
+from bot.routing import RouterRecipe
 from dialogs.info_request import start_for_partner
 from handlers.filters import EngineersChat
 from handlers.relaying import engineer_header, incoming_of
 
 log = logging.getLogger(__name__)
 
-router = Router(name=__name__)
+router = RouterRecipe(__name__)  # built afresh per Dispatcher: handlers.get_routers()
 router.message.filter(EngineersChat())
 router.edited_message.filter(EngineersChat())
 router.callback_query.filter(EngineersChat())
@@ -110,7 +111,7 @@ async def on_canned_menu(callback: CallbackQuery, callback_data: CaseCb, case_re
         return
     await callback.answer()
     await cases.note_in_topic_with_markup(
-        case, texts.CANNED_MENU, keyboards.canned_replies(case.id, scope.EXCLUSIONS).model_dump(exclude_none=True)
+        case, texts.CANNED_MENU, keyboards.canned_reply_rows(case.id, scope.EXCLUSIONS)
     )
 
 

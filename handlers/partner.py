@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
@@ -14,14 +14,15 @@ from bot.callbacks import PickCaseCb
 from bot.domain import Status
 from bot.services.cases import CaseService, Incoming
 from bot.services.debounce import Debouncer
-from bot.services.outbox import Outbox
+from bot.delivery.outbox import Outbox
 from bot.storage.cases import Case, CaseRepository
 from bot.storage.partners import PartnerRepository
+from bot.routing import RouterRecipe
 from handlers.ui import drop_buttons, replace_text
 from handlers.filters import PrivateChat
 from handlers.relaying import incoming_of, partner_header
 
-router = Router(name=__name__)
+router = RouterRecipe(__name__)  # built afresh per Dispatcher: handlers.get_routers()
 router.message.filter(PrivateChat())
 router.edited_message.filter(PrivateChat())
 router.callback_query.filter(PrivateChat())

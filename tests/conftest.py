@@ -7,10 +7,16 @@ from datetime import datetime
 
 import pytest
 
-from bot.clock import MSK, FixedClock
-from bot.sandbox import Sandbox
-from bot.storage.database import Database
-from tests.helpers import Desk
+from bot.compat import install_lazy_validators
+
+# As the commands that run the bot do before aiogram is imported (bot/cli/common.py): the suite runs
+# aiogram's validators the way production does.
+install_lazy_validators()
+
+from bot.clock import MSK, FixedClock  # noqa: E402
+from bot.sandbox import Sandbox  # noqa: E402
+from bot.storage.database import Database  # noqa: E402
+from tests.helpers import Desk  # noqa: E402
 
 # A Tuesday morning: the desk is open, so tests that do not care about hours see no after-hours notes.
 WORKING_MORNING = datetime(2026, 11, 24, 10, 0, tzinfo=MSK)

@@ -118,17 +118,16 @@ def test_report_has_ids_only():
 
 # --- end to end ----------------------------------------------------------------------------------
 
-def _contains(root: Router, target: Router) -> bool:
-    return root is target or any(_contains(child, target) for child in root.sub_routers)
+def _contains(root: Router, name: str) -> bool:
+    return root.name == name or any(_contains(child, name) for child in root.sub_routers)
 
 
 @pytest.fixture
 def wired(desk: Desk) -> Desk:
     """The errors router and the limiter as bot/app.py wires them; added here only while it does not."""
     dp = desk.sb.app.dp
-    if not _contains(dp, errors.router):
-        errors.router._parent_router = None  # a previous test's dispatcher may still hold it
-        dp.include_router(errors.router)
+    if not _contains(dp, errors.router.name):
+        dp.include_router(errors.router.build())
     if "error_reports" not in dp.workflow_data:
         dp["error_reports"] = ErrorReports(clock=desk.sb.clock)
     return desk

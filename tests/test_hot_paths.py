@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.compat import router_filters
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # An update that reaches deep into aiogram's types: a callback on a message with a photo,
@@ -38,7 +40,15 @@ UPDATE = {
 PROBE = """
 import json, sys
 if sys.argv[1] == "lazy":
-    import bot  # installs the lazy validators before aiogram is imported
+    from bot.compat import install_lazy_validators  # what the commands that run the bot do first
+
+    install_lazy_validators()
+elif sys.argv[1] == "cli":
+    from bot.cli.common import versions_or_exit  # the first step of `run`, `start` and `sandbox`
+
+    assert versions_or_exit()
+elif sys.argv[1] == "import":
+    import bot, bot.app, bot.polling, bot.storage.database  # importing the bot patches nothing
 import aiogram.types as types
 from aiogram.methods import SendMessage
 from aiogram.methods.base import Response
@@ -82,6 +92,13 @@ def test_validators_built_on_first_use_behave_as_the_eager_ones():
     assert lazy["update"]["callback_query"]["message"]["reply_to_message"]["forum_topic_created"]["name"] == "№5"
 
 
+def test_the_commands_that_run_the_bot_install_the_lazy_validators_and_importing_bot_does_not():
+    assert probe("cli")["built_at_import"] < 10
+    imported = probe("import")
+    assert imported["built_at_import"] > 250
+    assert imported["update"]["callback_query"]["data"] == "case:claim:5"
+
+
 async def test_no_filter_or_handler_goes_to_a_worker_thread(desk, monkeypatch):
     calls = []
     real = asyncio.to_thread
@@ -93,10 +110,10 @@ async def test_no_filter_or_handler_goes_to_a_worker_thread(desk, monkeypatch):
     monkeypatch.setattr(asyncio, "to_thread", counting_to_thread)
     for router in desk.sb.app.dp.chain_tail:
         for observer in router.observers.values():
-            for handler in (observer._handler, *observer.handlers):
+            assert all(f.awaitable for f in router_filters(observer)), router.name
+            for handler in observer.handlers:
                 assert all(f.awaitable for f in handler.filters or ()), (router.name, handler.callback)
-                if handler is not observer._handler:
-                    assert handler.awaitable, handler.callback
+                assert handler.awaitable, handler.callback
     # Filters still filter: a case goes through the dialog and reaches the group.
     from tests.flows import file_case
 
@@ -108,7 +125,8 @@ async def test_no_filter_or_handler_goes_to_a_worker_thread(desk, monkeypatch):
 @pytest.mark.parametrize("module", ["aiogram", "aiogram.types"])
 def test_importing_aiogram_before_bot_still_works(module):
     """Someone importing aiogram first gets eager validators, not an error."""
-    code = f"import {module}; import bot.app; from aiogram.types import Update; Update.model_validate({UPDATE!r})"
+    code = (f"import {module}; from bot.compat import install_lazy_validators; install_lazy_validators();"
+            f" import bot.app; from aiogram.types import Update; Update.model_validate({UPDATE!r})")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
 

@@ -8,6 +8,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError
 from aiogram.methods import GetChatMember
 from aiogram.types import ChatMemberLeft, ChatMemberMember, ChatMemberRestricted, User
 
+from bot.delivery.membership import telegram_lookup
 from bot.services.membership import Access, Membership
 from tgemu.world import RESTRICTED_DEFAULT_RIGHTS
 
@@ -42,7 +43,7 @@ def restricted(user_id: int, *, can_send: bool, is_member: bool = True) -> ChatM
 async def test_cached_for_a_minute_then_asked_again(clock) -> None:
     bot = FakeBot()
     bot.answers[1] = ChatMemberMember(user=user(1))
-    membership = Membership(bot, GROUP, clock)  # type: ignore[arg-type]
+    membership = Membership(telegram_lookup(bot), GROUP, clock)  # type: ignore[arg-type]
     for _ in range(5):
         assert await membership.access(1) is Access.ALLOWED
     assert bot.calls == 1
@@ -63,7 +64,7 @@ async def test_read_only_members_and_refusals_are_denied(clock) -> None:
         3: restricted(3, can_send=True, is_member=False),
         4: TelegramBadRequest(GetChatMember(chat_id=GROUP, user_id=4), "Bad Request: user not found"),
     })
-    membership = Membership(bot, GROUP, clock)  # type: ignore[arg-type]
+    membership = Membership(telegram_lookup(bot), GROUP, clock)  # type: ignore[arg-type]
     assert [await membership.access(i) for i in (1, 2, 3, 4)] == [
         Access.DENIED, Access.ALLOWED, Access.DENIED, Access.DENIED,
     ]
@@ -73,11 +74,11 @@ async def test_read_only_members_and_refusals_are_denied(clock) -> None:
 async def test_when_telegram_fails_a_stale_answer_beats_none(clock) -> None:
     bot = FakeBot()
     bot.answers[1] = ChatMemberMember(user=user(1))
-    membership = Membership(bot, GROUP, clock)  # type: ignore[arg-type]
+    membership = Membership(telegram_lookup(bot), GROUP, clock)  # type: ignore[arg-type]
     assert await membership.access(1) is Access.ALLOWED
     failure = TelegramNetworkError(GetChatMember(chat_id=GROUP, user_id=1), "connection reset")
     bot.answers[1] = bot.answers[2] = failure
     clock.advance(timedelta(minutes=5))
     assert await membership.access(1) is Access.ALLOWED  # stale, but known
     assert await membership.access(2) is Access.UNKNOWN  # never known: not guessed
-    assert await Membership(bot, None, clock).access(1) is Access.UNKNOWN  # type: ignore[arg-type]
+    assert await Membership(telegram_lookup(bot), None, clock).access(1) is Access.UNKNOWN  # type: ignore[arg-type]

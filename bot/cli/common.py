@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable
 from typing import TypeVar
 
-from bot.compat import UntestedVersion, check_versions
+from bot.compat import UntestedVersion, check_versions, install_lazy_validators
 from bot.config import Settings, SettingsError, load_settings
 from bot.logging_setup import setup_logging  # noqa: F401  (subcommands import it from here)
 
@@ -26,10 +26,13 @@ def settings_or_exit(check: Callable[[Settings], None] | None = None, **override
 
 
 def versions_or_exit() -> bool:
-    """Check the installed aiogram, aiosqlite and pydantic against the tested ranges; on a miss print one line."""
+    """Check the installed aiogram, aiosqlite and pydantic against the tested ranges; on a miss print one line.
+    On tested versions, aiogram's validators are then set to be built on first use (bot/compat.py): every
+    command that runs the bot calls this before it imports aiogram."""
     try:
         check_versions()
     except UntestedVersion as exc:
         print(f"Start-up refused: {exc}", file=sys.stderr)
         return False
+    install_lazy_validators()
     return True

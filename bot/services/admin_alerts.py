@@ -6,7 +6,7 @@ import logging
 
 from bot import texts
 from bot.config import Settings
-from bot.services.outbox import Outbox
+from bot.services.ports import Outbox
 from bot.services.schedule import Schedule
 from bot.storage.database import Database
 

@@ -7,7 +7,7 @@ import logging
 import uuid
 
 from bot import texts
-from bot.services.outbox import Outbox
+from bot.services.ports import Outbox
 from bot.storage.database import Database
 from bot.storage.partners import PartnerRepository
 

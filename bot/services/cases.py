@@ -15,7 +15,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.domain import MAX_ATTACHMENTS, RequestType, Status
 from bot.services import hours_text
-from bot.services.outbox import Outbox
+from bot.services.ports import Buttons, Outbox, Rows
 from bot.services.schedule import Schedule, reaction_due, reminder_points
 from bot.storage.cases import Attachment, Case, CaseRepository, NewCase
 from bot.storage.database import Database
@@ -93,9 +93,11 @@ class CaseService:
         clock: Clock,
         settings: Settings,
         schedule: Schedule,
+        buttons: Buttons,
     ) -> None:
         self.db = db
         self.schedule = schedule
+        self.buttons = buttons
         self.cases = cases
         self.outbox = outbox
         self.clock = clock
@@ -163,12 +165,9 @@ class CaseService:
                 for batch in attachment_batches(list(new.attachments)):
                     await self._enqueue_files(conn, case_id, batch)
                 if confirm is not None:
-                    from bot import keyboards
-
                     await self.outbox.enqueue(
                         conn, new.partner_id, "send_message",
-                        {"text": texts.case_accepted(f"№{case_id}", confirm),
-                         "reply_markup": keyboards.main_menu().model_dump(exclude_none=True)},
+                        {"text": texts.case_accepted(f"№{case_id}", confirm), "menu": self.buttons.main_menu_rows()},
                         case_id,
                     )
         if case_id is None:
@@ -242,7 +241,7 @@ class CaseService:
         *,
         fields: dict[str, Any] | None = None,
         partner_text: str | None = None,
-        partner_markup: dict | None = None,
+        partner_buttons: Rows | None = None,
         topic_text: str | None = None,
     ) -> Outcome:
         """One status change: the row (only if nobody changed it meanwhile), its history line,
@@ -268,8 +267,8 @@ class CaseService:
                 await self._enqueue_topic_update(conn, fresh, "close")
             if partner_text:
                 payload: dict[str, Any] = {"text": partner_text}
-                if partner_markup:
-                    payload["reply_markup"] = partner_markup
+                if partner_buttons:
+                    payload["buttons"] = partner_buttons
                 await self.outbox.enqueue(conn, case.partner_id, "send_message", payload, case.id)
         self.outbox.wake()
         log.info("Case %s: %s -> %s by %s", case.id, case.status, to, actor_id)
@@ -325,13 +324,10 @@ class CaseService:
         case, refusal = await self._require(case_id, (Status.CLAIMED, Status.WAITING, Status.VENDOR))
         if refusal:
             return refusal
-        from bot import keyboards
-
-        markup = keyboards.solved_question(case.id).model_dump(exclude_none=True)
         return await self._transition(case, Status.RESOLVED, engineer_id, engineer_name, summary,
                                       fields={"resolved_at": self.clock.now()},
                                       partner_text=texts.resolved_for_partner(case.number, summary),
-                                      partner_markup=markup)
+                                      partner_buttons=self.buttons.solved_question_rows(case.id))
 
     async def close(self, case_id: int, actor_id: int, actor_name: str, *, by_partner: bool = False) -> Outcome:
         case = await self.cases.get(case_id)
@@ -537,10 +533,10 @@ class CaseService:
             await self.outbox.enqueue(conn, chat_id, kind, payload, case.id)
         self.outbox.wake()
 
-    async def notify_partner(self, case: Case, text: str, markup: dict | None = None) -> None:
+    async def notify_partner(self, case: Case, text: str, buttons: Rows | None = None) -> None:
         payload: dict[str, Any] = {"text": text}
-        if markup:
-            payload["reply_markup"] = markup
+        if buttons:
+            payload["buttons"] = buttons
         async with self.db.batch() as conn:
             await self.outbox.enqueue(conn, case.partner_id, "send_message", payload, case.id)
         self.outbox.wake()
@@ -557,10 +553,11 @@ class CaseService:
     async def note_in_topic(self, case: Case, text: str) -> None:
         await self.note_in_topic_with_markup(case, text, None)
 
-    async def note_in_topic_with_markup(self, case: Case, text: str, markup: dict | None) -> None:
+    async def note_in_topic_with_markup(self, case: Case, text: str, buttons: Rows | None) -> None:
+        """`buttons`: rows of (label, callback data), built into a keyboard when the note is sent."""
         payload: dict[str, Any] = {"to": "topic", "text": text}
-        if markup:
-            payload["reply_markup"] = markup
+        if buttons:
+            payload["buttons"] = buttons
         async with self.db.batch() as conn:
             await self.outbox.enqueue(conn, self.group_id, "send_message", payload, case.id)
         self.outbox.wake()

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from bot.clock import MSK
+from bot.compat import run_on_connection_thread
 from bot.storage.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -272,9 +273,8 @@ class Database:
         return len(MIGRATIONS)
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
-        """`work(sqlite3_connection, *args)` on the connection's thread: one trip.
-        (aiosqlite's `_execute` is the one way to do that; pyproject pins the versions that have it.)"""
-        return await self.conn._execute(work, self.conn._conn, *args)
+        """`work(sqlite3_connection, *args)` on the connection's thread: one trip."""
+        return await run_on_connection_thread(self.conn, work, *args)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:

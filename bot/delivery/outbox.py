@@ -1,5 +1,5 @@
-"""The outbox sender: delivers what the outbox table holds, in order per chat, within Telegram's
-limits; the only code that knows about 429s, retries and lost or closed forum topics."""
+"""The outbox sender, a Telegram adapter: delivers what the outbox table holds, in order per chat,
+within Telegram's limits; the only code that knows about 429s, retries and lost or closed forum topics."""
 
 from __future__ import annotations
 
@@ -569,7 +569,7 @@ class Outbox:
         p = item.payload
         chat_id, thread_id, case = await self._target(item)
         case_id = case.id if case else item.case_id
-        markup = keyboards.from_stored(p.get("reply_markup"))
+        markup = keyboards.from_payload(p)
 
         def links_for(messages: list[Message], sources: list[list[int]] | None) -> list[MessageLink]:
             origin = p.get("origin", "bot")

@@ -1,0 +1,35 @@
+"""What services need of the outside world, as plain interfaces: the adapters (bot/delivery/) talk to Telegram."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from bot.storage.database import Batch, Transaction
+from bot.storage.outbox import MessageLinkRepository, OutboxRepository
+
+# A keyboard as plain data: rows of (label, callback data).
+Rows = list[list[tuple[str, str]]]
+
+
+class Outbox(Protocol):
+    """The outbox as services use it: rows written inside their transactions, then a nudge to the sender.
+    bot/delivery/outbox.py is the one that delivers them."""
+
+    repo: OutboxRepository
+    links: MessageLinkRepository
+
+    async def enqueue(
+        self, conn: Transaction | Batch, chat_id: int, kind: str, payload: dict[str, Any],
+        case_id: int | None = None, dedupe_key: str | None = None,
+    ) -> None: ...
+
+    def wake(self) -> None: ...
+
+
+class Buttons(Protocol):
+    """The keyboards a service attaches to what it queues, as plain rows (bot/keyboards.py is one):
+    inline rows of (label, callback data), menu rows of labels. Only the sender builds Telegram's objects."""
+
+    def main_menu_rows(self) -> list[list[str]]: ...
+
+    def solved_question_rows(self, case_id: int) -> Rows: ...
