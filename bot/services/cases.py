@@ -14,7 +14,6 @@ from bot import texts
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain import MAX_ATTACHMENTS, RequestType, Status
-from bot.services import hours_text
 from bot.services.outbox import Outbox
 from bot.services.schedule import Schedule, reaction_due, reminder_points
 from bot.storage.cases import Attachment, Case, CaseRepository, NewCase
@@ -139,7 +138,7 @@ class CaseService:
             due_at=self.due_for(level, now),
             attachments=tuple(in_partners_order([Attachment.from_dict(a) for a in draft.get("attachments", [])])),
         )
-        notes = [hours_text.after_hours_notice(self.schedule, now)] if new.after_hours else []
+        notes = [texts.after_hours_notice(self.schedule, now)] if new.after_hours else []
         return await self.submit(new, confirm=notes)
 
     async def submit(self, new: NewCase, confirm: list[str] | None = None) -> SubmitResult:
