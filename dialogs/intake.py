@@ -71,7 +71,7 @@ async def ask(step: str, message: Message, state: FSMContext, partner: Partner |
     draft = data.get("draft", {})
     if step == "request_type":
         await state.set_state(Intake.request_type)
-        rows = [[(t.label, cb("type", t.value))] for t in RequestType]
+        rows = [[(texts.request_type_label(t), cb("type", t.value))] for t in RequestType]
         await message.answer(texts.INTAKE_TYPE, reply_markup=keyboards.inline(rows))
     elif step == "brand":
         await state.set_state(Intake.brand)
@@ -251,7 +251,7 @@ async def on_type(callback: CallbackQuery, callback_data: IntakeCb, state: FSMCo
         await callback.answer(texts.INTAKE_EXPIRED)
         return
     await callback.answer()
-    await replace_text(callback, f"{texts.INTAKE_TYPE}\n\n✔️ {kind.label}")
+    await replace_text(callback, f"{texts.INTAKE_TYPE}\n\n✔️ {texts.request_type_label(kind)}")
     draft = await update_draft(state, request_type=kind.value)
     if not kind.asks_web_access:
         draft.pop("web_access", None)

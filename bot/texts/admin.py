@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
+from bot.texts.common import request_type_label, status_label
+
 
 # --- admins ---------------------------------------------------------------------------------------
 
@@ -51,6 +53,7 @@ def calendar_report(years_before, years_after, error: str | None = None) -> str:
 
 CALENDAR_SAVED = "✅ Календарь на {year} год сохранён ({file}) и подключён."
 CALENDAR_BAD = "❌ Файл не принят: {error}"
+CALENDAR_TOO_BIG = "файл слишком большой для календаря"
 
 
 def broadcast_report(counts: dict) -> str:
@@ -73,7 +76,6 @@ BAN_USAGE = "Использование: /ban ID_партнёра [причин�
 UNBAN_USAGE = "Использование: /unban ID_партнёра или /unban №заявки."
 BAN_NOT_FOUND = "Не нашёл партнёра «{target}»: ни такого ID, ни такой заявки."
 BAN_ADMIN = "Администратора заблокировать нельзя."
-STATS_BAD_PERIOD = "Не понял период: {error}. Примеры: /stats, /stats week, /stats 7, /stats 2026-11-01 2026-11-24."
 EXPORT_EMPTY = "За {period} заявок нет."
 EXPORT_CAPTION = "Заявки за {period}: {count}. Файл открывается в Excel (UTF-8, разделитель «;»)."
 STATS_CHART_CAPTION = "Заявки по дням, {period} (светлые столбцы — выходные)."
@@ -153,3 +155,64 @@ PARTNER_UNREACHABLE = (
     "⚠️ Партнёр заблокировал бота: сообщения ему не доходят. Они сохранены и уйдут, "
     "как только партнёр снова напишет боту."
 )
+
+
+# --- /stats and /export ---------------------------------------------------------------------------
+
+STATS_BAD_PERIOD = "Не понял период: {error}. Примеры: /stats, /stats week, /stats 7, /stats 2026-11-01 2026-11-24."
+PERIOD_PROBLEMS = {
+    "bad_date": "не понял дату «{text}»: пишите 2026-11-01 или 01.11.2026",
+    "days_out_of_range": "число дней — от 1 до {limit}",
+    "too_many_words": "период — одно слово (week, month, 30) или две даты",
+    "end_before_start": "конец периода раньше начала",
+    "too_long": "слишком длинный период",
+}
+
+
+def stats_bad_period(error) -> str:
+    """`error`: the PeriodError of bot.services.stats; what the admin typed is escaped."""
+    problem = PERIOD_PROBLEMS[error.problem].format(**error.values)
+    return STATS_BAD_PERIOD.format(error=escape(problem))
+
+
+def _hours(value: float | None) -> str:
+    if value is None:
+        return "—"
+    hours, minutes = divmod(round(value * 60), 60)
+    return f"{hours} ч {minutes:02d} мин"
+
+
+def stats_report(stats) -> str:
+    """For a phone screen: short lines, biggest numbers first."""
+    if stats.total == 0:
+        return f"📊 <b>Статистика за {stats.period.label}</b>\nЗаявок не было."
+    lines = [f"📊 <b>Статистика за {stats.period.label}</b>", f"Всего заявок: <b>{stats.total}</b>"]
+    lines.append("\n<b>По статусам</b>")
+    lines += [f"{status_label(s)}: {n}" for s, n in stats.statuses_in_order]
+    lines.append("\n<b>По типам</b>")
+    lines += [f"{request_type_label(t)}: {n}" for t, n in stats.by_type.most_common()]
+    lines.append("\n<b>По маркам</b>")
+    lines += [f"{escape(b)}: {n}" for b, n in stats.by_brand.most_common(5)]
+    lines.append("\n<b>По уровням</b>")
+    lines += [f"уровень {lvl}: {n}" for lvl, n in sorted(stats.by_level.items())]
+    lines.append("\n<b>Скорость (рабочие часы)</b>")
+    lines.append(f"до взятия: медиана {_hours(stats.claim_median)}, 90% — {_hours(stats.claim_p90)}")
+    lines.append(f"до решения: медиана {_hours(stats.resolve_median)}, 90% — {_hours(stats.resolve_p90)}")
+    lines.append(f"Нарушений времени реакции: {stats.breaches}")
+    average = stats.rating_average
+    lines.append("\n<b>Оценки</b>")
+    lines.append(f"{average:.1f} из 5 ({len(stats.ratings)} оценок)" if average is not None else "оценок нет")
+    lines.append("\n<b>Частые модели</b>")
+    lines += [f"{escape(model)}: {n}" for model, n in stats.models.most_common(5)]
+    lines.append(f"\nВне рабочего времени: {stats.after_hours_share:.0%}")
+    return "\n".join(lines)
+
+
+EXPORT_COLUMNS = (
+    "Номер", "Поступила", "Статус", "Тип", "Марка", "Модель", "Модель в каталоге", "Серийный номер",
+    "Web-доступ", "ID партнёра", "Контакт", "Компания", "Телефон", "Уровень", "Реакция до",
+    "Вне рабочего времени", "Инженер", "Взята", "Решена", "Закрыта", "Оценка", "Комментарий к оценке",
+    "Вложений", "Описание", "История",
+)
+EXPORT_YES = "да"
+EXPORT_NO = "нет"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
+from bot.domain import RequestType, Status
+
 
 PHONE = "8 (800) 777-36-12"
 EMAIL = "911@tdtorus.ru"
@@ -67,3 +69,28 @@ STATUS_ICONS = {
     "resolved": "✅",
     "closed": "🔒",
 }
+
+
+REQUEST_TYPE_LABELS = {
+    RequestType.GENERAL: "Вопрос о функциях",
+    RequestType.DOCS: "Прошивки и документация",
+    RequestType.CONFIG: "Проблема с настройкой",
+    RequestType.MALFUNCTION: "Функция работает неверно",
+    RequestType.WISH: "Пожелание к оборудованию",
+}
+STATUS_LABELS = {
+    Status.NEW: "новая",
+    Status.CLAIMED: "в работе",
+    Status.WAITING: "ждёт ваш ответ",
+    Status.VENDOR: "у производителя",
+    Status.RESOLVED: "решена",
+    Status.CLOSED: "закрыта",
+}
+
+
+def request_type_label(kind) -> str:
+    return REQUEST_TYPE_LABELS[RequestType(kind)]
+
+
+def status_label(status) -> str:
+    return STATUS_LABELS[Status(status)]

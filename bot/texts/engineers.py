@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from html import escape
 
-from bot.texts.common import MESSAGE_LIMIT, STATUS_ICONS, TOPIC_NAME_LIMIT, fmt_time
+from bot.texts.common import (
+    MESSAGE_LIMIT, STATUS_ICONS, TOPIC_NAME_LIMIT, fmt_time, request_type_label, status_label,
+)
 from bot.texts.hours import short_moment
 
 
@@ -38,8 +40,8 @@ def case_card(case, partner, attachment_count: int, note: str | None = None, out
     if note:
         lines += [note, ""]
     lines += [
-        f"📋 <b>Заявка {case.number}</b> · {case.status.label}",
-        f"<b>Тип:</b> {escape(case.request_type.label)}",
+        f"📋 <b>Заявка {case.number}</b> · {status_label(case.status)}",
+        f"<b>Тип:</b> {escape(request_type_label(case.request_type))}",
         f"<b>Оборудование:</b> {model}",
         f"<b>Серийный номер:</b> {escape(case.serial) if case.serial else 'нет под рукой'}",
     ]
@@ -148,7 +150,7 @@ RATE_HINT = "Напишите комментарий текстом или на�
 
 
 def not_allowed_now(case) -> str:
-    return f"Сейчас заявка {case.number} {case.status.label}: это действие недоступно."
+    return f"Сейчас заявка {case.number} {status_label(case.status)}: это действие недоступно."
 
 
 def info_requested(number: str, what: str) -> str:
@@ -224,7 +226,7 @@ def mine_text(cases) -> str:
     if not cases:
         return MINE_EMPTY
     lines = [f"<b>Ваши открытые заявки: {len(cases)}</b>"]
-    lines += [f"{case_line(c)} — {c.status.label}" for c in cases]
+    lines += [f"{case_line(c)} — {status_label(c.status)}" for c in cases]
     return "\n".join(lines)
 
 CANNED_MENU = (

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from html import escape
 
+from bot.domain import RequestType
+from bot.texts.common import request_type_label
+
 
 # --- the intake dialog ----------------------------------------------------------------------------
 
@@ -131,8 +134,6 @@ def contact_block(name: str, company: str | None, phone: str) -> str:
 
 
 def draft_summary(draft: dict) -> str:
-    from bot.domain import RequestType
-
     kind = RequestType(draft["request_type"])
     model = escape(draft.get("model") or "—")
     if draft.get("model") and not draft.get("model_matched"):
@@ -140,7 +141,7 @@ def draft_summary(draft: dict) -> str:
     lines = [
         INTAKE_SUMMARY_HEAD,
         "",
-        f"<b>Тип:</b> {escape(kind.label)}",
+        f"<b>Тип:</b> {escape(request_type_label(kind))}",
         f"<b>Оборудование:</b> {escape(draft.get('brand') or '—')} {model}",
         f"<b>Серийный номер:</b> {escape(draft['serial']) if draft.get('serial') else 'нет под рукой'}",
     ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
+from bot.texts.common import status_label
+
 
 # Main menu (reply keyboard). Handlers match these exact strings.
 MENU_NEW_CASE = "📝 Новая заявка"
@@ -42,7 +44,7 @@ def my_cases(cases) -> str:
     lines = ["<b>Ваши заявки</b>"]
     for case in cases:
         lines.append(
-            f"{case.number} · {escape(case.model)} — {case.status.label} "
+            f"{case.number} · {escape(case.model)} — {status_label(case.status)} "
             f"(от {case.created_at:%d.%m.%Y})"
         )
     lines.append("\nЧтобы дополнить открытую заявку, просто напишите сюда.")
