@@ -81,7 +81,7 @@ def info_done(case_id: int) -> InlineKeyboardMarkup:
 
 
 def canned_replies(case_id: int, items) -> InlineKeyboardMarkup:
-    return inline([[(item.button, CaseCb(action="reply", case_id=case_id, value=index).pack())]
+    return inline([[(texts.scope_button(item.key), CaseCb(action="reply", case_id=case_id, value=index).pack())]
                    for index, item in enumerate(items)])
 
 

@@ -121,8 +121,8 @@ async def on_canned_reply(callback: CallbackQuery, callback_data: CaseCb, case_r
     if case is None or exclusion is None or not case.status.is_open:
         await callback.answer(texts.CASE_NOT_FOUND if case is None else texts.not_allowed_now(case), show_alert=True)
         return
-    await cases.notify_partner(case, engineer_header(case, callback.from_user.first_name) + "\n" + exclusion.text)
-    await cases.note_in_topic(case, texts.canned_sent(exclusion.button, callback.from_user.first_name))
+    await cases.notify_partner(case, engineer_header(case, callback.from_user.first_name) + "\n" + texts.scope_reply(exclusion.key))
+    await cases.note_in_topic(case, texts.canned_sent(texts.scope_button(exclusion.key), callback.from_user.first_name))
     await callback.answer("Отправлено партнёру")
 
 

@@ -60,7 +60,7 @@ def case_card(case, partner, attachment_count: int, note: str | None = None, out
     if case.model_folders:
         lines.append("<b>Папка прошивок:</b> " + escape(case.model_folders[0]))
     if out_of_scope:
-        lines.append("⚠️ <b>Вне регламента:</b> " + ", ".join(e.button.lower() for e in out_of_scope)
+        lines.append("⚠️ <b>Вне регламента:</b> " + ", ".join(scope_button(e.key).lower() for e in out_of_scope)
                      + " — см. «Шаблоны ответов»")
     head = "\n".join(lines) + "\n\n<b>Описание</b>\n"
     room = MESSAGE_LIMIT - len(head) - 40
@@ -249,7 +249,7 @@ def next_taken(case, name: str) -> str:
 
 def out_of_scope_notice(exclusions) -> str:
     parts = ["ℹ️ Обратите внимание: часть просьбы выходит за рамки регламента поддержки."]
-    parts += [f"• {item.text}" for item in exclusions]
+    parts += [f"• {scope_reply(item.key)}" for item in exclusions]
     parts.append("Заявку можно продолжить оформлять — инженеры помогут в рамках регламента.")
     return "\n\n".join(parts)
 
@@ -268,3 +268,47 @@ HELP_ENGINEER = (
     "/unclaim — вернуть в очередь; /assign — ответом на сообщение коллеги\n"
     "Сообщения, начинающиеся с #, партнёр не видит."
 )
+
+
+# --- what the regulation puts outside support (keys of bot.services.scope.EXCLUSIONS) ------------
+
+SCOPE_INSTEAD = (
+    "Что мы сделаем: разберёмся в причине, по возможности воспроизведём ситуацию на тестовом "
+    "стенде и пришлём пошаговую инструкцию, как настроить нужную функцию."
+)
+# The engineer's one-tap canned replies.
+SCOPE_BUTTONS = {
+    "spec": "Настройка по ТЗ",
+    "firmware": "Удалённая прошивка",
+    "desktop": "Удалённый рабочий стол",
+    "remote_config": "Удалённая настройка",
+}
+# What the partner reads (HTML-safe, no user input).
+SCOPE_REPLIES = {
+    "spec": (
+        "Настройка оборудования по техническому заданию партнёра в обязанности поддержки не входит: "
+        "проект и его настройку выполняет монтажная организация. " + SCOPE_INSTEAD
+    ),
+    "firmware": (
+        "Обновлять прошивку удалённо служба поддержки не может: ошибка в порядке действий или "
+        "пропадание питания во время обновления могут вывести устройство из строя, поэтому прошивку "
+        "партнёр обновляет сам. Проверенные прошивки лежат на нашем файловом сервере — найти папку "
+        "поможет пункт «💾 Прошивки и документация»."
+    ),
+    "desktop": (
+        "Подключаться к компьютеру партнёра через программы удалённого рабочего стола "
+        "(TeamViewer, AnyDesk, RDP и подобные) инженеры не могут. Если понадобится, инженер попросит "
+        "с вашего согласия web-доступ к самому устройству для снятия данных. " + SCOPE_INSTEAD
+    ),
+    "remote_config": (
+        "Выполнять настройку удалённо по просьбе партнёра инженеры не могут. " + SCOPE_INSTEAD
+    ),
+}
+
+
+def scope_button(key: str) -> str:
+    return SCOPE_BUTTONS[key]
+
+
+def scope_reply(key: str) -> str:
+    return SCOPE_REPLIES[key]
