@@ -76,7 +76,7 @@ async def ask(step: str, message: Message, state: FSMContext, partner: Partner |
     elif step == "brand":
         await state.set_state(Intake.brand)
         rows = [[(Brand.DAHUA.value, cb("brand", "dahua")), (Brand.ATIX.value, cb("brand", "atix"))],
-                [("Другая марка", cb("brand", "other"))]]
+                [(texts.BTN_OTHER_BRAND, cb("brand", "other"))]]
         await message.answer(texts.INTAKE_BRAND, reply_markup=keyboards.inline(rows))
     elif step == "model":
         await state.set_state(Intake.model)
@@ -323,7 +323,7 @@ async def on_model(message: Message, state: FSMContext, partner: Partner, catalo
     if result.accepted is not None:
         await update_draft(state, model=result.accepted.model, model_matched=True,
                            model_folders=list(result.accepted.folders), model_typed=typed)
-        await message.answer(f"✔️ Модель: <b>{texts.escape(result.accepted.model)}</b>")
+        await message.answer(texts.chosen_model(result.accepted.model))
         await advance("model", message, state, partner)
         return
     if not known_brand and (not result.candidates or result.near_miss):
@@ -366,7 +366,7 @@ async def on_model_choice(callback: CallbackQuery, callback_data: IntakeCb, stat
         await callback.answer(texts.INTAKE_EXPIRED)
         return
     await callback.answer()
-    await replace_text(callback, f"✔️ Модель: <b>{texts.escape(chosen)}</b>")
+    await replace_text(callback, texts.chosen_model(chosen))
     await advance("model", callback.message, state, partner)
 
 
@@ -377,7 +377,7 @@ async def on_model_label_photo(message: Message, state: FSMContext, partner: Par
     draft = (await state.get_data()).get("draft", {})
     caption = intake_rules.clean_line(message.caption, 100)
     typed = draft.get("model_typed") or (caption.value if caption.ok else "")
-    await update_draft(state, model=typed or "см. фото наклейки", model_matched=False,
+    await update_draft(state, model=typed or texts.MODEL_SEE_LABEL_PHOTO, model_matched=False,
                        model_folders=[], candidates=[])
     await message.answer(texts.INTAKE_MODEL_LABEL_PHOTO)
     await advance("model", message, state, partner)
@@ -401,7 +401,7 @@ async def on_serial(message: Message, state: FSMContext, partner: Partner) -> No
         )
         return
     await update_draft(state, serial=check.value)
-    await message.answer(f"✔️ Серийный номер: <code>{texts.escape(check.value)}</code>")
+    await message.answer(texts.chosen_serial(check.value))
     await advance("serial", message, state, partner)
 
 
@@ -607,7 +607,7 @@ async def set_phone(message: Message, state: FSMContext, partner: Partner, raw: 
     await update_draft(state, contact=contact)
     # Remembered for next time; the partner confirms or edits it then.
     await partners.save_contact(partner.user_id, contact["name"], contact.get("company"), check.value)
-    await message.answer(f"✔️ Телефон: {texts.escape(check.value)}", reply_markup=ReplyKeyboardRemove())
+    await message.answer(texts.chosen_phone(check.value), reply_markup=ReplyKeyboardRemove())
     await advance("contact", message, state, partner)
 
 
@@ -648,7 +648,7 @@ async def on_summary(callback: CallbackQuery, callback_data: IntakeCb, state: FS
         draft = (await state.get_data()).get("draft", {})
         steps = [s for s in ORDER if s != "web_access" or RequestType(draft["request_type"]).asks_web_access]
         rows = [[(texts.EDIT_LABELS[s], cb("edit", s))] for s in steps]
-        rows.append([("↩️ К сводке", cb("edit", "summary"))])
+        rows.append([(texts.BTN_BACK_TO_SUMMARY, cb("edit", "summary"))])
         await callback.message.answer(texts.INTAKE_EDIT, reply_markup=keyboards.inline(rows))
         return
     if action != "send":

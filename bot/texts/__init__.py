@@ -7,6 +7,7 @@ but `bot.domain` and `bot.clock`: services hand it data and it renders, never th
 from html import escape  # noqa: F401  (texts.escape: handlers quote values they put in a text)
 
 from bot.texts.admin import *  # noqa: F401,F403
+from bot.texts.commands import *  # noqa: F401,F403
 from bot.texts.common import *  # noqa: F401,F403
 from bot.texts.engineers import *  # noqa: F401,F403
 from bot.texts.firmware import *  # noqa: F401,F403

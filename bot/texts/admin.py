@@ -216,3 +216,7 @@ EXPORT_COLUMNS = (
 )
 EXPORT_YES = "да"
 EXPORT_NO = "нет"
+
+
+BTN_BROADCAST_SEND = "📣 Отправить"
+BTN_BROADCAST_CANCEL = "✖️ Отмена"

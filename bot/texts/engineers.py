@@ -312,3 +312,58 @@ def scope_button(key: str) -> str:
 
 def scope_reply(key: str) -> str:
     return SCOPE_REPLIES[key]
+
+
+# --- buttons and toasts of the case card -----------------------------------------------------------
+
+BTN_CLAIM = "✋ Взять в работу"
+BTN_UNCLAIM = "↩️ В очередь"
+BTN_CLOSE = "🔒 Закрыть"
+BTN_REOPEN = "🔄 Открыть снова"
+BTN_CANNED = "📋 Шаблоны ответов"
+ANOTHER_ENGINEER = "другой инженер"
+ACTION_DONE = "Готово"
+CANNED_SENT_TOAST = "Отправлено партнёру"
+# What /info, /vendor and /resolve look like when typed without their text.
+COMMAND_EXAMPLES = {
+    "info": "/info фото раздела Сеть → TCP/IP",
+    "vendor": "/vendor ошибка при записи по SMD",
+    "resolve": "/resolve включили отправку событий на NVR",
+}
+
+
+def level_button(level: int, chosen: bool = False) -> str:
+    return ("✓ " if chosen else "") + f"Уровень {level}"
+
+
+def level_set(level: int) -> str:
+    return f"Уровень {level}"
+
+
+# --- relayed messages -------------------------------------------------------------------------------
+
+def partner_header(case) -> str:
+    """Above a partner's message in the case topic."""
+    who = escape(case.contact_name or "Партнёр")
+    return f"👤 <b>{who}</b> · партнёр:"
+
+
+def engineer_header(case, engineer_first_name: str) -> str:
+    """Above an engineer's message in the partner's chat."""
+    return f"💬 <b>Поддержка · заявка {case.number}</b> ({escape(engineer_first_name)}):"
+
+
+# --- comments in a case's history (the /export "История" column; plain text, not HTML) -----------
+
+HISTORY_CLOSED_BY_PARTNER = "закрыта партнёром"
+HISTORY_NOT_SOLVED = "партнёр: проблема не решена"
+HISTORY_REOPENED = "открыта снова"
+HISTORY_UNCLAIMED = "возвращена в очередь"
+
+
+def history_assigned(engineer_name: str) -> str:
+    return f"назначен инженер {engineer_name}"
+
+
+def history_level(before: int, after: int) -> str:
+    return f"уровень {before} → {after}"

@@ -159,3 +159,21 @@ def draft_summary(draft: dict) -> str:
         description = description[:1500] + " …"
     lines += ["", "<b>Описание:</b>", escape(description)]
     return "\n".join(lines)
+
+
+BTN_OTHER_BRAND = "Другая марка"
+BTN_BACK_TO_SUMMARY = "↩️ К сводке"
+# The model stored when the partner sent a label photo instead of typing it.
+MODEL_SEE_LABEL_PHOTO = "см. фото наклейки"
+
+
+def chosen_model(model: str) -> str:
+    return f"✔️ Модель: <b>{escape(model)}</b>"
+
+
+def chosen_serial(serial: str) -> str:
+    return f"✔️ Серийный номер: <code>{escape(serial)}</code>"
+
+
+def chosen_phone(phone: str) -> str:
+    return f"✔️ Телефон: {escape(phone)}"

@@ -49,3 +49,11 @@ def my_cases(cases) -> str:
         )
     lines.append("\nЧтобы дополнить открытую заявку, просто напишите сюда.")
     return "\n".join(lines)
+
+
+MENU_PLACEHOLDER = "Выберите действие"
+# Under "case №N solved?" and the rating's comment step.
+BTN_SOLVED = "👍 Да, решена"
+BTN_UNSOLVED = "👎 Нет"
+BTN_INFO_DONE = "✅ Готово"
+BUTTON_STALE = "Эта кнопка больше не действует."
