@@ -396,7 +396,7 @@ async def on_serial(message: Message, state: FSMContext, partner: Partner) -> No
     check = intake_rules.check_serial(message.text, draft.get("brand", ""))
     if not check.ok:
         await message.answer(
-            texts.INTAKE_SERIAL_BAD.format(value=texts.escape(check.value[:40]), problem=texts.escape(check.problem)),
+            texts.INTAKE_SERIAL_BAD.format(value=texts.escape(check.value[:40]), problem=texts.check_problem(check)),
             reply_markup=keyboards.inline([[(texts.BTN_SERIAL_MISSING, cb("serial", "missing"))]]),
         )
         return
@@ -598,7 +598,7 @@ async def wrong_contact_company(message: Message) -> None:
 async def set_phone(message: Message, state: FSMContext, partner: Partner, raw: str, partners) -> None:
     check = intake_rules.normalize_phone(raw)
     if not check.ok:
-        await message.answer(texts.INTAKE_CONTACT_PHONE_BAD.format(value=texts.escape(raw[:40]), problem=texts.escape(check.problem)))
+        await message.answer(texts.INTAKE_CONTACT_PHONE_BAD.format(value=texts.escape(raw[:40]), problem=texts.check_problem(check)))
         await ask("contact_phone", message, state, partner)
         return
     draft = (await state.get_data()).get("draft", {})

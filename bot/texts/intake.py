@@ -177,3 +177,24 @@ def chosen_serial(serial: str) -> str:
 
 def chosen_phone(phone: str) -> str:
     return f"✔️ Телефон: {escape(phone)}"
+
+
+# Why an answer was refused (bot.services.intake_rules.Check.problem), after "не подходит:".
+CHECK_PROBLEMS = {
+    "empty": "номер пустой",
+    "empty_line": "пусто",
+    "dahua_not_latin": "в серийном номере Dahua только латинские буквы и цифры, а здесь есть «{bad}»",
+    "dahua_length": "у Dahua серийный номер из 15 знаков, а здесь {length}",
+    "serial_too_short": "слишком короткий номер",
+    "serial_too_long": "слишком длинный номер",
+    "serial_characters": "допустимы латинские буквы, цифры, дефис и косая черта",
+    "description_too_short": "слишком коротко",
+    "phone_not_digits": "в номере должны быть только цифры",
+    "phone_shape": "нужен номер вида +7 999 123-45-67",
+    "too_long": "не больше {limit} символов",
+}
+
+
+def check_problem(check) -> str:
+    """The refusal in words, HTML-escaped (the details hold what the partner typed)."""
+    return escape(CHECK_PROBLEMS[check.problem].format(**check.details))
