@@ -148,38 +148,10 @@ async def _set_when(event: asyncio.Event, callback: Callable[[], None]) -> None:
     callback()
 
 
-PARTNER_COMMANDS = (
-    ("start", "Главное меню"),
-    ("new", "Новая заявка"),
-    ("cases", "Мои заявки"),
-    ("firmware", "Найти прошивку по модели"),
-    ("hours", "Контакты и часы работы"),
-    ("cancel", "Прервать текущий шаг"),
-    ("help", "Что умеет бот"),
-)
-ENGINEER_COMMANDS = (
-    ("queue", "Очередь заявок"),
-    ("next", "Взять самую старую заявку"),
-    ("mine", "Мои открытые заявки"),
-    ("info", "Запросить данные у партнёра"),
-    ("vendor", "Передать производителю"),
-    ("resolve", "Заявка решена"),
-    ("close", "Закрыть заявку"),
-    ("reopen", "Открыть снова"),
-    ("level", "Уровень сложности"),
-    ("unclaim", "Вернуть в очередь"),
-    ("assign", "Передать коллеге (ответом)"),
-    ("help", "Команды инженера"),
-)
-ADMIN_COMMANDS = (
-    ("stats", "Статистика"),
-    ("export", "Выгрузка заявок в CSV"),
-    ("ban", "Заблокировать партнёра"),
-    ("unban", "Разблокировать партнёра"),
-    ("broadcast", "Объявление всем партнёрам"),
-    ("reload", "Перечитать каталог и календарь, повторить отправку"),
-    ("engineers", "Инженеры в группе"),
-)
+# Each role's menu: (command, description); the descriptions are texts, kept in bot/texts/commands.py.
+PARTNER_COMMANDS = texts.PARTNER_COMMANDS
+ENGINEER_COMMANDS = texts.ENGINEER_COMMANDS
+ADMIN_COMMANDS = texts.ADMIN_COMMANDS
 
 
 async def set_command_menus(bot: Bot, settings: Settings) -> None:

@@ -9,6 +9,15 @@ from zoneinfo import ZoneInfo
 MSK = ZoneInfo("Europe/Moscow")
 
 
+def to_msk(at: datetime) -> datetime:
+    """The same moment in Moscow time; naive datetimes are refused, since their zone is a guess."""
+    if not isinstance(at, datetime):
+        raise TypeError(f"expected a datetime, got {type(at).__name__}")
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"naive datetime {at.isoformat()}: pass an aware one (Europe/Moscow)")
+    return at.astimezone(MSK)
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """An aware datetime in Europe/Moscow."""

@@ -1,4 +1,6 @@
-"""Domain vocabulary shared by storage, services and handlers: request types, brands, statuses."""
+"""Domain vocabulary shared by storage, services and handlers: request types, brands, statuses.
+
+Their Russian labels live in bot.texts (`texts.status_label`, `texts.request_type_label`)."""
 
 from __future__ import annotations
 
@@ -15,22 +17,9 @@ class RequestType(StrEnum):
     WISH = "wish"                # an improvement the partner would like
 
     @property
-    def label(self) -> str:
-        return REQUEST_TYPE_LABELS[self]
-
-    @property
     def asks_web_access(self) -> bool:
         # Engineers may need to look at the device itself only for these two.
         return self in (RequestType.CONFIG, RequestType.MALFUNCTION)
-
-
-REQUEST_TYPE_LABELS = {
-    RequestType.GENERAL: "Вопрос о функциях",
-    RequestType.DOCS: "Прошивки и документация",
-    RequestType.CONFIG: "Проблема с настройкой",
-    RequestType.MALFUNCTION: "Функция работает неверно",
-    RequestType.WISH: "Пожелание к оборудованию",
-}
 
 
 class Brand(StrEnum):
@@ -47,21 +36,8 @@ class Status(StrEnum):
     CLOSED = "closed"
 
     @property
-    def label(self) -> str:
-        return STATUS_LABELS[self]
-
-    @property
     def is_open(self) -> bool:
         return self not in (Status.RESOLVED, Status.CLOSED)
 
-
-STATUS_LABELS = {
-    Status.NEW: "новая",
-    Status.CLAIMED: "в работе",
-    Status.WAITING: "ждёт ваш ответ",
-    Status.VENDOR: "у производителя",
-    Status.RESOLVED: "решена",
-    Status.CLOSED: "закрыта",
-}
 
 MAX_ATTACHMENTS = 10

@@ -27,7 +27,7 @@ def menu(rows: list[list[str]]) -> ReplyKeyboardMarkup:
         keyboard=[[KeyboardButton(text=label) for label in row] for row in rows],
         resize_keyboard=True,
         is_persistent=True,
-        input_field_placeholder="Выберите действие",
+        input_field_placeholder=texts.MENU_PLACEHOLDER,
     )
 
 
@@ -67,15 +67,15 @@ def case_card(case: Case, levels: tuple[int, ...] = (1, 2, 3)) -> InlineKeyboard
 
     rows: list[list[tuple[str, str]]] = []
     if case.status == Status.NEW:
-        rows.append([button("✋ Взять в работу", "claim")])
+        rows.append([button(texts.BTN_CLAIM, "claim")])
     elif case.status in (Status.CLAIMED, Status.WAITING, Status.VENDOR):
-        rows.append([button("↩️ В очередь", "unclaim"), button("🔒 Закрыть", "close")])
+        rows.append([button(texts.BTN_UNCLAIM, "unclaim"), button(texts.BTN_CLOSE, "close")])
     else:
-        rows.append([button("🔄 Открыть снова", "reopen")])
+        rows.append([button(texts.BTN_REOPEN, "reopen")])
     if case.status.is_open:
-        rows.append([button("📋 Шаблоны ответов", "canned")])
+        rows.append([button(texts.BTN_CANNED, "canned")])
         rows.append([
-            (("✓ " if level == case.level else "") + f"Уровень {level}",
+            (texts.level_button(level, chosen=level == case.level),
              CaseCb(action="level", case_id=case.id, value=level).pack())
             for level in levels
         ])
@@ -84,8 +84,8 @@ def case_card(case: Case, levels: tuple[int, ...] = (1, 2, 3)) -> InlineKeyboard
 
 def solved_question_rows(case_id: int) -> Rows:
     return [[
-        ("👍 Да, решена", FeedbackCb(action="solved", case_id=case_id).pack()),
-        ("👎 Нет", FeedbackCb(action="unsolved", case_id=case_id).pack()),
+        (texts.BTN_SOLVED, FeedbackCb(action="solved", case_id=case_id).pack()),
+        (texts.BTN_UNSOLVED, FeedbackCb(action="unsolved", case_id=case_id).pack()),
     ]]
 
 
@@ -98,15 +98,15 @@ def rating(case_id: int) -> InlineKeyboardMarkup:
 
 
 def skip_comment(case_id: int) -> InlineKeyboardMarkup:
-    return inline([[("Пропустить", FeedbackCb(action="skip", case_id=case_id).pack())]])
+    return inline([[(texts.BTN_SKIP, FeedbackCb(action="skip", case_id=case_id).pack())]])
 
 
 def info_done(case_id: int) -> InlineKeyboardMarkup:
-    return inline([[("✅ Готово", InfoCb(case_id=case_id).pack())]])
+    return inline([[(texts.BTN_INFO_DONE, InfoCb(case_id=case_id).pack())]])
 
 
 def canned_reply_rows(case_id: int, items) -> Rows:
-    return [[(item.button, CaseCb(action="reply", case_id=case_id, value=index).pack())]
+    return [[(texts.scope_button(item.key), CaseCb(action="reply", case_id=case_id, value=index).pack())]
             for index, item in enumerate(items)]
 
 

@@ -38,8 +38,8 @@ async def preview(message: Message, state: FSMContext, html: str, broadcasts: Br
     # still say the broadcast went out.
     broadcast_id = uuid.uuid4().hex[:12]
     await message.answer(texts.BROADCAST_PREVIEW.format(count=count), reply_markup=keyboards.inline([[
-        ("📣 Отправить", IntakeCb(action="bcsend", value=broadcast_id).pack()),
-        ("✖️ Отмена", IntakeCb(action="bc", value="cancel").pack()),
+        (texts.BTN_BROADCAST_SEND, IntakeCb(action="bcsend", value=broadcast_id).pack()),
+        (texts.BTN_BROADCAST_CANCEL, IntakeCb(action="bc", value="cancel").pack()),
     ]]))
 
 

@@ -72,12 +72,12 @@ async def ask(step: str, message: Message, state: FSMContext, partner: Partner |
     draft = data.get("draft", {})
     if step == "request_type":
         await state.set_state(Intake.request_type)
-        rows = [[(t.label, cb("type", t.value))] for t in RequestType]
+        rows = [[(texts.request_type_label(t), cb("type", t.value))] for t in RequestType]
         await message.answer(texts.INTAKE_TYPE, reply_markup=keyboards.inline(rows))
     elif step == "brand":
         await state.set_state(Intake.brand)
         rows = [[(Brand.DAHUA.value, cb("brand", "dahua")), (Brand.ATIX.value, cb("brand", "atix"))],
-                [("Другая марка", cb("brand", "other"))]]
+                [(texts.BTN_OTHER_BRAND, cb("brand", "other"))]]
         await message.answer(texts.INTAKE_BRAND, reply_markup=keyboards.inline(rows))
     elif step == "model":
         await state.set_state(Intake.model)
@@ -252,7 +252,7 @@ async def on_type(callback: CallbackQuery, callback_data: IntakeCb, state: FSMCo
         await callback.answer(texts.INTAKE_EXPIRED)
         return
     await callback.answer()
-    await replace_text(callback, f"{texts.INTAKE_TYPE}\n\n✔️ {kind.label}")
+    await replace_text(callback, f"{texts.INTAKE_TYPE}\n\n✔️ {texts.request_type_label(kind)}")
     draft = await update_draft(state, request_type=kind.value)
     if not kind.asks_web_access:
         draft.pop("web_access", None)
@@ -324,7 +324,7 @@ async def on_model(message: Message, state: FSMContext, partner: Partner, catalo
     if result.accepted is not None:
         await update_draft(state, model=result.accepted.model, model_matched=True,
                            model_folders=list(result.accepted.folders), model_typed=typed)
-        await message.answer(f"✔️ Модель: <b>{texts.escape(result.accepted.model)}</b>")
+        await message.answer(texts.chosen_model(result.accepted.model))
         await advance("model", message, state, partner)
         return
     if not known_brand and (not result.candidates or result.near_miss):
@@ -367,7 +367,7 @@ async def on_model_choice(callback: CallbackQuery, callback_data: IntakeCb, stat
         await callback.answer(texts.INTAKE_EXPIRED)
         return
     await callback.answer()
-    await replace_text(callback, f"✔️ Модель: <b>{texts.escape(chosen)}</b>")
+    await replace_text(callback, texts.chosen_model(chosen))
     await advance("model", callback.message, state, partner)
 
 
@@ -378,7 +378,7 @@ async def on_model_label_photo(message: Message, state: FSMContext, partner: Par
     draft = (await state.get_data()).get("draft", {})
     caption = intake_rules.clean_line(message.caption, 100)
     typed = draft.get("model_typed") or (caption.value if caption.ok else "")
-    await update_draft(state, model=typed or "см. фото наклейки", model_matched=False,
+    await update_draft(state, model=typed or texts.MODEL_SEE_LABEL_PHOTO, model_matched=False,
                        model_folders=[], candidates=[])
     await message.answer(texts.INTAKE_MODEL_LABEL_PHOTO)
     await advance("model", message, state, partner)
@@ -397,12 +397,12 @@ async def on_serial(message: Message, state: FSMContext, partner: Partner) -> No
     check = intake_rules.check_serial(message.text, draft.get("brand", ""))
     if not check.ok:
         await message.answer(
-            texts.INTAKE_SERIAL_BAD.format(value=texts.escape(check.value[:40]), problem=texts.escape(check.problem)),
+            texts.INTAKE_SERIAL_BAD.format(value=texts.escape(check.value[:40]), problem=texts.check_problem(check)),
             reply_markup=keyboards.inline([[(texts.BTN_SERIAL_MISSING, cb("serial", "missing"))]]),
         )
         return
     await update_draft(state, serial=check.value)
-    await message.answer(f"✔️ Серийный номер: <code>{texts.escape(check.value)}</code>")
+    await message.answer(texts.chosen_serial(check.value))
     await advance("serial", message, state, partner)
 
 
@@ -599,7 +599,7 @@ async def wrong_contact_company(message: Message) -> None:
 async def set_phone(message: Message, state: FSMContext, partner: Partner, raw: str, partners) -> None:
     check = intake_rules.normalize_phone(raw)
     if not check.ok:
-        await message.answer(texts.INTAKE_CONTACT_PHONE_BAD.format(value=texts.escape(raw[:40]), problem=texts.escape(check.problem)))
+        await message.answer(texts.INTAKE_CONTACT_PHONE_BAD.format(value=texts.escape(raw[:40]), problem=texts.check_problem(check)))
         await ask("contact_phone", message, state, partner)
         return
     draft = (await state.get_data()).get("draft", {})
@@ -608,7 +608,7 @@ async def set_phone(message: Message, state: FSMContext, partner: Partner, raw: 
     await update_draft(state, contact=contact)
     # Remembered for next time; the partner confirms or edits it then.
     await partners.save_contact(partner.user_id, contact["name"], contact.get("company"), check.value)
-    await message.answer(f"✔️ Телефон: {texts.escape(check.value)}", reply_markup=ReplyKeyboardRemove())
+    await message.answer(texts.chosen_phone(check.value), reply_markup=ReplyKeyboardRemove())
     await advance("contact", message, state, partner)
 
 
@@ -649,7 +649,7 @@ async def on_summary(callback: CallbackQuery, callback_data: IntakeCb, state: FS
         draft = (await state.get_data()).get("draft", {})
         steps = [s for s in ORDER if s != "web_access" or RequestType(draft["request_type"]).asks_web_access]
         rows = [[(texts.EDIT_LABELS[s], cb("edit", s))] for s in steps]
-        rows.append([("↩️ К сводке", cb("edit", "summary"))])
+        rows.append([(texts.BTN_BACK_TO_SUMMARY, cb("edit", "summary"))])
         await callback.message.answer(texts.INTAKE_EDIT, reply_markup=keyboards.inline(rows))
         return
     if action != "send":

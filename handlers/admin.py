@@ -64,7 +64,7 @@ async def cmd_reload(message: Message, catalogue: CatalogueService, schedule: Sc
 async def on_calendar_file(message: Message, bot: Bot, schedule: Schedule) -> None:
     document = message.document
     if document.file_size and document.file_size > MAX_CALENDAR_BYTES:
-        await message.answer(texts.CALENDAR_BAD.format(error="файл слишком большой для календаря"))
+        await message.answer(texts.CALENDAR_BAD.format(error=texts.CALENDAR_TOO_BIG))
         return
     data = await bot.download(document.file_id)
     directory = schedule.calendar.directory
@@ -90,11 +90,11 @@ async def cmd_stats(message: Message, command: CommandObject, case_repo: CaseRep
     try:
         period = stats.parse_period(command.args or "", now)
     except stats.PeriodError as exc:
-        await message.answer(texts.STATS_BAD_PERIOD.format(error=texts.escape(str(exc))))
+        await message.answer(texts.stats_bad_period(exc))
         return
     cases = await case_repo.created_between(period.start, period.end)
     result = stats.compute(cases, period, schedule, now)
-    await message.answer(stats.render(result))
+    await message.answer(texts.stats_report(result))
     if result.total and len(period.days) > 1:
         image = chart.cases_per_day(period.days, result.by_day)
         await message.answer_photo(BufferedInputFile(image, "cases-per-day.png"),
@@ -106,7 +106,7 @@ async def cmd_export(message: Message, command: CommandObject, case_repo: CaseRe
     try:
         period = stats.parse_period(command.args or "", clock.now(), default_days=30)
     except stats.PeriodError as exc:
-        await message.answer(texts.STATS_BAD_PERIOD.format(error=texts.escape(str(exc))))
+        await message.answer(texts.stats_bad_period(exc))
         return
     cases = await case_repo.created_between(period.start, period.end)
     if not cases:

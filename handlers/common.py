@@ -10,7 +10,6 @@ from aiogram.types import Message
 from bot import keyboards, texts
 from bot.clock import Clock
 from bot.config import Settings
-from bot.services import hours_text
 from bot.services.schedule import Schedule
 from bot.storage.cases import CaseRepository
 from bot.routing import RouterRecipe
@@ -31,7 +30,7 @@ async def cmd_start(message: Message, state: FSMContext, schedule: Schedule, clo
     await message.answer(
         texts.greeting(
             message.from_user.first_name if message.from_user else "",
-            hours_text.status_line(schedule, clock.now()),
+            texts.status_line(schedule, clock.now()),
         ),
         reply_markup=keyboards.main_menu(),
     )
@@ -92,4 +91,4 @@ async def cmd_firmware(
 @router.message(Command("hours", "contacts"))
 async def on_contacts(message: Message, state: FSMContext, schedule: Schedule, clock: Clock) -> None:
     await pause_notice(message, state)
-    await message.answer(hours_text.hours_card(schedule, clock.now()), reply_markup=keyboards.main_menu())
+    await message.answer(texts.hours_card(schedule, clock.now()), reply_markup=keyboards.main_menu())

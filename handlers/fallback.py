@@ -25,4 +25,4 @@ async def on_unknown_content(message: Message) -> None:
 @router.callback_query()
 async def on_stale_button(callback: CallbackQuery) -> None:
     # Old or forged buttons: answer so the client stops its spinner, and change nothing.
-    await callback.answer("Эта кнопка больше не действует.", show_alert=False)
+    await callback.answer(texts.BUTTON_STALE, show_alert=False)

@@ -78,7 +78,7 @@ async def on_claim(callback: CallbackQuery, callback_data: CaseCb, cases: CaseSe
     elif result.case.status == Status.NEW:
         await callback.answer(texts.not_allowed_now(result.case), show_alert=True)
     else:
-        await callback.answer(texts.claim_lost(result.case.number, result.claimed_by_name or "другой инженер"),
+        await callback.answer(texts.claim_lost(result.case.number, result.claimed_by_name or texts.ANOTHER_ENGINEER),
                               show_alert=True)
 
 
@@ -92,7 +92,7 @@ async def on_level(callback: CallbackQuery, callback_data: CaseCb, cases: CaseSe
     if case is None:
         await callback.answer(texts.CASE_NOT_FOUND, show_alert=True)
         return
-    await callback.answer(f"Уровень {case.level}")
+    await callback.answer(texts.level_set(case.level))
 
 
 @router.callback_query(CaseCb.filter(F.action.in_({"unclaim", "close", "reopen"})))
@@ -100,7 +100,7 @@ async def on_status_button(callback: CallbackQuery, callback_data: CaseCb, cases
     user = callback.from_user
     action = {"unclaim": cases.unclaim, "close": cases.close, "reopen": cases.reopen}[callback_data.action]
     outcome = await action(callback_data.case_id, user.id, user.first_name)
-    await callback.answer(outcome.message or "Готово", show_alert=not outcome.ok)
+    await callback.answer(outcome.message or texts.ACTION_DONE, show_alert=not outcome.ok)
 
 
 @router.callback_query(CaseCb.filter(F.action == "canned"))
@@ -122,9 +122,9 @@ async def on_canned_reply(callback: CallbackQuery, callback_data: CaseCb, case_r
     if case is None or exclusion is None or not case.status.is_open:
         await callback.answer(texts.CASE_NOT_FOUND if case is None else texts.not_allowed_now(case), show_alert=True)
         return
-    await cases.notify_partner(case, engineer_header(case, callback.from_user.first_name) + "\n" + exclusion.text)
-    await cases.note_in_topic(case, texts.canned_sent(exclusion.button, callback.from_user.first_name))
-    await callback.answer("Отправлено партнёру")
+    await cases.notify_partner(case, engineer_header(case, callback.from_user.first_name) + "\n" + texts.scope_reply(exclusion.key))
+    await cases.note_in_topic(case, texts.canned_sent(texts.scope_button(exclusion.key), callback.from_user.first_name))
+    await callback.answer(texts.CANNED_SENT_TOAST)
 
 
 # --- commands in a case topic ----------------------------------------------------------------------
@@ -152,10 +152,8 @@ async def cmd_with_text(
     if case is None:
         return
     text = argument(command)
-    examples = {"info": "/info фото раздела Сеть → TCP/IP", "vendor": "/vendor ошибка при записи по SMD",
-                "resolve": "/resolve включили отправку событий на NVR"}
     if not text:
-        await cases.note_in_topic(case, texts.NEEDS_ARGUMENT.format(example=examples[command.command]))
+        await cases.note_in_topic(case, texts.NEEDS_ARGUMENT.format(example=texts.COMMAND_EXAMPLES[command.command]))
         return
     user = message.from_user
     if command.command == "info":

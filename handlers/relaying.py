@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from html import escape
-
 from aiogram.types import Message
 
+from bot import texts
 from bot.services.cases import Incoming
 from bot.visible_text import clean, is_blank
 
@@ -43,10 +42,6 @@ def incoming_of(message: Message) -> Incoming | None:
     )
 
 
-def partner_header(case) -> str:
-    who = escape(case.contact_name or "Партнёр")
-    return f"👤 <b>{who}</b> · партнёр:"
-
-
-def engineer_header(case, engineer_first_name: str) -> str:
-    return f"💬 <b>Поддержка · заявка {case.number}</b> ({escape(engineer_first_name)}):"
+# Kept as names of this module: handlers and dialogs import them from here.
+partner_header = texts.partner_header
+engineer_header = texts.engineer_header

@@ -17,9 +17,9 @@ from bot.services.catalogue import (
     CatalogueService,
     decode_model_list,
     folder_title,
-    folder_url,
     parse_model_list,
 )
+from bot.texts.firmware import folder_url
 from bot.services.model_normalize import Lens, model_keys, model_lens, split_lens
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "firmware"

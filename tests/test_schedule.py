@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.clock import MSK
-from bot.services import hours_text
+from bot.texts import hours as hours_text
 from bot.services.calendar import CalendarDay, ProductionCalendar, parse_calendar_xml
 from bot.services.schedule import (
     ReactionTime,

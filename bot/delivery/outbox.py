@@ -31,6 +31,7 @@ from aiogram.types import (
 from bot import keyboards, texts
 from bot.clock import Clock
 from bot.direct_retry import in_outbox
+from bot.services import scope
 from bot.config import Settings
 from bot.storage.cases import Case, CaseRepository
 from bot.domain import RequestType, Status
@@ -528,7 +529,7 @@ class Outbox:
         partner = await self.partners.get(case.partner_id)
         message = await self.bot.send_message(
             self.group_id,
-            texts.case_card(case, partner, len(attachments), note=note),
+            texts.case_card(case, partner, len(attachments), note=note, out_of_scope=scope.detect(case.description)),
             message_thread_id=thread_id,
             reply_markup=keyboards.case_card(case, self.levels),
         )
@@ -645,7 +646,8 @@ class Outbox:
             partner = await self.partners.get(case.partner_id)
             attachments = await self.cases.attachments(case.id)
             await self.bot.edit_message_text(
-                texts.case_card(case, partner, len(attachments)), chat_id=self.group_id,
+                texts.case_card(case, partner, len(attachments), out_of_scope=scope.detect(case.description)),
+                chat_id=self.group_id,
                 message_id=case.card_message_id, reply_markup=keyboards.case_card(case, self.levels),
             )
             return case.card_message_id, []

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from bot.clock import MSK
 from bot.sandbox.harness import ADMIN, ENGINEERS, GROUP_ID, PARTNERS, Person
-from bot.services.hours_text import WEEKDAYS_SHORT, day_month, status_line
+from bot.texts.hours import WEEKDAYS_SHORT, day_month, status_line
 from tgemu import EmulatorError
 from tgemu.world import MEDIA_KINDS, SERVICE_KEYS, Json, Sent
 

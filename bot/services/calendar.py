@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 DayKind = Literal["working", "shortened", "weekend", "holiday", "working_weekend"]
 DaySource = Literal["file", "fallback"]
 
-# Used as holiday_name for a day off that has no holiday of its own (hours_text recognises them).
+# Used as holiday_name for a day off that has no holiday of its own (texts word them by `named_holiday`).
 TRANSFERRED_DAY_OFF = "Перенесённый выходной"
 NON_WORKING_DAY = "Нерабочий день"
 
@@ -56,6 +56,17 @@ class CalendarDay:
     @property
     def is_working(self) -> bool:
         return self.kind in ("working", "shortened", "working_weekend")
+
+    @property
+    def is_transferred_day_off(self) -> bool:
+        return self.holiday_name == TRANSFERRED_DAY_OFF
+
+    @property
+    def named_holiday(self) -> str | None:
+        """The holiday's own title, None for a day off that has none (the texts word those)."""
+        if self.holiday_name in (TRANSFERRED_DAY_OFF, NON_WORKING_DAY):
+            return None
+        return self.holiday_name or None
 
 
 @dataclass(frozen=True, slots=True)

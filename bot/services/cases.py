@@ -14,7 +14,6 @@ from bot import texts
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain import MAX_ATTACHMENTS, RequestType, Status
-from bot.services import hours_text
 from bot.services.ports import Buttons, Outbox, Rows
 from bot.services.schedule import Schedule, reaction_due, reminder_points
 from bot.storage.cases import Attachment, Case, CaseRepository, NewCase
@@ -141,7 +140,7 @@ class CaseService:
             due_at=self.due_for(level, now),
             attachments=tuple(in_partners_order([Attachment.from_dict(a) for a in draft.get("attachments", [])])),
         )
-        notes = [hours_text.after_hours_notice(self.schedule, now)] if new.after_hours else []
+        notes = [texts.after_hours_notice(self.schedule, now)] if new.after_hours else []
         return await self.submit(new, confirm=notes)
 
     async def submit(self, new: NewCase, confirm: list[str] | None = None) -> SubmitResult:
@@ -336,7 +335,7 @@ class CaseService:
         if case.status == Status.CLOSED:
             return Outcome(False, case, texts.not_allowed_now(case))
         return await self._transition(
-            case, Status.CLOSED, actor_id, actor_name, "закрыта партнёром" if by_partner else None,
+            case, Status.CLOSED, actor_id, actor_name, texts.HISTORY_CLOSED_BY_PARTNER if by_partner else None,
             fields={"closed_at": self.clock.now()},
             partner_text=None if by_partner else texts.closed_for_partner(case.number),
             topic_text=texts.CLOSED_BY_PARTNER if by_partner else None,
@@ -348,7 +347,7 @@ class CaseService:
             return refusal
         to = Status.CLAIMED if case.claimed_by is not None else Status.NEW
         return await self._transition(
-            case, to, actor_id, actor_name, "партнёр: проблема не решена" if by_partner else "открыта снова",
+            case, to, actor_id, actor_name, texts.HISTORY_NOT_SOLVED if by_partner else texts.HISTORY_REOPENED,
             fields={"resolved_at": None, "closed_at": None},
             partner_text=texts.reopened_for_partner(case.number, by_partner),
             topic_text=texts.REOPENED_BY_PARTNER if by_partner else None,
@@ -358,7 +357,7 @@ class CaseService:
         case, refusal = await self._require(case_id, (Status.CLAIMED,))
         if refusal:
             return refusal
-        return await self._transition(case, Status.NEW, engineer_id, engineer_name, "возвращена в очередь",
+        return await self._transition(case, Status.NEW, engineer_id, engineer_name, texts.HISTORY_UNCLAIMED,
                                       fields={"claimed_by": None, "claimed_by_name": None, "claimed_at": None},
                                       topic_text=texts.unclaimed(engineer_name))
 
@@ -370,7 +369,7 @@ class CaseService:
             return Outcome(False, case, texts.not_allowed_now(case))
         to = Status.CLAIMED if case.status == Status.NEW else case.status
         return await self._transition(
-            case, to, by_id, by_name, f"назначен инженер {engineer_name}",
+            case, to, by_id, by_name, texts.history_assigned(engineer_name),
             fields={"claimed_by": engineer_id, "claimed_by_name": engineer_name,
                     "claimed_at": case.claimed_at or self.clock.now()},
             partner_text=texts.case_claimed_for_partner(case.number, engineer_name),
@@ -424,7 +423,7 @@ class CaseService:
         async with self.db.batch() as conn:
             await self.cases.set_level(conn, case_id, level, due)
             await self.cases.add_history(conn, case_id, self.clock.now(), engineer_id, engineer_name,
-                                         case.status, case.status, f"уровень {case.level} → {level}")
+                                         case.status, case.status, texts.history_level(case.level, level))
             await self.outbox.enqueue(conn, self.group_id, "edit_card", {"to": "topic"}, case_id)
             await self.outbox.enqueue(
                 conn, self.group_id, "send_message",

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from typing import Iterable
-from urllib.parse import quote
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -145,14 +144,6 @@ def folder_title(folder: str) -> str:
         return "/"
     parts = [_ORDERING_PREFIX.sub("", part).strip() or part for part in folder.split("/")]
     return " / ".join(parts)
-
-
-def folder_url(base_url: str, folder: str) -> str:
-    """The address of a folder on the file server: base URL plus the percent-encoded relative path."""
-    base = base_url if base_url.endswith("/") else base_url + "/"
-    if folder in ("", "."):
-        return base
-    return base + quote(folder, safe="/") + "/"
 
 
 def decode_model_list(data: bytes) -> str:

@@ -6,14 +6,10 @@ import csv
 import io
 import unicodedata
 
+from bot import texts
 from bot.storage.cases import Case
 
-COLUMNS = (
-    "Номер", "Поступила", "Статус", "Тип", "Марка", "Модель", "Модель в каталоге", "Серийный номер",
-    "Web-доступ", "ID партнёра", "Контакт", "Компания", "Телефон", "Уровень", "Реакция до",
-    "Вне рабочего времени", "Инженер", "Взята", "Решена", "Закрыта", "Оценка", "Комментарий к оценке",
-    "Вложений", "Описание", "История",
-)
+COLUMNS = texts.EXPORT_COLUMNS
 
 
 # A cell starting with one of these is taken as a formula by Excel and LibreOffice (CSV injection,
@@ -38,7 +34,7 @@ def _time(value) -> str:
 
 
 def _yes_no(value) -> str:
-    return "" if value is None else ("да" if value else "нет")
+    return "" if value is None else (texts.EXPORT_YES if value else texts.EXPORT_NO)
 
 
 def history_summary(rows) -> str:
@@ -61,7 +57,7 @@ def cases_csv(cases: list[Case], histories: dict[int, list], attachment_counts: 
     writer.writerow(COLUMNS)
     for case in cases:
         writer.writerow(neutralise(cell) for cell in (
-            case.id, _time(case.created_at), case.status.label, case.request_type.label, case.brand, case.model,
+            case.id, _time(case.created_at), texts.status_label(case.status), texts.request_type_label(case.request_type), case.brand, case.model,
             _yes_no(case.model_matched), case.serial or "", _yes_no(case.web_access), case.partner_id,
             case.contact_name, case.contact_company or "", case.contact_phone, case.level, _time(case.due_at),
             _yes_no(case.after_hours), case.claimed_by_name or "", _time(case.claimed_at),

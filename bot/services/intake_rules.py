@@ -4,7 +4,7 @@ Every check starts from `visible_text.clean`, and an answer nobody could see cou
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.visible_text import clean, is_blank, visible_length
 
@@ -18,7 +18,9 @@ OTHER_SERIAL = re.compile(r"^[A-Z0-9][A-Z0-9\-/]{3,39}$")
 class Check:
     ok: bool
     value: str = ""
+    # Why the answer was refused, as a code texts.check_problem words (with `details` filled in).
     problem: str = ""
+    details: dict = field(default_factory=dict)
 
 
 def normalize_serial(text: str) -> str:
@@ -32,20 +34,20 @@ def normalize_serial(text: str) -> str:
 def check_serial(text: str, brand: str) -> Check:
     value = normalize_serial(text)
     if is_blank(value):
-        return Check(False, "", "номер пустой")
+        return Check(False, "", "empty")
     if brand == "Dahua":
         if re.search(r"[^A-Z0-9]", value):
             bad = "".join(sorted(set(re.findall(r"[^A-Z0-9]", value))))[:5]
-            return Check(False, value, f"в серийном номере Dahua только латинские буквы и цифры, а здесь есть «{bad}»")
+            return Check(False, value, "dahua_not_latin", {"bad": bad})
         if len(value) != 15:
-            return Check(False, value, f"у Dahua серийный номер из 15 знаков, а здесь {len(value)}")
+            return Check(False, value, "dahua_length", {"length": len(value)})
         return Check(True, value)
     if not OTHER_SERIAL.match(value):
         if len(value) < 4:
-            return Check(False, value, "слишком короткий номер")
+            return Check(False, value, "serial_too_short")
         if len(value) > 40:
-            return Check(False, value, "слишком длинный номер")
-        return Check(False, value, "допустимы латинские буквы, цифры, дефис и косая черта")
+            return Check(False, value, "serial_too_long")
+        return Check(False, value, "serial_characters")
     return Check(True, value)
 
 
@@ -54,7 +56,7 @@ def check_description(text: str) -> Check:
     words = re.findall(r"\w+", value)
     # Counted in characters a person sees: twenty variation selectors are not a description.
     if visible_length(value) < 20 or len(words) < 3:
-        return Check(False, value, "слишком коротко")
+        return Check(False, value, "description_too_short")
     return Check(True, value)
 
 
@@ -62,24 +64,24 @@ def normalize_phone(text: str) -> Check:
     """Russian numbers become +7XXXXXXXXXX; other international numbers are kept with +."""
     raw = clean(text).strip()
     if is_blank(raw):
-        return Check(False, "", "номер пустой")
+        return Check(False, "", "empty")
     digits = re.sub(r"\D", "", raw)
     if re.search(r"[^\d\s()+\-.]", raw):
-        return Check(False, raw, "в номере должны быть только цифры")
+        return Check(False, raw, "phone_not_digits")
     if len(digits) == 11 and digits[0] in "78":
         return Check(True, "+7" + digits[1:])
     if len(digits) == 10 and digits[0] == "9":
         return Check(True, "+7" + digits)
     if raw.startswith("+") and 10 <= len(digits) <= 15:
         return Check(True, "+" + digits)
-    return Check(False, raw, "нужен номер вида +7 999 123-45-67")
+    return Check(False, raw, "phone_shape")
 
 
 def clean_line(text: str | None, limit: int) -> Check:
     """One line of visible text (a name, a company, a brand, a comment), or "empty"."""
     value = " ".join(clean(text).split())
     if is_blank(value):
-        return Check(False, "", "пусто")
+        return Check(False, "", "empty_line")
     if len(value) > limit:
-        return Check(False, value, f"не больше {limit} символов")
+        return Check(False, value, "too_long", {"limit": limit})
     return Check(True, value)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
-from bot.clock import MSK
+from bot.clock import MSK, to_msk  # noqa: F401  (to_msk: schedule's callers import it here)
 from bot.services.calendar import CalendarDay, ProductionCalendar
 
 # The longest real run of days off is the New Year block (12 days with weekends); a calendar with two
@@ -18,15 +18,6 @@ MAX_DAYS_WITHOUT_WORK = 60
 
 class ScheduleError(Exception):
     """The calendar gives no working time where some is needed."""
-
-
-def to_msk(at: datetime) -> datetime:
-    """The same moment in Moscow time; naive datetimes are refused, since their zone is a guess."""
-    if not isinstance(at, datetime):
-        raise TypeError(f"expected a datetime, got {type(at).__name__}")
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError(f"naive datetime {at.isoformat()}: pass an aware one (Europe/Moscow)")
-    return at.astimezone(MSK)
 
 
 def parse_clock_time(value: str) -> time:

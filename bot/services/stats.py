@@ -6,7 +6,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from html import escape
 
 from bot.clock import MSK
 from bot.domain import Status
@@ -17,7 +16,13 @@ MAX_PERIOD_DAYS = 3660
 
 
 class PeriodError(ValueError):
-    """The admin's period could not be read; the message says how to write it."""
+    """The admin's period could not be read: `problem` names why (texts.period_problem words it
+    for the admin), `values` are what the wording needs."""
+
+    def __init__(self, problem: str, **values) -> None:
+        super().__init__(problem, values)
+        self.problem = problem
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,7 @@ def parse_date(text: str) -> date:
             return datetime.strptime(text, pattern).date()
         except ValueError:
             continue
-    raise PeriodError(f"не понял дату «{text}»: пишите 2026-11-01 или 01.11.2026")
+    raise PeriodError("bad_date", text=text)
 
 
 def parse_period(args: str, now: datetime, default_days: int = 30) -> Period:
@@ -65,16 +70,16 @@ def parse_period(args: str, now: datetime, default_days: int = 30) -> Period:
         if re.fullmatch(r"\d{1,4}", word):
             days = int(word)
             if not 1 <= days <= MAX_PERIOD_DAYS:
-                raise PeriodError(f"число дней — от 1 до {MAX_PERIOD_DAYS}")
+                raise PeriodError("days_out_of_range", limit=MAX_PERIOD_DAYS)
             return Period(_day_start(today - timedelta(days=days - 1)), tomorrow)
     if len(words) > 2:
-        raise PeriodError("период — одно слово (week, month, 30) или две даты")
+        raise PeriodError("too_many_words")
     first = parse_date(words[0])
     last = parse_date(words[1]) if len(words) == 2 else today
     if last < first:
-        raise PeriodError("конец периода раньше начала")
+        raise PeriodError("end_before_start")
     if (last - first).days > MAX_PERIOD_DAYS:
-        raise PeriodError("слишком длинный период")
+        raise PeriodError("too_long", limit=MAX_PERIOD_DAYS)
     return Period(_day_start(first), _day_start(last + timedelta(days=1)))
 
 
@@ -121,6 +126,27 @@ class Stats:
     def rating_average(self) -> float | None:
         return sum(self.ratings) / len(self.ratings) if self.ratings else None
 
+    @property
+    def claim_median(self) -> float | None:
+        return median(self.claim_hours)
+
+    @property
+    def claim_p90(self) -> float | None:
+        return percentile(self.claim_hours, 0.9)
+
+    @property
+    def resolve_median(self) -> float | None:
+        return median(self.resolve_hours)
+
+    @property
+    def resolve_p90(self) -> float | None:
+        return percentile(self.resolve_hours, 0.9)
+
+    @property
+    def statuses_in_order(self) -> list[tuple[Status, int]]:
+        """Counts by status in the lifecycle's order."""
+        return sorted(self.by_status.items(), key=lambda kv: list(Status).index(kv[0]))
+
 
 def compute(cases: list[Case], period: Period, schedule: Schedule, now: datetime) -> Stats:
     """Times are working hours by the production calendar, as the regulation counts them."""
@@ -146,37 +172,3 @@ def compute(cases: list[Case], period: Period, schedule: Schedule, now: datetime
         if case.rating:
             stats.ratings.append(case.rating)
     return stats
-
-
-def _hours(value: float | None) -> str:
-    if value is None:
-        return "—"
-    hours, minutes = divmod(round(value * 60), 60)
-    return f"{hours} ч {minutes:02d} мин"
-
-
-def render(stats: Stats) -> str:
-    """For a phone screen: short lines, biggest numbers first."""
-    if stats.total == 0:
-        return f"📊 <b>Статистика за {stats.period.label}</b>\nЗаявок не было."
-    lines = [f"📊 <b>Статистика за {stats.period.label}</b>", f"Всего заявок: <b>{stats.total}</b>"]
-    lines.append("\n<b>По статусам</b>")
-    lines += [f"{s.label}: {n}" for s, n in sorted(stats.by_status.items(), key=lambda kv: list(Status).index(kv[0]))]
-    lines.append("\n<b>По типам</b>")
-    lines += [f"{t.label}: {n}" for t, n in stats.by_type.most_common()]
-    lines.append("\n<b>По маркам</b>")
-    lines += [f"{escape(b)}: {n}" for b, n in stats.by_brand.most_common(5)]
-    lines.append("\n<b>По уровням</b>")
-    lines += [f"уровень {lvl}: {n}" for lvl, n in sorted(stats.by_level.items())]
-    lines.append("\n<b>Скорость (рабочие часы)</b>")
-    lines.append(f"до взятия: медиана {_hours(median(stats.claim_hours))}, 90% — {_hours(percentile(stats.claim_hours, 0.9))}")
-    lines.append(f"до решения: медиана {_hours(median(stats.resolve_hours))}, 90% — {_hours(percentile(stats.resolve_hours, 0.9))}")
-    lines.append(f"Нарушений времени реакции: {stats.breaches}")
-    average = stats.rating_average
-    lines.append("\n<b>Оценки</b>")
-    lines.append(f"{average:.1f} из 5 ({len(stats.ratings)} оценок)" if average is not None else "оценок нет")
-    lines.append("\n<b>Частые модели</b>")
-    lines += [f"{escape(model)}: {n}" for model, n in stats.models.most_common(5)]
-    lines.append(f"\nВне рабочего времени: {stats.after_hours_share:.0%}")
-    return "\n".join(lines)
-

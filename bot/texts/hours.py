@@ -1,16 +1,17 @@
-"""Russian phrases about support hours: when the desk opens, the after-hours notice, the contacts card."""
+"""Phrases about support hours: when the desk opens, the after-hours notice, the contacts card."""
 
 from __future__ import annotations
 
 import html
 from datetime import date, datetime, timedelta
 
-from bot.services.calendar import NON_WORKING_DAY, TRANSFERRED_DAY_OFF, CalendarDay
-from bot.services.schedule import Schedule, to_msk
+from bot.clock import to_msk
+from bot.texts.common import EMAIL as SUPPORT_EMAIL
+from bot.texts.common import PHONE as SUPPORT_PHONE
+from bot.texts.common import PORTAL as SUPPORT_PORTAL
 
-from bot.texts import EMAIL as SUPPORT_EMAIL
-from bot.texts import PHONE as SUPPORT_PHONE
-from bot.texts import PORTAL as SUPPORT_PORTAL
+# The schedule and calendar days come in as arguments (bot.services.schedule.Schedule,
+# bot.services.calendar.CalendarDay): texts render what services computed and import no service.
 
 MONTHS_GENITIVE = (
     "января", "февраля", "марта", "апреля", "мая", "июня",
@@ -21,9 +22,6 @@ WEEKDAYS_ACCUSATIVE = (
     "в понедельник", "во вторник", "в среду", "в четверг", "в пятницу", "в субботу", "в воскресенье",
 )
 WEEKDAYS_SHORT = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
-
-_GENERIC_NAMES = {TRANSFERRED_DAY_OFF, NON_WORKING_DAY}
-
 
 def clock_time(moment: datetime) -> str:
     """7:00, 17:30 — no leading zero, as people write it."""
@@ -57,42 +55,42 @@ def short_moment(moment: datetime) -> str:
     return f"{WEEKDAYS_SHORT[moment.weekday()]} {moment:%d.%m}, {clock_time(moment)}"
 
 
-def opening_phrase(schedule: Schedule, at: datetime) -> str:
+def opening_phrase(schedule, at: datetime) -> str:
     """When the desk opens next after `at`, e.g. 'в понедельник, 12 января, в 7:00 МСК'."""
     return when_phrase(schedule.next_open(at), at)
 
 
-def hours_line(schedule: Schedule) -> str:
+def hours_line(schedule) -> str:
     start = clock_time(datetime.combine(date.min, schedule.work_start))
     end = clock_time(datetime.combine(date.min, schedule.work_end))
     return f"пн–пт {start}–{end} МСК, по производственному календарю РФ"
 
 
-def _day_off_words(day: CalendarDay) -> str:
+def _day_off_words(day) -> str:
     """'нерабочий день (День России)', 'перенесённый выходной', 'выходной' (HTML-safe)."""
     if day.kind == "weekend":
         return "выходной"
-    name = day.holiday_name
-    if name == TRANSFERRED_DAY_OFF:
+    if day.is_transferred_day_off:
         return "перенесённый выходной"
-    if not name or name in _GENERIC_NAMES:
+    name = day.named_holiday
+    if name is None:
         return "нерабочий день"
     # Titles come from a file the admins drop in; keep them from breaking HTML.
     return f"нерабочий день ({html.escape(name)})"
 
 
-def _named_holiday_ahead(schedule: Schedule, at: datetime, opening: datetime) -> str | None:
+def _named_holiday_ahead(schedule, at: datetime, opening: datetime) -> str | None:
     """The first named holiday between tomorrow and the next opening, if the closure runs into one."""
     d = at.date() + timedelta(days=1)
     while d < opening.date():
         day = schedule.calendar.day(d)
-        if day.kind == "holiday" and day.holiday_name and day.holiday_name not in _GENERIC_NAMES:
-            return day.holiday_name
+        if day.kind == "holiday" and day.named_holiday is not None:
+            return day.named_holiday
         d += timedelta(days=1)
     return None
 
 
-def closed_reason(schedule: Schedule, at: datetime) -> str:
+def closed_reason(schedule, at: datetime) -> str:
     """Why the desk is closed at `at`, lower-case, to follow a colon or a dash."""
     at = to_msk(at)
     day = schedule.calendar.day(at.date())
@@ -110,7 +108,7 @@ def closed_reason(schedule: Schedule, at: datetime) -> str:
     return reason
 
 
-def status_line(schedule: Schedule, at: datetime) -> str:
+def status_line(schedule, at: datetime) -> str:
     """One line for the greeting: open until when, or closed and when it opens."""
     status = schedule.status(at)
     if status.open and status.closes_at is not None:
@@ -122,7 +120,7 @@ def _contacts() -> str:
     return f"Телефон: {SUPPORT_PHONE}\nE-mail: {SUPPORT_EMAIL}\nПортал заявок: {SUPPORT_PORTAL}"
 
 
-def after_hours_notice(schedule: Schedule, at: datetime) -> str:
+def after_hours_notice(schedule, at: datetime) -> str:
     """The reply to a case filed while the desk is closed (HTML); ValueError when it is open."""
     if schedule.is_open(at):
         raise ValueError("the desk is open: no after-hours notice")
@@ -135,7 +133,7 @@ def after_hours_notice(schedule: Schedule, at: datetime) -> str:
     )
 
 
-def hours_card(schedule: Schedule, at: datetime) -> str:
+def hours_card(schedule, at: datetime) -> str:
     """The "Contacts and hours" menu item (HTML)."""
     status = schedule.status(at)
     if status.open and status.closes_at is not None:
@@ -160,7 +158,7 @@ def hours_card(schedule: Schedule, at: datetime) -> str:
     )
 
 
-def after_hours_label(schedule: Schedule, at: datetime) -> str | None:
+def after_hours_label(schedule, at: datetime) -> str | None:
     """For the engineers' case card: a note that the case came in after hours, or None."""
     if schedule.is_open(at):
         return None

@@ -1,0 +1,222 @@
+"""What admins read: reloads, calendar, broadcasts, bans, stats, exports and delivery problems."""
+
+from __future__ import annotations
+
+from html import escape
+
+from bot.texts.common import request_type_label, status_label
+
+
+# --- admins ---------------------------------------------------------------------------------------
+
+def calendar_fallback_warning(years) -> str:
+    listed = ", ".join(str(y) for y in years)
+    return (
+        f"⚠️ Нет файла производственного календаря на {listed} г. Пока часы работы считаются по "
+        "общему календарю праздников (переносы учтены, сокращённые дни — нет). Пришлите сюда файл "
+        "календаря в формате xmlcalendar (.xml) или положите его в папку календарей и выполните /reload."
+    )
+
+
+def catalogue_report(report) -> str:
+    if not report.ok:
+        return (
+            "❌ Каталог прошивок не перечитан, работает прежний "
+            f"({report.models_before} моделей).\nПричина: {escape(report.detail)}"
+        )
+    lines = [
+        f"✅ Каталог прошивок перечитан за {report.seconds:.1f} с: моделей {report.models_before} → "
+        f"{report.models_after}, папок {report.folders_before} → {report.folders_after}.",
+        f"Добавлено: {report.added}, убрано: {report.removed}.",
+    ]
+    if report.added_examples:
+        lines.append("Новые: " + escape(", ".join(report.added_examples[:5])))
+    if report.removed_examples:
+        lines.append("Убраны: " + escape(", ".join(report.removed_examples[:5])))
+    if report.skipped_files:
+        lines.append(f"Пропущено файлов: {len(report.skipped_files)} (см. журнал).")
+        for skipped in report.skipped_files[:3]:
+            lines.append(f"• {escape(str(skipped.path))}: {escape(skipped.reason)}")
+    return "\n".join(lines)
+
+
+def calendar_report(years_before, years_after, error: str | None = None) -> str:
+    if error:
+        return f"❌ Календарь не перечитан, действует прежний.\nПричина: {escape(error)}"
+    return (
+        "✅ Производственный календарь перечитан. Годы из файлов: "
+        + (", ".join(str(y) for y in years_after) or "нет")
+        + (f" (было: {', '.join(str(y) for y in years_before)})" if list(years_before) != list(years_after) else "")
+        + "."
+    )
+
+
+CALENDAR_SAVED = "✅ Календарь на {year} год сохранён ({file}) и подключён."
+CALENDAR_BAD = "❌ Файл не принят: {error}"
+CALENDAR_TOO_BIG = "файл слишком большой для календаря"
+
+
+def broadcast_report(counts: dict) -> str:
+    return (
+        "📣 Рассылка завершена.\n"
+        f"Доставлено: {counts['delivered']}\n"
+        f"Заблокировали бота: {counts['blocked']}\n"
+        f"Не доставлено по другим причинам: {counts['failed']}"
+    )
+
+
+BROADCAST_ASK = "Пришлите текст объявления для всех партнёров (можно с форматированием). /cancel — отмена."
+BROADCAST_PREVIEW = "👀 Так увидят объявление партнёры. Получателей: {count}. Отправить?"
+BROADCAST_STARTED = "📣 Рассылка запущена: {count} получателей. Отчёт придёт по завершении."
+BROADCAST_CANCELLED = "Рассылка отменена."
+BROADCAST_ALREADY_STARTED = "Эта рассылка уже запущена."
+BROADCAST_HINT = "Пришлите текст объявления одним сообщением или /cancel."
+BROADCAST_TOO_LONG = "Объявление длиннее 4000 символов — сократите, пожалуйста."
+BAN_USAGE = "Использование: /ban ID_партнёра [причина] или /ban №заявки [причина]."
+UNBAN_USAGE = "Использование: /unban ID_партнёра или /unban №заявки."
+BAN_NOT_FOUND = "Не нашёл партнёра «{target}»: ни такого ID, ни такой заявки."
+BAN_ADMIN = "Администратора заблокировать нельзя."
+EXPORT_EMPTY = "За {period} заявок нет."
+EXPORT_CAPTION = "Заявки за {period}: {count}. Файл открывается в Excel (UTF-8, разделитель «;»)."
+STATS_CHART_CAPTION = "Заявки по дням, {period} (светлые столбцы — выходные)."
+
+
+def banned(partner_id: int, reason: str | None) -> str:
+    text = f"🚫 Партнёр {partner_id} заблокирован."
+    if reason:
+        text += f" Причина: {escape(reason)}"
+    return text + " История его заявок сохранена."
+
+
+def unbanned(partner_id: int) -> str:
+    return f"✅ Партнёр {partner_id} разблокирован."
+
+
+def engineers_list(rows) -> str:
+    """rows: (engineer, status, open cases)."""
+    if not rows:
+        return "Бот ещё не видел инженеров в группе: они появятся здесь, когда напишут в группу."
+    labels = {"creator": "владелец", "administrator": "администратор", "member": "участник",
+              "restricted": "ограничен", "left": "вышел", "kicked": "исключён", "unknown": "не удалось проверить"}
+    lines = ["<b>Инженеры</b>"]
+    for engineer, status, open_cases in rows:
+        name = escape(engineer.first_name or str(engineer.user_id))
+        if engineer.username:
+            name += f" (@{escape(engineer.username)})"
+        lines.append(f"{name} — {labels.get(status, status)}, в работе: {open_cases}")
+    return "\n".join(lines)
+
+
+HELP_ADMIN = (
+    "<b>Команды администратора</b>\n"
+    "/stats [период] — статистика (week, month, 7, 2026-11-01 2026-11-24)\n"
+    "/export [с] [по] — заявки в CSV для Excel\n"
+    "/ban ID|№заявки [причина], /unban — блокировка партнёра\n"
+    "/broadcast — объявление всем партнёрам\n"
+    "/reload — перечитать каталог прошивок и календарь, сразу повторить отправку в группу, "
+    "если она ждала исправления; /reload_catalogue — только каталог\n"
+    "/engineers — кто в группе инженеров и что у них в работе\n"
+    "Файл календаря (.xml), присланный сюда, подключается сразу."
+)
+
+
+# --- the outbox: a group the operator must fix, a partner who blocked the bot (i13-outbox) -----
+
+GROUP_FIXES = {
+    "rights": "у бота нет нужных прав. Сделайте его администратором группы с правами "
+              "«Управление темами» и «Отправка сообщений».",
+    "chat_not_found": "Telegram не находит эту группу. Проверьте ENGINEERS_CHAT_ID и что бот в ней состоит.",
+    "removed": "бота удалили из группы. Добавьте его снова администратором с правом «Управление темами».",
+    "migrated": "группа стала супергруппой с новым id {new_id}. Укажите его в ENGINEERS_CHAT_ID и "
+                "перезапустите бота.",
+}
+
+
+def _group_name(group_id: int, title: str | None) -> str:
+    return f"«{escape(title)}» ({group_id})" if title else f"{group_id}"
+
+
+def group_unreachable(group_id: int, title: str | None, problem: str, new_id: int | None = None) -> str:
+    fix = GROUP_FIXES[problem].format(new_id=new_id)
+    then = "" if problem == "migrated" else " После исправления отправьте /reload."
+    return (f"⚠️ Бот не может писать в группу инженеров {_group_name(group_id, title)}: {fix}\n"
+            f"Заявки не потеряны: они ждут и уйдут, как только доступ появится.{then}")
+
+
+def group_reachable_again(group_id: int, title: str | None) -> str:
+    return f"✅ Группа инженеров {_group_name(group_id, title)} снова доступна: ожидавшие сообщения уходят."
+
+
+def outbox_retried(count: int) -> str:
+    return f"📤 Ожидавшие сообщения отправляются снова: {count}."
+
+
+PARTNER_UNREACHABLE = (
+    "⚠️ Партнёр заблокировал бота: сообщения ему не доходят. Они сохранены и уйдут, "
+    "как только партнёр снова напишет боту."
+)
+
+
+# --- /stats and /export ---------------------------------------------------------------------------
+
+STATS_BAD_PERIOD = "Не понял период: {error}. Примеры: /stats, /stats week, /stats 7, /stats 2026-11-01 2026-11-24."
+PERIOD_PROBLEMS = {
+    "bad_date": "не понял дату «{text}»: пишите 2026-11-01 или 01.11.2026",
+    "days_out_of_range": "число дней — от 1 до {limit}",
+    "too_many_words": "период — одно слово (week, month, 30) или две даты",
+    "end_before_start": "конец периода раньше начала",
+    "too_long": "слишком длинный период",
+}
+
+
+def stats_bad_period(error) -> str:
+    """`error`: the PeriodError of bot.services.stats; what the admin typed is escaped."""
+    problem = PERIOD_PROBLEMS[error.problem].format(**error.values)
+    return STATS_BAD_PERIOD.format(error=escape(problem))
+
+
+def _hours(value: float | None) -> str:
+    if value is None:
+        return "—"
+    hours, minutes = divmod(round(value * 60), 60)
+    return f"{hours} ч {minutes:02d} мин"
+
+
+def stats_report(stats) -> str:
+    """For a phone screen: short lines, biggest numbers first."""
+    if stats.total == 0:
+        return f"📊 <b>Статистика за {stats.period.label}</b>\nЗаявок не было."
+    lines = [f"📊 <b>Статистика за {stats.period.label}</b>", f"Всего заявок: <b>{stats.total}</b>"]
+    lines.append("\n<b>По статусам</b>")
+    lines += [f"{status_label(s)}: {n}" for s, n in stats.statuses_in_order]
+    lines.append("\n<b>По типам</b>")
+    lines += [f"{request_type_label(t)}: {n}" for t, n in stats.by_type.most_common()]
+    lines.append("\n<b>По маркам</b>")
+    lines += [f"{escape(b)}: {n}" for b, n in stats.by_brand.most_common(5)]
+    lines.append("\n<b>По уровням</b>")
+    lines += [f"уровень {lvl}: {n}" for lvl, n in sorted(stats.by_level.items())]
+    lines.append("\n<b>Скорость (рабочие часы)</b>")
+    lines.append(f"до взятия: медиана {_hours(stats.claim_median)}, 90% — {_hours(stats.claim_p90)}")
+    lines.append(f"до решения: медиана {_hours(stats.resolve_median)}, 90% — {_hours(stats.resolve_p90)}")
+    lines.append(f"Нарушений времени реакции: {stats.breaches}")
+    average = stats.rating_average
+    lines.append("\n<b>Оценки</b>")
+    lines.append(f"{average:.1f} из 5 ({len(stats.ratings)} оценок)" if average is not None else "оценок нет")
+    lines.append("\n<b>Частые модели</b>")
+    lines += [f"{escape(model)}: {n}" for model, n in stats.models.most_common(5)]
+    lines.append(f"\nВне рабочего времени: {stats.after_hours_share:.0%}")
+    return "\n".join(lines)
+
+
+EXPORT_COLUMNS = (
+    "Номер", "Поступила", "Статус", "Тип", "Марка", "Модель", "Модель в каталоге", "Серийный номер",
+    "Web-доступ", "ID партнёра", "Контакт", "Компания", "Телефон", "Уровень", "Реакция до",
+    "Вне рабочего времени", "Инженер", "Взята", "Решена", "Закрыта", "Оценка", "Комментарий к оценке",
+    "Вложений", "Описание", "История",
+)
+EXPORT_YES = "да"
+EXPORT_NO = "нет"
+
+
+BTN_BROADCAST_SEND = "📣 Отправить"
+BTN_BROADCAST_CANCEL = "✖️ Отмена"
