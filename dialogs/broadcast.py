@@ -14,8 +14,8 @@ from bot.callbacks import IntakeCb
 from bot.services.broadcast import Broadcasts
 from bot.visible_text import clean, is_blank
 from dialogs.states import Broadcast
-from handlers.ui import drop_buttons, replace_text
-from handlers.filters import Admin
+from bot.telegram.ui import drop_buttons, replace_text
+from bot.telegram.filters import Admin
 
 router = Router(name=__name__)
 router.message.filter(Admin())

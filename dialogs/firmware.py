@@ -10,7 +10,7 @@ from bot import keyboards, texts
 from bot.callbacks import FirmwareCb
 from bot.config import Settings
 from dialogs.states import FirmwareLookup
-from handlers.filters import PrivateChat
+from bot.telegram.filters import PrivateChat
 
 router = Router(name=__name__)
 router.message.filter(PrivateChat())

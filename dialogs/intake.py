@@ -29,8 +29,8 @@ from bot.storage.cases import Attachment, CaseRepository
 from bot.storage.partners import Partner
 from bot.visible_text import clean, is_blank
 from dialogs.states import Intake
-from handlers.ui import drop_buttons, replace_text
-from handlers.filters import PrivateChat
+from bot.telegram.ui import drop_buttons, replace_text
+from bot.telegram.filters import PrivateChat
 
 log = logging.getLogger(__name__)
 

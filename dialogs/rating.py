@@ -11,8 +11,8 @@ from bot.callbacks import FeedbackCb
 from bot.services import intake_rules
 from bot.services.cases import CaseService
 from dialogs.states import Rating
-from handlers.ui import drop_buttons, replace_text
-from handlers.filters import PrivateChat
+from bot.telegram.ui import drop_buttons, replace_text
+from bot.telegram.filters import PrivateChat
 
 router = Router(name=__name__)
 router.message.filter(PrivateChat())

@@ -23,7 +23,7 @@ from bot.storage.cases import CaseRepository
 from bot.storage.engineers import EngineerRepository
 from bot.storage.partners import PartnerRepository
 from bot.visible_text import clean, is_blank
-from handlers.filters import Admin
+from bot.telegram.filters import Admin
 
 log = logging.getLogger(__name__)
 

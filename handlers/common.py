@@ -16,7 +16,7 @@ from bot.storage.cases import CaseRepository
 from dialogs.intake import leave_dialog
 from dialogs.firmware import answer_lookup
 from dialogs.states import FirmwareLookup, Intake
-from handlers.filters import PrivateChat
+from bot.telegram.filters import PrivateChat
 
 router = Router(name=__name__)
 router.message.filter(PrivateChat())

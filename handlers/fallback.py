@@ -6,7 +6,7 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards, texts
-from handlers.filters import PrivateChat
+from bot.telegram.filters import PrivateChat
 
 router = Router(name=__name__)
 

@@ -23,8 +23,8 @@ from bot.storage.cases import Case, CaseRepository
 from bot.storage.outbox import MessageLinkRepository
 from bot.visible_text import clean, is_blank
 from dialogs.info_request import start_for_partner
-from handlers.filters import EngineersChat
-from handlers.relaying import engineer_header, incoming_of
+from bot.telegram.filters import EngineersChat
+from bot.telegram.relaying import engineer_header, incoming_of
 
 log = logging.getLogger(__name__)
 

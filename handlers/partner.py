@@ -17,9 +17,9 @@ from bot.services.debounce import Debouncer
 from bot.services.outbox import Outbox
 from bot.storage.cases import Case, CaseRepository
 from bot.storage.partners import PartnerRepository
-from handlers.ui import drop_buttons, replace_text
-from handlers.filters import PrivateChat
-from handlers.relaying import incoming_of, partner_header
+from bot.telegram.ui import drop_buttons, replace_text
+from bot.telegram.filters import PrivateChat
+from bot.telegram.relaying import incoming_of, partner_header
 
 router = Router(name=__name__)
 router.message.filter(PrivateChat())
