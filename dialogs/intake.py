@@ -21,12 +21,11 @@ from aiogram.types import (
 
 from bot import keyboards, texts
 from bot.callbacks import IntakeCb
-from bot.domain import MAX_ATTACHMENTS, Brand, RequestType
+from bot.domain import MAX_ATTACHMENTS, Attachment, Brand, Partner, RequestType
 from bot.services import intake_rules, scope
 from bot.services.cases import CaseService, in_partners_order
 from bot.services.debounce import Debouncer
-from bot.storage.cases import Attachment, CaseRepository
-from bot.storage.partners import Partner
+from bot.storage.cases import CaseRepository
 from bot.visible_text import clean, is_blank
 from dialogs.states import Intake
 from bot.telegram.ui import drop_buttons, replace_text

@@ -14,12 +14,12 @@ from bot import keyboards, texts
 from bot.callbacks import CaseCb
 from bot.clock import Clock
 from bot.config import Settings
-from bot.domain import Status
+from bot.domain import Case, Status
 from bot.services import scope
 from bot.services.cases import CaseService, Outcome
 from bot.services.membership import Access, Membership
 from bot.services.schedule import Schedule
-from bot.storage.cases import Case, CaseRepository
+from bot.storage.cases import CaseRepository
 from bot.storage.outbox import MessageLinkRepository
 from bot.visible_text import clean, is_blank
 from dialogs.info_request import start_for_partner

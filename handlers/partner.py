@@ -11,11 +11,11 @@ from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 
 from bot import keyboards, texts
 from bot.callbacks import PickCaseCb
-from bot.domain import Status
+from bot.domain import Case, Status
 from bot.services.cases import CaseService, Incoming
 from bot.services.debounce import Debouncer
 from bot.services.outbox import Outbox
-from bot.storage.cases import Case, CaseRepository
+from bot.storage.cases import CaseRepository
 from bot.storage.partners import PartnerRepository
 from bot.telegram.ui import drop_buttons, replace_text
 from bot.telegram.filters import PrivateChat

@@ -145,3 +145,13 @@ def test_only_the_composition_root_imports_the_routers():
     upward = sorted((importer, target) for a, b, importer, target in package_edges(import_graph())
                     if a == "bot" and b in ("handlers", "dialogs"))
     assert upward == []
+
+
+def test_record_types_are_domain_types_and_storage_still_offers_them():
+    from bot import domain
+    from bot.storage import cases, engineers, partners
+
+    assert (cases.Case, cases.Attachment, cases.NewCase, partners.Partner, engineers.Engineer) == (
+        domain.Case, domain.Attachment, domain.NewCase, domain.Partner, domain.Engineer)
+    assert {cls.__module__ for cls in (domain.Case, domain.Attachment, domain.NewCase, domain.Partner,
+                                       domain.Engineer)} == {"bot.domain"}

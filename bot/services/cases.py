@@ -13,11 +13,11 @@ from typing import Any
 from bot import texts
 from bot.clock import Clock
 from bot.config import Settings
-from bot.domain import MAX_ATTACHMENTS, RequestType, Status
+from bot.domain import MAX_ATTACHMENTS, Attachment, Case, NewCase, RequestType, Status
 from bot.services import hours_text
 from bot.services.outbox import Outbox
 from bot.services.schedule import Schedule, reaction_due, reminder_points
-from bot.storage.cases import Attachment, Case, CaseRepository, NewCase
+from bot.storage.cases import CaseRepository
 from bot.storage.database import Database
 
 log = logging.getLogger(__name__)

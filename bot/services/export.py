@@ -6,7 +6,7 @@ import csv
 import io
 import unicodedata
 
-from bot.storage.cases import Case
+from bot.domain import Case
 
 COLUMNS = (
     "Номер", "Поступила", "Статус", "Тип", "Марка", "Модель", "Модель в каталоге", "Серийный номер",

@@ -32,8 +32,8 @@ from bot import keyboards, texts
 from bot.clock import Clock
 from bot.direct_retry import in_outbox
 from bot.config import Settings
-from bot.storage.cases import Case, CaseRepository
-from bot.domain import RequestType, Status
+from bot.storage.cases import CaseRepository
+from bot.domain import Case, RequestType, Status
 from bot.storage.database import Batch, Database, Transaction
 from bot.storage.kv import KeyValueRepository
 from bot.storage.outbox import (

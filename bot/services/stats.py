@@ -9,9 +9,8 @@ from datetime import date, datetime, time, timedelta
 from html import escape
 
 from bot.clock import MSK
-from bot.domain import Status
+from bot.domain import Case, Status
 from bot.services.schedule import Schedule
-from bot.storage.cases import Case
 
 MAX_PERIOD_DAYS = 3660
 
