@@ -309,13 +309,14 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         bot = make_bot(settings, direct_retry)
         outbox = Outbox(bot=bot, db=db, settings=settings, clock=clock, cases=case_repo, partners=partners)
         direct_retry.on_retry_after = outbox.note_retry_after
-        cases = CaseService(db=db, cases=case_repo, outbox=outbox, clock=clock, settings=settings, schedule=schedule)
+        membership = Membership(bot, settings.engineers_chat_id, clock)
+        cases = CaseService(db=db, cases=case_repo, outbox=outbox, clock=clock, settings=settings, schedule=schedule,
+                            membership=membership)
         debouncer = Debouncer()
         alerts = AdminAlerts(db=db, outbox=outbox, settings=settings, schedule=schedule)
         error_reports = ErrorReports(clock=clock)
         broadcasts = Broadcasts(db=db, outbox=outbox, partners=partners)
         engineers = EngineerRepository(db)
-        membership = Membership(bot, settings.engineers_chat_id, clock)
         dp = make_dispatcher(
             settings=settings, db=db, clock=clock, partners=partners, case_repo=case_repo, links=links,
             outbox=outbox, cases=cases, schedule=schedule, catalogue=catalogue, debouncer=debouncer,

@@ -13,7 +13,6 @@ from bot.callbacks import InfoCb
 from bot.domain import Status
 from bot.services.cases import CaseService
 from bot.services.debounce import Debouncer
-from bot.storage.cases import CaseRepository
 from dialogs.states import InfoRequest
 from bot.telegram.ui import drop_buttons, replace_text
 from bot.telegram.filters import PrivateChat
@@ -37,11 +36,10 @@ async def start_for_partner(storage: BaseStorage, bot_id: int, partner_id: int, 
 
 @router.message(InfoRequest.answer)
 async def on_answer(
-    message: Message, state: FSMContext, cases: CaseService, case_repo: CaseRepository, debouncer: Debouncer
+    message: Message, state: FSMContext, cases: CaseService, debouncer: Debouncer
 ) -> None:
-    case_id = (await state.get_data()).get("info_case")
-    case = await case_repo.get(case_id) if case_id else None
-    if case is None or case.partner_id != message.from_user.id or not case.status.is_open:
+    case = await cases.partners_open_case((await state.get_data()).get("info_case"), message.from_user.id)
+    if case is None:
         await state.set_state(None)
         await message.answer(texts.FEEDBACK_TOO_LATE)
         return

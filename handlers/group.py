@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.domain import Case, Status
 from bot.services import scope
 from bot.services.cases import CaseService, Outcome
-from bot.services.membership import Access, Membership
+from bot.services.membership import Membership
 from bot.services.schedule import Schedule
 from bot.storage.cases import CaseRepository
 from bot.storage.outbox import MessageLinkRepository
@@ -195,7 +195,7 @@ async def cmd_level(message: Message, command: CommandObject, cases: CaseService
 
 @router.message(Command("assign"))
 async def cmd_assign(message: Message, cases: CaseService, case_repo: CaseRepository,
-                     links: MessageLinkRepository, membership: Membership) -> None:
+                     links: MessageLinkRepository) -> None:
     case = await topic_case(message, cases, case_repo, links)
     if case is None:
         return
@@ -203,9 +203,6 @@ async def cmd_assign(message: Message, cases: CaseService, case_repo: CaseReposi
     target = reply.from_user if reply is not None and reply.forum_topic_created is None else None
     if target is None or target.is_bot:
         await cases.note_in_topic(case, texts.ASSIGN_HOW)
-        return
-    if await membership.access(target.id) is not Access.ALLOWED:
-        await cases.note_in_topic(case, texts.ASSIGN_NOT_MEMBER)
         return
     outcome = await cases.assign(case.id, target.id, target.first_name, message.from_user.id, message.from_user.first_name)
     await report(cases, message, case, outcome)

@@ -15,6 +15,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.domain import MAX_ATTACHMENTS, Attachment, Case, NewCase, RequestType, Status
 from bot.services import hours_text
+from bot.services.membership import Access, Membership
 from bot.services.outbox import Outbox
 from bot.services.schedule import Schedule, reaction_due, reminder_points
 from bot.storage.cases import CaseRepository
@@ -51,6 +52,21 @@ class Outcome:
     ok: bool
     case: Case | None
     message: str = ""
+
+
+@dataclass(frozen=True)
+class PartnerRoute:
+    """Where a partner's message outside any dialog goes: their only open case, or they choose."""
+
+    open_cases: tuple[Case, ...]
+
+    @property
+    def case(self) -> Case | None:
+        return self.open_cases[0] if len(self.open_cases) == 1 else None
+
+    @property
+    def must_choose(self) -> bool:
+        return len(self.open_cases) > 1
 
 
 @dataclass
@@ -93,8 +109,10 @@ class CaseService:
         clock: Clock,
         settings: Settings,
         schedule: Schedule,
+        membership: Membership | None = None,
     ) -> None:
         self.db = db
+        self.membership = membership
         self.schedule = schedule
         self.cases = cases
         self.outbox = outbox
@@ -370,6 +388,10 @@ class CaseService:
         case = await self.cases.get(case_id)
         if case is None:
             return Outcome(False, None, texts.CASE_NOT_FOUND)
+        # Only somebody who may act in the engineers' group can own a case; an unknown answer
+        # (Telegram unreachable, no group set) refuses too rather than guessing.
+        if self.membership is None or await self.membership.access(engineer_id) is not Access.ALLOWED:
+            return Outcome(False, case, texts.ASSIGN_NOT_MEMBER)
         if not case.status.is_open:
             return Outcome(False, case, texts.not_allowed_now(case))
         to = Status.CLAIMED if case.status == Status.NEW else case.status
@@ -461,6 +483,25 @@ class CaseService:
         return sent
 
     # --- relaying ---------------------------------------------------------------------------------
+
+    async def route_partner_message(self, partner_id: int) -> PartnerRoute:
+        """A partner writing outside any dialog writes to an open case of theirs."""
+        return PartnerRoute(tuple(await self.cases.open_for_partner(partner_id)))
+
+    async def partners_open_case(self, case_id: int | None, partner_id: int) -> Case | None:
+        """The case a partner's button or answer names, only if it is theirs and still open:
+        a forged button must not put a message into somebody else's case."""
+        case = await self.cases.get(case_id) if case_id else None
+        if case is None or case.partner_id != partner_id or not case.status.is_open:
+            return None
+        return case
+
+    async def relay_from_partner(self, case: Case, message: Incoming, header: str) -> None:
+        """The partner's message goes to the topic; one answering a request for information puts
+        the case back in work."""
+        await self.relay_to_topic(case, message, header)
+        if case.status == Status.WAITING:
+            await self.partner_answered(case.id, case.partner_id)
 
     async def relay_to_topic(self, case: Case, message: Incoming, header: str) -> None:
         """A partner's message goes into the case topic, with who wrote it on top."""
