@@ -24,6 +24,7 @@ from bot.callbacks import IntakeCb
 from bot.domain import MAX_ATTACHMENTS, Attachment, Brand, Partner, RequestType
 from bot.services import intake_rules, scope
 from bot.services.cases import CaseService, in_partners_order
+from bot.services.contacts import Contacts
 from bot.services.debounce import Debouncer
 from bot.storage.cases import CaseRepository
 from bot.visible_text import clean, is_blank
@@ -99,10 +100,11 @@ async def ask(step: str, message: Message, state: FSMContext, partner: Partner |
             [[(texts.BTN_YES, cb("web", "yes")), (texts.BTN_NO, cb("web", "no"))]]))
     elif step == "contact":
         contact = draft.get("contact")
-        if not contact and partner is not None and partner.has_contact:
-            contact = {"name": partner.name, "company": partner.company, "phone": partner.phone}
-            draft["contact"] = contact
-            await state.update_data(draft=draft)
+        if not contact:
+            contact = Contacts.known(partner)
+            if contact:
+                draft["contact"] = contact
+                await state.update_data(draft=draft)
         if contact:
             await state.set_state(Intake.contact_confirm)
             await message.answer(
@@ -305,8 +307,7 @@ async def wrong_brand_other(message: Message) -> None:
 
 # --- 3. model -------------------------------------------------------------------------------------
 
-# A series or a model typed without its lens can have this many members worth a button.
-MODEL_BUTTONS = 8
+MODEL_BUTTONS = intake_rules.MODEL_BUTTONS
 
 
 @router.message(Intake.model, F.text)
@@ -317,27 +318,22 @@ async def on_model(message: Message, state: FSMContext, partner: Partner, catalo
         return
     typed = check.value
     draft = (await state.get_data()).get("draft", {})
-    known_brand = draft.get("brand") in (Brand.DAHUA.value, Brand.ATIX.value)
-    result = catalogue.match(typed, limit=MODEL_BUTTONS)
-    if result.accepted is not None:
-        await update_draft(state, model=result.accepted.model, model_matched=True,
-                           model_folders=list(result.accepted.folders), model_typed=typed)
-        await message.answer(f"✔️ Модель: <b>{texts.escape(result.accepted.model)}</b>")
+    choice = intake_rules.choose_model(catalogue.match(typed, limit=MODEL_BUTTONS), typed, draft.get("brand"))
+    if choice.model is not None:
+        await update_draft(state, model=choice.model, model_matched=choice.matched,
+                           model_folders=list(choice.folders), model_typed=typed)
+        if choice.matched:
+            await message.answer(f"✔️ Модель: <b>{texts.escape(choice.model)}</b>")
         await advance("model", message, state, partner)
         return
-    if not known_brand and (not result.candidates or result.near_miss):
-        # Other brands are not in Torus's catalogue; take the model as written.
-        await update_draft(state, model=typed, model_matched=False, model_folders=[], model_typed=typed)
-        await advance("model", message, state, partner)
-        return
-    offered = result.candidates[:MODEL_BUTTONS]
+    offered = choice.offered
     candidates = [{"model": c.model, "folders": list(c.folders)} for c in offered]
     await update_draft(state, model_typed=typed, candidates=candidates)
     if candidates:
         # Buttons carry the index into the draft's list; the label shows the lens so variants can be told apart.
         rows = [[(texts.model_button(c), cb("model", str(i)))] for i, c in enumerate(offered)]
         rows.append([(texts.BTN_MODEL_NOT_LISTED, cb("model", "keep"))])
-        question = texts.INTAKE_MODEL_FAMILY if result.family else texts.INTAKE_MODEL_CANDIDATES
+        question = texts.INTAKE_MODEL_FAMILY if choice.family else texts.INTAKE_MODEL_CANDIDATES
         await message.answer(question, reply_markup=keyboards.inline(rows))
     else:
         await message.answer(
@@ -594,7 +590,7 @@ async def wrong_contact_company(message: Message) -> None:
                          reply_markup=keyboards.inline([[(texts.BTN_SKIP, cb("company", "skip"))]]))
 
 
-async def set_phone(message: Message, state: FSMContext, partner: Partner, raw: str, partners) -> None:
+async def set_phone(message: Message, state: FSMContext, partner: Partner, raw: str, contacts: Contacts) -> None:
     check = intake_rules.normalize_phone(raw)
     if not check.ok:
         await message.answer(texts.INTAKE_CONTACT_PHONE_BAD.format(value=texts.escape(raw[:40]), problem=texts.escape(check.problem)))
@@ -605,22 +601,22 @@ async def set_phone(message: Message, state: FSMContext, partner: Partner, raw: 
     contact["phone"] = check.value
     await update_draft(state, contact=contact)
     # Remembered for next time; the partner confirms or edits it then.
-    await partners.save_contact(partner.user_id, contact["name"], contact.get("company"), check.value)
+    await contacts.remember(partner.user_id, contact)
     await message.answer(f"✔️ Телефон: {texts.escape(check.value)}", reply_markup=ReplyKeyboardRemove())
     await advance("contact", message, state, partner)
 
 
 @router.message(Intake.contact_phone, F.contact)
-async def on_contact_shared(message: Message, state: FSMContext, partner: Partner, partners) -> None:
+async def on_contact_shared(message: Message, state: FSMContext, partner: Partner, contacts: Contacts) -> None:
     if message.contact.user_id != message.from_user.id:
         await message.answer(texts.INTAKE_CONTACT_NOT_OWN)
         return
-    await set_phone(message, state, partner, message.contact.phone_number, partners)
+    await set_phone(message, state, partner, message.contact.phone_number, contacts)
 
 
 @router.message(Intake.contact_phone, F.text)
-async def on_contact_phone(message: Message, state: FSMContext, partner: Partner, partners) -> None:
-    await set_phone(message, state, partner, message.text, partners)
+async def on_contact_phone(message: Message, state: FSMContext, partner: Partner, contacts: Contacts) -> None:
+    await set_phone(message, state, partner, message.text, contacts)
 
 
 @router.message(Intake.contact_phone)
