@@ -233,6 +233,7 @@ def make_dispatcher(**dependencies) -> Dispatcher:
     inflight = InflightUpdates()
     dp.update.outer_middleware(inflight)
     dp["inflight"] = inflight
+    dp["info_dialogs"] = info_request.InfoDialogs(dp.storage)
     # On the update, so no kind of update slips past them: bans, then the group's membership.
     dp.update.outer_middleware(BanMiddleware())
     dp.update.outer_middleware(EngineerMiddleware())

@@ -23,15 +23,22 @@ router.message.filter(PrivateChat())
 router.callback_query.filter(PrivateChat())
 
 
-async def start_for_partner(storage: BaseStorage, bot_id: int, partner_id: int, case_id: int) -> bool:
-    """Put the partner into the answer dialog, unless they are busy in another one (then their
-    next message outside it still reaches the case). Returns whether the dialog started."""
-    key = StorageKey(bot_id=bot_id, chat_id=partner_id, user_id=partner_id)
-    if await storage.get_state(key) is not None:
-        return False
-    await storage.set_state(key, InfoRequest.answer)
-    await storage.update_data(key, {"info_case": case_id})
-    return True
+class InfoDialogs:
+    """Opens this dialog for a partner from outside it: the engineers' /info (handlers call it as
+    the injected `info_dialogs`, so they never write a partner's dialog state themselves)."""
+
+    def __init__(self, storage: BaseStorage) -> None:
+        self.storage = storage
+
+    async def start(self, bot_id: int, partner_id: int, case_id: int) -> bool:
+        """Put the partner into the answer dialog, unless they are busy in another one (then their
+        next message outside it still reaches the case). Returns whether the dialog started."""
+        key = StorageKey(bot_id=bot_id, chat_id=partner_id, user_id=partner_id)
+        if await self.storage.get_state(key) is not None:
+            return False
+        await self.storage.set_state(key, InfoRequest.answer)
+        await self.storage.update_data(key, {"info_case": case_id})
+        return True
 
 
 @router.message(InfoRequest.answer)

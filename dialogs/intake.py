@@ -26,7 +26,6 @@ from bot.services import intake_rules, scope
 from bot.services.cases import CaseService, in_partners_order
 from bot.services.contacts import Contacts
 from bot.services.debounce import Debouncer
-from bot.storage.cases import CaseRepository
 from bot.visible_text import clean, is_blank
 from dialogs.states import Intake
 from bot.telegram.ui import drop_buttons, replace_text
@@ -654,10 +653,10 @@ async def on_summary(callback: CallbackQuery, callback_data: IntakeCb, state: FS
 
 @router.callback_query(Intake.summary, IntakeCb.filter(F.action == "send"))
 async def on_send(callback: CallbackQuery, callback_data: IntakeCb, state: FSMContext, partner: Partner,
-                  cases: CaseService, case_repo: CaseRepository) -> None:
+                  cases: CaseService) -> None:
     draft = (await state.get_data()).get("draft", {})
     if callback_data.value != draft.get("submit_key"):
-        await on_sent_before(callback, callback_data, partner, case_repo)  # the summary of an earlier draft
+        await on_sent_before(callback, callback_data, partner, cases)  # the summary of an earlier draft
         return
     await send_draft(callback, state, partner, cases)
 
@@ -711,10 +710,10 @@ async def on_summary_again(callback: CallbackQuery) -> None:
 
 @router.callback_query(IntakeCb.filter(F.action == "send"))
 async def on_sent_before(callback: CallbackQuery, callback_data: IntakeCb, partner: Partner,
-                         case_repo: CaseRepository) -> None:
+                         cases: CaseService) -> None:
     """"Send" pressed again after the case went out, or the press handled again after a crash
     cut its first handling short (the "accepted" message is in the outbox): say which case."""
-    case = await case_repo.get_by_submit_key(callback_data.value) if callback_data.value else None
+    case = await cases.by_submit_key(callback_data.value) if callback_data.value else None
     if case is None or case.partner_id != partner.user_id:
         await callback.answer(texts.INTAKE_EXPIRED)
         return

@@ -15,7 +15,6 @@ from bot.domain import Case
 from bot.services.cases import CaseService, Incoming
 from bot.services.debounce import Debouncer
 from bot.services.outbox import Outbox
-from bot.storage.partners import PartnerRepository
 from bot.telegram.ui import drop_buttons, replace_text
 from bot.telegram.filters import PrivateChat
 from bot.telegram.relaying import incoming_of, partner_header
@@ -86,14 +85,9 @@ async def on_pick_case(
 
 
 @router.my_chat_member()
-async def on_bot_blocked(event: ChatMemberUpdated, partners: PartnerRepository, outbox: Outbox) -> None:
-    """Telegram says the partner blocked (or unblocked) the bot: broadcasts skip them meanwhile,
-    and what was kept for them goes out once they unblock it."""
+async def on_bot_blocked(event: ChatMemberUpdated, outbox: Outbox) -> None:
     if event.chat.type == "private":
-        blocked = event.new_chat_member.status == "kicked"
-        await partners.set_blocked_bot(event.chat.id, blocked)
-        if not blocked:
-            await outbox.partner_wrote(event.chat.id)
+        await outbox.partner_blocked_bot(event.chat.id, event.new_chat_member.status == "kicked")
 
 
 @router.edited_message()

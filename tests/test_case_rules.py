@@ -12,6 +12,7 @@ from bot.domain import NewCase, RequestType, Status
 from bot.services.cases import CaseService, Incoming
 from bot.services.membership import Access
 from bot.storage.cases import CaseRepository
+from bot.storage.outbox import MessageLink, MessageLinkRepository
 from bot.storage.partners import PartnerRepository
 
 GROUP = -100500
@@ -23,8 +24,9 @@ ENGINEER = 501
 class RecordingOutbox:
     """Stands in for the outbox: the service only queues into it inside its transactions."""
 
-    def __init__(self) -> None:
+    def __init__(self, links: MessageLinkRepository) -> None:
         self.items: list[tuple[int, str, dict, int | None]] = []
+        self.links = links
 
     async def enqueue(self, conn, chat_id, kind, payload, case_id=None, *args, **kwargs) -> None:
         self.items.append((chat_id, kind, payload, case_id))
@@ -44,7 +46,7 @@ class FixedMembership:
 @pytest.fixture
 def service(db, clock):
     settings = Settings(_env_file=None, engineers_chat_id=GROUP)
-    return CaseService(db=db, cases=CaseRepository(db), outbox=RecordingOutbox(), clock=clock,
+    return CaseService(db=db, cases=CaseRepository(db), outbox=RecordingOutbox(MessageLinkRepository(db)), clock=clock,
                        settings=settings, schedule=make_schedule(settings),
                        membership=FixedMembership({ENGINEER: Access.ALLOWED}))
 
@@ -115,3 +117,17 @@ async def test_only_a_member_of_the_engineers_group_can_be_assigned(service):
     assert (await service.cases.get(case_id)).claimed_by is None
     done = await service.assign(case_id, ENGINEER, "Пётр", ENGINEER, "Пётр")
     assert done.ok and (await service.cases.get(case_id)).claimed_by == ENGINEER
+
+
+async def test_a_group_message_belongs_to_the_case_its_reply_names_else_to_its_topics(service, db):
+    in_topic = await file(service, key="a")
+    replied_to = await file(service, key="b")
+    await service.cases.set_thread(in_topic, 77)
+    async with db.batch() as conn:
+        await service.outbox.links.add(conn, MessageLink(replied_to, "partner", PARTNER, 5, GROUP, 900, "text"))
+    assert (await service.case_in_group(GROUP, None, 77)).id == in_topic
+    # A reply to one of a case's messages wins, even inside another case's topic (the shared Wishes topic).
+    assert (await service.case_in_group(GROUP, 900, 77)).id == replied_to
+    assert (await service.case_in_group(GROUP, 901, 77)).id == in_topic
+    assert await service.case_in_group(GROUP, 901, None) is None
+    assert await service.case_in_group(GROUP, None, 78) is None

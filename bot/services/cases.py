@@ -482,6 +482,35 @@ class CaseService:
             self.outbox.wake()
         return sent
 
+    # --- reading (handlers and dialogs see storage only through services) ------------------------
+
+    async def get(self, case_id: int) -> Case | None:
+        return await self.cases.get(case_id)
+
+    async def by_submit_key(self, submit_key: str) -> Case | None:
+        return await self.cases.get_by_submit_key(submit_key)
+
+    async def for_partner(self, partner_id: int) -> list[Case]:
+        return await self.cases.for_partner(partner_id)
+
+    async def queue(self) -> list[Case]:
+        """Unclaimed cases, oldest first."""
+        return await self.cases.unclaimed()
+
+    async def open_for_engineer(self, engineer_id: int) -> list[Case]:
+        return await self.cases.open_for_engineer(engineer_id)
+
+    async def case_in_group(self, chat_id: int, reply_to_message_id: int | None, thread_id: int | None) -> Case | None:
+        """A topic belongs to its case; in a group without topics (and in the shared Wishes topic)
+        a reply to one of the case's messages does, so the reply is asked first."""
+        if reply_to_message_id is not None:
+            case_id = await self.outbox.links.case_of_group_message(chat_id, reply_to_message_id)
+            if case_id is not None:
+                return await self.cases.get(case_id)
+        if thread_id:
+            return await self.cases.by_thread(thread_id)
+        return None
+
     # --- relaying ---------------------------------------------------------------------------------
 
     async def route_partner_message(self, partner_id: int) -> PartnerRoute:

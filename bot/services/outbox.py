@@ -319,6 +319,13 @@ class Outbox:
                                    {"to": "topic", "text": texts.PARTNER_UNREACHABLE}, item.case_id)
             self.wake()
 
+    async def partner_blocked_bot(self, user_id: int, blocked: bool) -> None:
+        """Telegram says the partner blocked (or unblocked) the bot: broadcasts skip them meanwhile,
+        and what was kept for them goes out once they unblock it."""
+        await self.partners.set_blocked_bot(user_id, blocked)
+        if not blocked:
+            await self.partner_wrote(user_id)
+
     async def partner_wrote(self, user_id: int) -> None:
         """A partner's message or button press shows they have unblocked the bot: what waited
         for them goes out now. Cheap when nothing waits (no database trip)."""
