@@ -24,6 +24,7 @@ from bot.gc_tuning import YOUNG_GC_THRESHOLD, tune_garbage_collector  # noqa: F4
 from bot.polling import DurablePolling, InboxUpdates
 from bot.services.calendar import CalendarError, ProductionCalendar
 from bot.services.cases import CaseService
+from bot.services.administration import Administration
 from bot.services.contacts import Contacts
 from bot.services.catalogue import Catalogue, CatalogueError, CatalogueService
 from bot.services.admin_alerts import AdminAlerts
@@ -324,6 +325,8 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
             outbox=outbox, cases=cases, schedule=schedule, catalogue=catalogue, debouncer=debouncer,
             alerts=alerts, broadcasts=broadcasts, engineers=engineers, membership=membership,
             contacts=Contacts(partners),
+            administration=Administration(cases=case_repo, partners=partners, engineers=engineers,
+                                          membership=membership, settings=settings),
             error_reports=error_reports,
         )
     except BaseException:

@@ -155,3 +155,11 @@ def test_record_types_are_domain_types_and_storage_still_offers_them():
         domain.Case, domain.Attachment, domain.NewCase, domain.Partner, domain.Engineer)
     assert {cls.__module__ for cls in (domain.Case, domain.Attachment, domain.NewCase, domain.Partner,
                                        domain.Engineer)} == {"bot.domain"}
+
+
+def test_handlers_and_dialogs_reach_storage_only_through_services():
+    graph = import_graph()
+    reaching = sorted((importer, target) for importer, imported in graph.items()
+                      if importer.split(".")[0] in ("handlers", "dialogs")
+                      for target in imported if target == "bot.storage" or target.startswith("bot.storage."))
+    assert reaching == []
