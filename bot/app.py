@@ -25,6 +25,8 @@ from bot.gc_tuning import YOUNG_GC_THRESHOLD, tune_garbage_collector  # noqa: F4
 from bot.polling import DurablePolling, InboxUpdates
 from bot.services.calendar import CalendarError, ProductionCalendar
 from bot.services.cases import CaseService
+from bot.services.administration import Administration
+from bot.services.contacts import Contacts
 from bot.services.catalogue import Catalogue, CatalogueError, CatalogueService
 from bot.services.admin_alerts import AdminAlerts
 from bot.services.broadcast import Broadcasts
@@ -188,6 +190,7 @@ def make_bot(settings: Settings, direct_retry: DirectRetry | None = None) -> Bot
 def make_dispatcher(**dependencies) -> Dispatcher:
     # Routers are imported here, not at module level, so importing bot.app stays cheap and
     # every router module is free of configuration (it reads what it needs from handler kwargs).
+    from dialogs.info_request import InfoDialogs
     from handlers import get_routers
     from handlers.middlewares import BanMiddleware, EngineerMiddleware, PartnerMiddleware
     from handlers.tracking import InflightUpdates
@@ -203,6 +206,7 @@ def make_dispatcher(**dependencies) -> Dispatcher:
     inflight = InflightUpdates()
     dp.update.outer_middleware(inflight)
     dp["inflight"] = inflight
+    dp["info_dialogs"] = InfoDialogs(dp.storage)
     # On the update, so no kind of update slips past them: bans, then the group's membership.
     dp.update.outer_middleware(BanMiddleware())
     dp.update.outer_middleware(EngineerMiddleware())
@@ -247,18 +251,21 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         bot = make_bot(settings, direct_retry)
         outbox = Outbox(bot=bot, db=db, settings=settings, clock=clock, cases=case_repo, partners=partners)
         direct_retry.on_retry_after = outbox.note_retry_after
+        membership = Membership(telegram_lookup(bot), settings.engineers_chat_id, clock)
         cases = CaseService(db=db, cases=case_repo, outbox=outbox, clock=clock, settings=settings, schedule=schedule,
-                            buttons=keyboards)
+                            buttons=keyboards, membership=membership)
         debouncer = Debouncer()
         alerts = AdminAlerts(db=db, outbox=outbox, settings=settings, schedule=schedule)
         error_reports = ErrorReports(clock=clock)
         broadcasts = Broadcasts(db=db, outbox=outbox, partners=partners)
         engineers = EngineerRepository(db)
-        membership = Membership(telegram_lookup(bot), settings.engineers_chat_id, clock)
         dp = make_dispatcher(
             settings=settings, db=db, clock=clock, partners=partners, case_repo=case_repo, links=links,
             outbox=outbox, cases=cases, schedule=schedule, catalogue=catalogue, debouncer=debouncer,
             alerts=alerts, broadcasts=broadcasts, engineers=engineers, membership=membership,
+            contacts=Contacts(partners),
+            administration=Administration(cases=case_repo, partners=partners, engineers=engineers,
+                                          membership=membership, settings=settings),
             error_reports=error_reports,
         )
     except BaseException:

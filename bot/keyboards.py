@@ -8,8 +8,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardBu
 
 from bot import texts
 from bot.callbacks import CaseCb, FeedbackCb, FirmwareCb, InfoCb
-from bot.domain import Status
-from bot.storage.cases import Case
+from bot.domain import Case, Status
 
 
 # Rows of (label, callback data): what services store in outbox payloads ("buttons") and hand around;

@@ -15,8 +15,8 @@ from bot.services.broadcast import Broadcasts
 from bot.visible_text import clean, is_blank
 from bot.routing import RouterRecipe
 from dialogs.states import Broadcast
-from handlers.ui import drop_buttons, replace_text
-from handlers.filters import Admin
+from bot.telegram.ui import drop_buttons, replace_text
+from bot.telegram.filters import Admin
 
 router = RouterRecipe(__name__)  # built afresh per Dispatcher: handlers.get_routers()
 router.message.filter(Admin())

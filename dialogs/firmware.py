@@ -11,7 +11,7 @@ from bot.callbacks import FirmwareCb
 from bot.config import Settings
 from bot.routing import RouterRecipe
 from dialogs.states import FirmwareLookup
-from handlers.filters import PrivateChat
+from bot.telegram.filters import PrivateChat
 
 router = RouterRecipe(__name__)  # built afresh per Dispatcher: handlers.get_routers()
 router.message.filter(PrivateChat())

@@ -13,36 +13,41 @@ from bot.callbacks import InfoCb
 from bot.domain import Status
 from bot.services.cases import CaseService
 from bot.services.debounce import Debouncer
-from bot.storage.cases import CaseRepository
 from bot.routing import RouterRecipe
 from dialogs.states import InfoRequest
-from handlers.ui import drop_buttons, replace_text
-from handlers.filters import PrivateChat
-from handlers.relaying import incoming_of, partner_header
+from bot.telegram.ui import drop_buttons, replace_text
+from bot.telegram.filters import PrivateChat
+from bot.telegram.relaying import incoming_of, partner_header
 
 router = RouterRecipe(__name__)  # built afresh per Dispatcher: handlers.get_routers()
 router.message.filter(PrivateChat())
 router.callback_query.filter(PrivateChat())
 
 
-async def start_for_partner(storage: BaseStorage, bot_id: int, partner_id: int, case_id: int) -> bool:
-    """Put the partner into the answer dialog, unless they are busy in another one (then their
-    next message outside it still reaches the case). Returns whether the dialog started."""
-    key = StorageKey(bot_id=bot_id, chat_id=partner_id, user_id=partner_id)
-    if await storage.get_state(key) is not None:
-        return False
-    await storage.set_state(key, InfoRequest.answer)
-    await storage.update_data(key, {"info_case": case_id})
-    return True
+class InfoDialogs:
+    """Opens this dialog for a partner from outside it: the engineers' /info (handlers call it as
+    the injected `info_dialogs`, so they never write a partner's dialog state themselves)."""
+
+    def __init__(self, storage: BaseStorage) -> None:
+        self.storage = storage
+
+    async def start(self, bot_id: int, partner_id: int, case_id: int) -> bool:
+        """Put the partner into the answer dialog, unless they are busy in another one (then their
+        next message outside it still reaches the case). Returns whether the dialog started."""
+        key = StorageKey(bot_id=bot_id, chat_id=partner_id, user_id=partner_id)
+        if await self.storage.get_state(key) is not None:
+            return False
+        await self.storage.set_state(key, InfoRequest.answer)
+        await self.storage.update_data(key, {"info_case": case_id})
+        return True
 
 
 @router.message(InfoRequest.answer)
 async def on_answer(
-    message: Message, state: FSMContext, cases: CaseService, case_repo: CaseRepository, debouncer: Debouncer
+    message: Message, state: FSMContext, cases: CaseService, debouncer: Debouncer
 ) -> None:
-    case_id = (await state.get_data()).get("info_case")
-    case = await case_repo.get(case_id) if case_id else None
-    if case is None or case.partner_id != message.from_user.id or not case.status.is_open:
+    case = await cases.partners_open_case((await state.get_data()).get("info_case"), message.from_user.id)
+    if case is None:
         await state.set_state(None)
         await message.answer(texts.FEEDBACK_TOO_LATE)
         return

@@ -21,17 +21,16 @@ from aiogram.types import (
 
 from bot import keyboards, texts
 from bot.callbacks import IntakeCb
-from bot.domain import MAX_ATTACHMENTS, Brand, RequestType
+from bot.domain import MAX_ATTACHMENTS, Attachment, Brand, Partner, RequestType
 from bot.services import intake_rules, scope
 from bot.services.cases import CaseService, in_partners_order
+from bot.services.contacts import Contacts
 from bot.services.debounce import Debouncer
-from bot.storage.cases import Attachment, CaseRepository
-from bot.storage.partners import Partner
 from bot.visible_text import clean, is_blank
 from bot.routing import RouterRecipe
 from dialogs.states import Intake
-from handlers.ui import drop_buttons, replace_text
-from handlers.filters import PrivateChat
+from bot.telegram.ui import drop_buttons, replace_text
+from bot.telegram.filters import PrivateChat
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +100,11 @@ async def ask(step: str, message: Message, state: FSMContext, partner: Partner |
             [[(texts.BTN_YES, cb("web", "yes")), (texts.BTN_NO, cb("web", "no"))]]))
     elif step == "contact":
         contact = draft.get("contact")
-        if not contact and partner is not None and partner.has_contact:
-            contact = {"name": partner.name, "company": partner.company, "phone": partner.phone}
-            draft["contact"] = contact
-            await state.update_data(draft=draft)
+        if not contact:
+            contact = Contacts.known(partner)
+            if contact:
+                draft["contact"] = contact
+                await state.update_data(draft=draft)
         if contact:
             await state.set_state(Intake.contact_confirm)
             await message.answer(
@@ -307,8 +307,7 @@ async def wrong_brand_other(message: Message) -> None:
 
 # --- 3. model -------------------------------------------------------------------------------------
 
-# A series or a model typed without its lens can have this many members worth a button.
-MODEL_BUTTONS = 8
+MODEL_BUTTONS = intake_rules.MODEL_BUTTONS
 
 
 @router.message(Intake.model, F.text)
@@ -319,27 +318,22 @@ async def on_model(message: Message, state: FSMContext, partner: Partner, catalo
         return
     typed = check.value
     draft = (await state.get_data()).get("draft", {})
-    known_brand = draft.get("brand") in (Brand.DAHUA.value, Brand.ATIX.value)
-    result = catalogue.match(typed, limit=MODEL_BUTTONS)
-    if result.accepted is not None:
-        await update_draft(state, model=result.accepted.model, model_matched=True,
-                           model_folders=list(result.accepted.folders), model_typed=typed)
-        await message.answer(texts.chosen_model(result.accepted.model))
+    choice = intake_rules.choose_model(catalogue.match(typed, limit=MODEL_BUTTONS), typed, draft.get("brand"))
+    if choice.model is not None:
+        await update_draft(state, model=choice.model, model_matched=choice.matched,
+                           model_folders=list(choice.folders), model_typed=typed)
+        if choice.matched:
+            await message.answer(texts.chosen_model(choice.model))
         await advance("model", message, state, partner)
         return
-    if not known_brand and (not result.candidates or result.near_miss):
-        # Other brands are not in Torus's catalogue; take the model as written.
-        await update_draft(state, model=typed, model_matched=False, model_folders=[], model_typed=typed)
-        await advance("model", message, state, partner)
-        return
-    offered = result.candidates[:MODEL_BUTTONS]
+    offered = choice.offered
     candidates = [{"model": c.model, "folders": list(c.folders)} for c in offered]
     await update_draft(state, model_typed=typed, candidates=candidates)
     if candidates:
         # Buttons carry the index into the draft's list; the label shows the lens so variants can be told apart.
         rows = [[(texts.model_button(c), cb("model", str(i)))] for i, c in enumerate(offered)]
         rows.append([(texts.BTN_MODEL_NOT_LISTED, cb("model", "keep"))])
-        question = texts.INTAKE_MODEL_FAMILY if result.family else texts.INTAKE_MODEL_CANDIDATES
+        question = texts.INTAKE_MODEL_FAMILY if choice.family else texts.INTAKE_MODEL_CANDIDATES
         await message.answer(question, reply_markup=keyboards.inline(rows))
     else:
         await message.answer(
@@ -596,7 +590,7 @@ async def wrong_contact_company(message: Message) -> None:
                          reply_markup=keyboards.inline([[(texts.BTN_SKIP, cb("company", "skip"))]]))
 
 
-async def set_phone(message: Message, state: FSMContext, partner: Partner, raw: str, partners) -> None:
+async def set_phone(message: Message, state: FSMContext, partner: Partner, raw: str, contacts: Contacts) -> None:
     check = intake_rules.normalize_phone(raw)
     if not check.ok:
         await message.answer(texts.INTAKE_CONTACT_PHONE_BAD.format(value=texts.escape(raw[:40]), problem=texts.check_problem(check)))
@@ -607,22 +601,22 @@ async def set_phone(message: Message, state: FSMContext, partner: Partner, raw: 
     contact["phone"] = check.value
     await update_draft(state, contact=contact)
     # Remembered for next time; the partner confirms or edits it then.
-    await partners.save_contact(partner.user_id, contact["name"], contact.get("company"), check.value)
+    await contacts.remember(partner.user_id, contact)
     await message.answer(texts.chosen_phone(check.value), reply_markup=ReplyKeyboardRemove())
     await advance("contact", message, state, partner)
 
 
 @router.message(Intake.contact_phone, F.contact)
-async def on_contact_shared(message: Message, state: FSMContext, partner: Partner, partners) -> None:
+async def on_contact_shared(message: Message, state: FSMContext, partner: Partner, contacts: Contacts) -> None:
     if message.contact.user_id != message.from_user.id:
         await message.answer(texts.INTAKE_CONTACT_NOT_OWN)
         return
-    await set_phone(message, state, partner, message.contact.phone_number, partners)
+    await set_phone(message, state, partner, message.contact.phone_number, contacts)
 
 
 @router.message(Intake.contact_phone, F.text)
-async def on_contact_phone(message: Message, state: FSMContext, partner: Partner, partners) -> None:
-    await set_phone(message, state, partner, message.text, partners)
+async def on_contact_phone(message: Message, state: FSMContext, partner: Partner, contacts: Contacts) -> None:
+    await set_phone(message, state, partner, message.text, contacts)
 
 
 @router.message(Intake.contact_phone)
@@ -660,10 +654,10 @@ async def on_summary(callback: CallbackQuery, callback_data: IntakeCb, state: FS
 
 @router.callback_query(Intake.summary, IntakeCb.filter(F.action == "send"))
 async def on_send(callback: CallbackQuery, callback_data: IntakeCb, state: FSMContext, partner: Partner,
-                  cases: CaseService, case_repo: CaseRepository) -> None:
+                  cases: CaseService) -> None:
     draft = (await state.get_data()).get("draft", {})
     if callback_data.value != draft.get("submit_key"):
-        await on_sent_before(callback, callback_data, partner, case_repo)  # the summary of an earlier draft
+        await on_sent_before(callback, callback_data, partner, cases)  # the summary of an earlier draft
         return
     await send_draft(callback, state, partner, cases)
 
@@ -717,10 +711,10 @@ async def on_summary_again(callback: CallbackQuery) -> None:
 
 @router.callback_query(IntakeCb.filter(F.action == "send"))
 async def on_sent_before(callback: CallbackQuery, callback_data: IntakeCb, partner: Partner,
-                         case_repo: CaseRepository) -> None:
+                         cases: CaseService) -> None:
     """"Send" pressed again after the case went out, or the press handled again after a crash
     cut its first handling short (the "accepted" message is in the outbox): say which case."""
-    case = await case_repo.get_by_submit_key(callback_data.value) if callback_data.value else None
+    case = await cases.by_submit_key(callback_data.value) if callback_data.value else None
     if case is None or case.partner_id != partner.user_id:
         await callback.answer(texts.INTAKE_EXPIRED)
         return

@@ -12,8 +12,8 @@ from bot.services import intake_rules
 from bot.services.cases import CaseService
 from bot.routing import RouterRecipe
 from dialogs.states import Rating
-from handlers.ui import drop_buttons, replace_text
-from handlers.filters import PrivateChat
+from bot.telegram.ui import drop_buttons, replace_text
+from bot.telegram.filters import PrivateChat
 
 router = RouterRecipe(__name__)  # built afresh per Dispatcher: handlers.get_routers()
 router.message.filter(PrivateChat())

@@ -12,19 +12,15 @@ from aiogram.types import BufferedInputFile, Message
 
 from bot import keyboards, texts
 from bot.clock import Clock
-from bot.config import Settings
-from bot.services import chart, export, stats
+from bot.services import chart, stats
+from bot.services.administration import Administration, BanRefusal
 from bot.services.calendar import CalendarError, store_calendar_file
 from bot.services.catalogue import CatalogueService
-from bot.services.membership import Membership
 from bot.delivery.outbox import Outbox
 from bot.services.schedule import Schedule
-from bot.storage.cases import CaseRepository
-from bot.storage.engineers import EngineerRepository
-from bot.storage.partners import PartnerRepository
 from bot.visible_text import clean, is_blank
 from bot.routing import RouterRecipe
-from handlers.filters import Admin
+from bot.telegram.filters import Admin
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +80,7 @@ async def cmd_help(message: Message) -> None:
 
 
 @router.message(Command("stats"))
-async def cmd_stats(message: Message, command: CommandObject, case_repo: CaseRepository, schedule: Schedule,
+async def cmd_stats(message: Message, command: CommandObject, administration: Administration, schedule: Schedule,
                     clock: Clock) -> None:
     now = clock.now()
     try:
@@ -92,7 +88,7 @@ async def cmd_stats(message: Message, command: CommandObject, case_repo: CaseRep
     except stats.PeriodError as exc:
         await message.answer(texts.stats_bad_period(exc))
         return
-    cases = await case_repo.created_between(period.start, period.end)
+    cases = await administration.cases_between(period.start, period.end)
     result = stats.compute(cases, period, schedule, now)
     await message.answer(texts.stats_report(result))
     if result.total and len(period.days) > 1:
@@ -102,61 +98,42 @@ async def cmd_stats(message: Message, command: CommandObject, case_repo: CaseRep
 
 
 @router.message(Command("export"))
-async def cmd_export(message: Message, command: CommandObject, case_repo: CaseRepository, clock: Clock) -> None:
+async def cmd_export(message: Message, command: CommandObject, administration: Administration, clock: Clock) -> None:
     try:
         period = stats.parse_period(command.args or "", clock.now(), default_days=30)
     except stats.PeriodError as exc:
         await message.answer(texts.stats_bad_period(exc))
         return
-    cases = await case_repo.created_between(period.start, period.end)
+    cases = await administration.cases_between(period.start, period.end)
     if not cases:
         await message.answer(texts.EXPORT_EMPTY.format(period=period.label))
         return
-    ids = [case.id for case in cases]
-    data = export.cases_csv(cases, await case_repo.history_for(ids), await case_repo.attachment_counts(ids))
+    data = await administration.export_csv(cases)
     name = f"cases-{period.start:%Y%m%d}-{(period.end.date()):%Y%m%d}.csv"
     await message.answer_document(BufferedInputFile(data, name),
                                   caption=texts.EXPORT_CAPTION.format(period=period.label, count=len(cases)))
 
 
-async def resolve_partner(target: str, partners: PartnerRepository, case_repo: CaseRepository) -> int | None:
-    """"№1042" is a case; a bare number is a user id if such a partner exists, else a case number."""
-    text = target.strip().lstrip("#")
-    is_case = text.startswith("№")
-    text = text.lstrip("№").strip()
-    if not text.isdigit():
-        return None
-    number = int(text)
-    if not is_case and await partners.get(number) is not None:
-        return number
-    case = await case_repo.get(number)
-    return case.partner_id if case else None
-
-
 @router.message(Command("ban", "unban"))
-async def cmd_ban(message: Message, command: CommandObject, partners: PartnerRepository, case_repo: CaseRepository,
-                  settings: Settings) -> None:
+async def cmd_ban(message: Message, command: CommandObject, administration: Administration) -> None:
     banning = command.command == "ban"
     args = (command.args or "").split(maxsplit=1)
     if not args:
         await message.answer(texts.BAN_USAGE if banning else texts.UNBAN_USAGE)
         return
-    partner_id = await resolve_partner(args[0], partners, case_repo)
-    if partner_id is None:
+    reason = clean(args[1]).strip() if len(args) > 1 and not is_blank(args[1]) else None
+    result = await administration.set_banned(args[0], banning, reason)
+    if result.refusal is BanRefusal.NOT_FOUND:
         await message.answer(texts.BAN_NOT_FOUND.format(target=texts.escape(args[0][:30])))
         return
-    if banning and partner_id in settings.admin_ids:
+    if result.refusal is BanRefusal.ADMIN:
         await message.answer(texts.BAN_ADMIN)
         return
-    reason = clean(args[1]).strip() if len(args) > 1 and not is_blank(args[1]) else None
-    await partners.set_banned(partner_id, banning, reason)
+    partner_id = result.partner_id
     log.info("Admin %s %s partner %s", message.from_user.id, "banned" if banning else "unbanned", partner_id)
     await message.answer(texts.banned(partner_id, reason) if banning else texts.unbanned(partner_id))
 
 
 @router.message(Command("engineers"))
-async def cmd_engineers(message: Message, engineers: EngineerRepository, membership: Membership,
-                        case_repo: CaseRepository) -> None:
-    open_counts = await case_repo.open_counts_by_engineer()
-    rows = [(e, await membership.status(e.user_id), open_counts.get(e.user_id, 0)) for e in await engineers.all()]
-    await message.answer(texts.engineers_list(rows))
+async def cmd_engineers(message: Message, administration: Administration) -> None:
+    await message.answer(texts.engineers_list(await administration.engineers_overview()))

@@ -11,12 +11,12 @@ from bot import keyboards, texts
 from bot.clock import Clock
 from bot.config import Settings
 from bot.services.schedule import Schedule
-from bot.storage.cases import CaseRepository
 from bot.routing import RouterRecipe
+from bot.services.cases import CaseService
 from dialogs.intake import leave_dialog
 from dialogs.firmware import answer_lookup
 from dialogs.states import FirmwareLookup, Intake
-from handlers.filters import PrivateChat
+from bot.telegram.filters import PrivateChat
 
 router = RouterRecipe(__name__)  # built afresh per Dispatcher: handlers.get_routers()
 router.message.filter(PrivateChat())
@@ -48,10 +48,10 @@ async def pause_notice(message: Message, state: FSMContext) -> None:
 
 @router.message(F.text == texts.MENU_MY_CASES)
 @router.message(Command("cases"))
-async def on_my_cases(message: Message, state: FSMContext, case_repo: CaseRepository) -> None:
+async def on_my_cases(message: Message, state: FSMContext, cases: CaseService) -> None:
     await pause_notice(message, state)
-    cases = await case_repo.for_partner(message.from_user.id)
-    await message.answer(texts.my_cases(cases), reply_markup=keyboards.main_menu())
+    mine = await cases.for_partner(message.from_user.id)
+    await message.answer(texts.my_cases(mine), reply_markup=keyboards.main_menu())
 
 
 @router.message(F.text == texts.MENU_FIRMWARE)

@@ -14,7 +14,7 @@ from bot.callbacks import CaseCb, FeedbackCb, InfoCb, PickCaseCb
 from bot.services.admin_alerts import AdminAlerts
 from bot.services.error_reports import ErrorReports, error_kind
 from bot.routing import RouterRecipe
-from handlers.filters import chat_of
+from bot.telegram.filters import chat_of
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards, texts
 from bot.routing import RouterRecipe
-from handlers.filters import PrivateChat
+from bot.telegram.filters import PrivateChat
 
 router = RouterRecipe(__name__)  # built afresh per Dispatcher: handlers.get_routers()
 

@@ -7,25 +7,21 @@ import logging
 
 from aiogram import Bot, F
 from aiogram.filters import Command, CommandObject
-from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 
 from bot import keyboards, texts
 from bot.callbacks import CaseCb
 from bot.clock import Clock
 from bot.config import Settings
-from bot.domain import Status
+from bot.domain import Case, Status
 from bot.services import scope
 from bot.services.cases import CaseService, Outcome
-from bot.services.membership import Access, Membership
+from bot.services.membership import Membership
 from bot.services.schedule import Schedule
-from bot.storage.cases import Case, CaseRepository
-from bot.storage.outbox import MessageLinkRepository
 from bot.visible_text import clean, is_blank
 from bot.routing import RouterRecipe
-from dialogs.info_request import start_for_partner
-from handlers.filters import EngineersChat
-from handlers.relaying import engineer_header, incoming_of
+from bot.telegram.filters import EngineersChat
+from bot.telegram.relaying import engineer_header, incoming_of
 
 log = logging.getLogger(__name__)
 
@@ -36,17 +32,11 @@ router.callback_query.filter(EngineersChat())
 router.chat_member.filter(EngineersChat())
 
 
-async def case_of(message: Message, case_repo: CaseRepository, links: MessageLinkRepository) -> Case | None:
-    """A topic belongs to its case; in a group without topics (and in the shared Wishes topic)
-    a reply to one of the case's messages does."""
+async def case_of(message: Message, cases: CaseService) -> Case | None:
     reply = message.reply_to_message
-    if reply is not None and reply.forum_topic_created is None:
-        case_id = await links.case_of_group_message(message.chat.id, reply.message_id)
-        if case_id is not None:
-            return await case_repo.get(case_id)
-    if message.is_topic_message and message.message_thread_id:
-        return await case_repo.by_thread(message.message_thread_id)
-    return None
+    # In a forum every message "replies" to the topic's creation message; that is not a reply.
+    reply_id = reply.message_id if reply is not None and reply.forum_topic_created is None else None
+    return await cases.case_in_group(message.chat.id, reply_id, thread_of(message))
 
 
 def thread_of(message: Message) -> int | None:
@@ -104,8 +94,8 @@ async def on_status_button(callback: CallbackQuery, callback_data: CaseCb, cases
 
 
 @router.callback_query(CaseCb.filter(F.action == "canned"))
-async def on_canned_menu(callback: CallbackQuery, callback_data: CaseCb, case_repo: CaseRepository, cases: CaseService) -> None:
-    case = await case_repo.get(callback_data.case_id)
+async def on_canned_menu(callback: CallbackQuery, callback_data: CaseCb, cases: CaseService) -> None:
+    case = await cases.get(callback_data.case_id)
     if case is None:
         await callback.answer(texts.CASE_NOT_FOUND, show_alert=True)
         return
@@ -116,8 +106,8 @@ async def on_canned_menu(callback: CallbackQuery, callback_data: CaseCb, case_re
 
 
 @router.callback_query(CaseCb.filter(F.action == "reply"))
-async def on_canned_reply(callback: CallbackQuery, callback_data: CaseCb, case_repo: CaseRepository, cases: CaseService) -> None:
-    case = await case_repo.get(callback_data.case_id)
+async def on_canned_reply(callback: CallbackQuery, callback_data: CaseCb, cases: CaseService) -> None:
+    case = await cases.get(callback_data.case_id)
     exclusion = scope.by_index(callback_data.value)
     if case is None or exclusion is None or not case.status.is_open:
         await callback.answer(texts.CASE_NOT_FOUND if case is None else texts.not_allowed_now(case), show_alert=True)
@@ -129,9 +119,8 @@ async def on_canned_reply(callback: CallbackQuery, callback_data: CaseCb, case_r
 
 # --- commands in a case topic ----------------------------------------------------------------------
 
-async def topic_case(message: Message, cases: CaseService, case_repo: CaseRepository,
-                     links: MessageLinkRepository) -> Case | None:
-    case = await case_of(message, case_repo, links)
+async def topic_case(message: Message, cases: CaseService) -> Case | None:
+    case = await case_of(message, cases)
     if case is None:
         await cases.note_in_group(texts.NOT_IN_CASE_TOPIC, thread_of(message))
     return case
@@ -145,10 +134,9 @@ def argument(command: CommandObject) -> str:
 
 @router.message(Command("info", "vendor", "resolve"))
 async def cmd_with_text(
-    message: Message, command: CommandObject, cases: CaseService, case_repo: CaseRepository,
-    links: MessageLinkRepository, fsm_storage: BaseStorage, bot: Bot,
+    message: Message, command: CommandObject, cases: CaseService, info_dialogs, bot: Bot,
 ) -> None:
-    case = await topic_case(message, cases, case_repo, links)
+    case = await topic_case(message, cases)
     if case is None:
         return
     text = argument(command)
@@ -159,7 +147,7 @@ async def cmd_with_text(
     if command.command == "info":
         outcome = await cases.request_info(case.id, user.id, user.first_name, text)
         if outcome.ok:
-            await start_for_partner(fsm_storage, bot.id, case.partner_id, case.id)
+            await info_dialogs.start(bot.id, case.partner_id, case.id)
     elif command.command == "vendor":
         outcome = await cases.to_vendor(case.id, user.id, user.first_name, text)
     else:
@@ -168,9 +156,8 @@ async def cmd_with_text(
 
 
 @router.message(Command("close", "reopen", "unclaim"))
-async def cmd_status(message: Message, command: CommandObject, cases: CaseService, case_repo: CaseRepository,
-                     links: MessageLinkRepository) -> None:
-    case = await topic_case(message, cases, case_repo, links)
+async def cmd_status(message: Message, command: CommandObject, cases: CaseService) -> None:
+    case = await topic_case(message, cases)
     if case is None:
         return
     user = message.from_user
@@ -179,9 +166,8 @@ async def cmd_status(message: Message, command: CommandObject, cases: CaseServic
 
 
 @router.message(Command("level"))
-async def cmd_level(message: Message, command: CommandObject, cases: CaseService, case_repo: CaseRepository,
-                    links: MessageLinkRepository, settings: Settings) -> None:
-    case = await topic_case(message, cases, case_repo, links)
+async def cmd_level(message: Message, command: CommandObject, cases: CaseService, settings: Settings) -> None:
+    case = await topic_case(message, cases)
     if case is None:
         return
     value = argument(command)
@@ -193,18 +179,14 @@ async def cmd_level(message: Message, command: CommandObject, cases: CaseService
 
 
 @router.message(Command("assign"))
-async def cmd_assign(message: Message, cases: CaseService, case_repo: CaseRepository,
-                     links: MessageLinkRepository, membership: Membership) -> None:
-    case = await topic_case(message, cases, case_repo, links)
+async def cmd_assign(message: Message, cases: CaseService) -> None:
+    case = await topic_case(message, cases)
     if case is None:
         return
     reply = message.reply_to_message
     target = reply.from_user if reply is not None and reply.forum_topic_created is None else None
     if target is None or target.is_bot:
         await cases.note_in_topic(case, texts.ASSIGN_HOW)
-        return
-    if await membership.access(target.id) is not Access.ALLOWED:
-        await cases.note_in_topic(case, texts.ASSIGN_NOT_MEMBER)
         return
     outcome = await cases.assign(case.id, target.id, target.first_name, message.from_user.id, message.from_user.first_name)
     await report(cases, message, case, outcome)
@@ -218,8 +200,8 @@ async def cmd_help(message: Message, cases: CaseService) -> None:
 # --- the queue -------------------------------------------------------------------------------------------
 
 @router.message(Command("queue"))
-async def cmd_queue(message: Message, cases: CaseService, case_repo: CaseRepository, schedule: Schedule, clock: Clock) -> None:
-    queue = await case_repo.unclaimed()
+async def cmd_queue(message: Message, cases: CaseService, schedule: Schedule, clock: Clock) -> None:
+    queue = await cases.queue()
     await cases.note_in_group(texts.queue_text(queue, schedule, clock.now()), thread_of(message))
 
 
@@ -233,8 +215,8 @@ async def cmd_next(message: Message, cases: CaseService) -> None:
 
 
 @router.message(Command("mine"))
-async def cmd_mine(message: Message, cases: CaseService, case_repo: CaseRepository) -> None:
-    mine = await case_repo.open_for_engineer(message.from_user.id)
+async def cmd_mine(message: Message, cases: CaseService) -> None:
+    mine = await cases.open_for_engineer(message.from_user.id)
     await cases.note_in_group(texts.mine_text(mine), thread_of(message))
 
 
@@ -257,15 +239,13 @@ async def on_unknown_command(message: Message) -> None:
 
 
 @router.message()
-async def on_engineer_message(
-    message: Message, cases: CaseService, case_repo: CaseRepository, links: MessageLinkRepository
-) -> None:
+async def on_engineer_message(message: Message, cases: CaseService) -> None:
     if message.from_user is None or message.from_user.is_bot:
         return
     incoming = incoming_of(message)
     if incoming is None:
         return  # service messages (topic created, member joined), polls, locations
-    case = await case_of(message, case_repo, links)
+    case = await case_of(message, cases)
     if case is None:
         return  # general talk in the group
     if case.status == Status.NEW:

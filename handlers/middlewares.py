@@ -14,8 +14,8 @@ from aiogram.types import Message, TelegramObject, Update
 
 from bot import texts
 from bot.services.membership import Access
-from handlers.filters import chat_of
-from handlers.relaying import kind_of
+from bot.telegram.filters import chat_of
+from bot.telegram.relaying import kind_of
 
 log = logging.getLogger(__name__)
 

@@ -11,16 +11,14 @@ from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 
 from bot import keyboards, texts
 from bot.callbacks import PickCaseCb
-from bot.domain import Status
+from bot.domain import Case
 from bot.services.cases import CaseService, Incoming
 from bot.services.debounce import Debouncer
 from bot.delivery.outbox import Outbox
-from bot.storage.cases import Case, CaseRepository
-from bot.storage.partners import PartnerRepository
 from bot.routing import RouterRecipe
-from handlers.ui import drop_buttons, replace_text
-from handlers.filters import PrivateChat
-from handlers.relaying import incoming_of, partner_header
+from bot.telegram.ui import drop_buttons, replace_text
+from bot.telegram.filters import PrivateChat
+from bot.telegram.relaying import incoming_of, partner_header
 
 router = RouterRecipe(__name__)  # built afresh per Dispatcher: handlers.get_routers()
 router.message.filter(PrivateChat())
@@ -31,10 +29,7 @@ MENU_TEXTS = {texts.MENU_NEW_CASE, texts.MENU_MY_CASES, texts.MENU_FIRMWARE, tex
 
 
 async def relay(case: Case, incoming: Incoming, cases: CaseService, debouncer: Debouncer, message: Message) -> None:
-    await cases.relay_to_topic(case, incoming, partner_header(case))
-    if case.status == Status.WAITING:
-        # The engineer asked for something and the partner wrote back: the case is in work again.
-        await cases.partner_answered(case.id, case.partner_id)
+    await cases.relay_from_partner(case, incoming, partner_header(case))
 
     async def acknowledge() -> None:
         await message.answer(texts.RELAYED_TO_CASE.format(number=case.number))
@@ -45,18 +40,18 @@ async def relay(case: Case, incoming: Incoming, cases: CaseService, debouncer: D
 
 @router.message(StateFilter(None), ~F.text.startswith("/"), ~F.text.in_(MENU_TEXTS))
 async def on_partner_message(
-    message: Message, state: FSMContext, cases: CaseService, case_repo: CaseRepository, debouncer: Debouncer
+    message: Message, state: FSMContext, cases: CaseService, debouncer: Debouncer
 ) -> None:
     incoming = incoming_of(message)
-    open_cases = await case_repo.open_for_partner(message.from_user.id)
-    if not open_cases:
+    route = await cases.route_partner_message(message.from_user.id)
+    if not route.open_cases:
         await message.answer(texts.NO_OPEN_CASE, reply_markup=keyboards.main_menu())
         return
     if incoming is None or incoming.kind == "sticker":
         await message.answer(texts.EMPTY_MESSAGE if message.text is not None else texts.CANNOT_RELAY)
         return
-    if len(open_cases) == 1:
-        await relay(open_cases[0], incoming, cases, debouncer, message)
+    if route.case is not None:
+        await relay(route.case, incoming, cases, debouncer, message)
         return
     # Several open cases: keep the message(s) until the partner says which case they are for.
     data = await state.get_data()
@@ -65,7 +60,7 @@ async def on_partner_message(
     await state.update_data(pending_relay=pending)
 
     async def ask() -> None:
-        rows = [[(f"{c.number} · {c.model}"[:60], PickCaseCb(case_id=c.id).pack())] for c in open_cases]
+        rows = [[(f"{c.number} · {c.model}"[:60], PickCaseCb(case_id=c.id).pack())] for c in route.open_cases]
         await message.answer(texts.PICK_CASE, reply_markup=keyboards.inline(rows))
 
     debouncer.schedule(f"pick:{message.chat.id}", 0.6, ask)
@@ -73,12 +68,10 @@ async def on_partner_message(
 
 @router.callback_query(PickCaseCb.filter())
 async def on_pick_case(
-    callback: CallbackQuery, callback_data: PickCaseCb, state: FSMContext, cases: CaseService,
-    case_repo: CaseRepository, debouncer: Debouncer,
+    callback: CallbackQuery, callback_data: PickCaseCb, state: FSMContext, cases: CaseService, debouncer: Debouncer,
 ) -> None:
-    case = await case_repo.get(callback_data.case_id)
-    # Re-checked here: a forged button must not put a message into somebody else's case.
-    if case is None or case.partner_id != callback.from_user.id or not case.status.is_open:
+    case = await cases.partners_open_case(callback_data.case_id, callback.from_user.id)
+    if case is None:
         await callback.answer(texts.CASE_NOT_FOUND, show_alert=True)
         return
     data = await state.get_data()
@@ -93,14 +86,9 @@ async def on_pick_case(
 
 
 @router.my_chat_member()
-async def on_bot_blocked(event: ChatMemberUpdated, partners: PartnerRepository, outbox: Outbox) -> None:
-    """Telegram says the partner blocked (or unblocked) the bot: broadcasts skip them meanwhile,
-    and what was kept for them goes out once they unblock it."""
+async def on_bot_blocked(event: ChatMemberUpdated, outbox: Outbox) -> None:
     if event.chat.type == "private":
-        blocked = event.new_chat_member.status == "kicked"
-        await partners.set_blocked_bot(event.chat.id, blocked)
-        if not blocked:
-            await outbox.partner_wrote(event.chat.id)
+        await outbox.partner_blocked_bot(event.chat.id, event.new_chat_member.status == "kicked")
 
 
 @router.edited_message()

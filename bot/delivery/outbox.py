@@ -33,8 +33,8 @@ from bot.clock import Clock
 from bot.direct_retry import in_outbox
 from bot.services import scope
 from bot.config import Settings
-from bot.storage.cases import Case, CaseRepository
-from bot.domain import RequestType, Status
+from bot.storage.cases import CaseRepository
+from bot.domain import Case, RequestType, Status
 from bot.storage.database import Batch, Database, Transaction
 from bot.storage.kv import KeyValueRepository
 from bot.storage.outbox import (
@@ -319,6 +319,13 @@ class Outbox:
                 await self.enqueue(conn, self.group_id, "send_message",
                                    {"to": "topic", "text": texts.PARTNER_UNREACHABLE}, item.case_id)
             self.wake()
+
+    async def partner_blocked_bot(self, user_id: int, blocked: bool) -> None:
+        """Telegram says the partner blocked (or unblocked) the bot: broadcasts skip them meanwhile,
+        and what was kept for them goes out once they unblock it."""
+        await self.partners.set_blocked_bot(user_id, blocked)
+        if not blocked:
+            await self.partner_wrote(user_id)
 
     async def partner_wrote(self, user_id: int) -> None:
         """A partner's message or button press shows they have unblocked the bot: what waited

@@ -13,10 +13,11 @@ from typing import Any
 from bot import texts
 from bot.clock import Clock
 from bot.config import Settings
-from bot.domain import MAX_ATTACHMENTS, RequestType, Status
+from bot.domain import MAX_ATTACHMENTS, Attachment, Case, NewCase, RequestType, Status
+from bot.services.membership import Access, Membership
 from bot.services.ports import Buttons, Outbox, Rows
 from bot.services.schedule import Schedule, reaction_due, reminder_points
-from bot.storage.cases import Attachment, Case, CaseRepository, NewCase
+from bot.storage.cases import CaseRepository
 from bot.storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,21 @@ class Outcome:
     ok: bool
     case: Case | None
     message: str = ""
+
+
+@dataclass(frozen=True)
+class PartnerRoute:
+    """Where a partner's message outside any dialog goes: their only open case, or they choose."""
+
+    open_cases: tuple[Case, ...]
+
+    @property
+    def case(self) -> Case | None:
+        return self.open_cases[0] if len(self.open_cases) == 1 else None
+
+    @property
+    def must_choose(self) -> bool:
+        return len(self.open_cases) > 1
 
 
 @dataclass
@@ -93,8 +109,10 @@ class CaseService:
         settings: Settings,
         schedule: Schedule,
         buttons: Buttons,
+        membership: Membership | None = None,
     ) -> None:
         self.db = db
+        self.membership = membership
         self.schedule = schedule
         self.buttons = buttons
         self.cases = cases
@@ -365,6 +383,10 @@ class CaseService:
         case = await self.cases.get(case_id)
         if case is None:
             return Outcome(False, None, texts.CASE_NOT_FOUND)
+        # Only somebody who may act in the engineers' group can own a case; an unknown answer
+        # (Telegram unreachable, no group set) refuses too rather than guessing.
+        if self.membership is None or await self.membership.access(engineer_id) is not Access.ALLOWED:
+            return Outcome(False, case, texts.ASSIGN_NOT_MEMBER)
         if not case.status.is_open:
             return Outcome(False, case, texts.not_allowed_now(case))
         to = Status.CLAIMED if case.status == Status.NEW else case.status
@@ -455,7 +477,55 @@ class CaseService:
             self.outbox.wake()
         return sent
 
+    # --- reading (handlers and dialogs see storage only through services) ------------------------
+
+    async def get(self, case_id: int) -> Case | None:
+        return await self.cases.get(case_id)
+
+    async def by_submit_key(self, submit_key: str) -> Case | None:
+        return await self.cases.get_by_submit_key(submit_key)
+
+    async def for_partner(self, partner_id: int) -> list[Case]:
+        return await self.cases.for_partner(partner_id)
+
+    async def queue(self) -> list[Case]:
+        """Unclaimed cases, oldest first."""
+        return await self.cases.unclaimed()
+
+    async def open_for_engineer(self, engineer_id: int) -> list[Case]:
+        return await self.cases.open_for_engineer(engineer_id)
+
+    async def case_in_group(self, chat_id: int, reply_to_message_id: int | None, thread_id: int | None) -> Case | None:
+        """A topic belongs to its case; in a group without topics (and in the shared Wishes topic)
+        a reply to one of the case's messages does, so the reply is asked first."""
+        if reply_to_message_id is not None:
+            case_id = await self.outbox.links.case_of_group_message(chat_id, reply_to_message_id)
+            if case_id is not None:
+                return await self.cases.get(case_id)
+        if thread_id:
+            return await self.cases.by_thread(thread_id)
+        return None
+
     # --- relaying ---------------------------------------------------------------------------------
+
+    async def route_partner_message(self, partner_id: int) -> PartnerRoute:
+        """A partner writing outside any dialog writes to an open case of theirs."""
+        return PartnerRoute(tuple(await self.cases.open_for_partner(partner_id)))
+
+    async def partners_open_case(self, case_id: int | None, partner_id: int) -> Case | None:
+        """The case a partner's button or answer names, only if it is theirs and still open:
+        a forged button must not put a message into somebody else's case."""
+        case = await self.cases.get(case_id) if case_id else None
+        if case is None or case.partner_id != partner_id or not case.status.is_open:
+            return None
+        return case
+
+    async def relay_from_partner(self, case: Case, message: Incoming, header: str) -> None:
+        """The partner's message goes to the topic; one answering a request for information puts
+        the case back in work."""
+        await self.relay_to_topic(case, message, header)
+        if case.status == Status.WAITING:
+            await self.partner_answered(case.id, case.partner_id)
 
     async def relay_to_topic(self, case: Case, message: Incoming, header: str) -> None:
         """A partner's message goes into the case topic, with who wrote it on top."""

@@ -7,7 +7,7 @@ import io
 import unicodedata
 
 from bot import texts
-from bot.storage.cases import Case
+from bot.domain import Case
 
 COLUMNS = texts.EXPORT_COLUMNS
 

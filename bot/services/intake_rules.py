@@ -1,4 +1,4 @@
-"""Checks for what partners type in the intake dialog: serial numbers, phones, descriptions.
+"""Checks for what partners type in the intake dialog: serial numbers, phones, descriptions, models.
 Every check starts from `visible_text.clean`, and an answer nobody could see counts as empty."""
 
 from __future__ import annotations
@@ -6,12 +6,38 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.domain import Brand
+from bot.services.catalogue import CatalogueMatch, MatchResult
 from bot.visible_text import clean, is_blank, visible_length
 
 # Cyrillic letters that look like Latin ones on a label; partners on a Russian keyboard type them.
 LOOKALIKES = str.maketrans("АВЕКМНОРСТХУавекмнорстху", "ABEKMHOPCTXYabekmhopctxy")
 DAHUA_SERIAL = re.compile(r"^[A-Z0-9]{15}$")
 OTHER_SERIAL = re.compile(r"^[A-Z0-9][A-Z0-9\-/]{3,39}$")
+
+
+# A series or a model typed without its lens can have this many members worth a button.
+MODEL_BUTTONS = 8
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """What the intake does with a typed model: take it (the catalogue's or as typed) or offer buttons."""
+
+    model: str | None  # set when taken
+    matched: bool = False
+    folders: tuple[str, ...] = ()
+    offered: tuple[CatalogueMatch, ...] = ()  # when not taken, best first; none means "not found"
+    family: bool = False  # the offered ones are a series or lens variants of what was typed
+
+
+def choose_model(result: MatchResult, typed: str, brand: str | None) -> ModelChoice:
+    if result.accepted is not None:
+        return ModelChoice(result.accepted.model, True, tuple(result.accepted.folders))
+    if brand not in (Brand.DAHUA.value, Brand.ATIX.value) and (not result.candidates or result.near_miss):
+        # Other brands are not in Torus's catalogue; take the model as written.
+        return ModelChoice(typed)
+    return ModelChoice(None, offered=tuple(result.candidates[:MODEL_BUTTONS]), family=result.family)
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from bot.clock import MSK
-from bot.domain import Status
+from bot.domain import Case, Status
 from bot.services.schedule import Schedule
-from bot.storage.cases import Case
 
 MAX_PERIOD_DAYS = 3660
 

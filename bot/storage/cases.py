@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import aiosqlite
 
-from bot.domain import RequestType, Status
+# The record types are domain types; importing them from here keeps working.
+from bot.domain import Attachment, Case, NewCase, RequestType, Status  # noqa: F401
 from bot.storage.database import Batch, Database, Transaction, from_db_time, to_db_time
 from bot.visible_text import clean
 
@@ -18,95 +18,6 @@ def _text(value: str | None) -> str | None:
     """Every person's text is stored without control and format characters, whichever path
     brought it (a dialog, a command, a Telegram name): the last line of that defence."""
     return None if value is None else clean(value)
-
-
-@dataclass(frozen=True)
-class Attachment:
-    kind: str                  # photo, video, document, voice, audio, animation
-    file_id: str
-    file_unique_id: str
-    file_name: str | None = None
-    caption: str | None = None
-    media_group_id: str | None = None
-    # The partner's message: its id is the order the partner put the files in (album items
-    # arrive in any order). Not stored with the case: `position` keeps that order there.
-    message_id: int | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "file_id": self.file_id,
-            "file_unique_id": self.file_unique_id,
-            "file_name": self.file_name,
-            "caption": self.caption,
-            "media_group_id": self.media_group_id,
-            "message_id": self.message_id,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Attachment:
-        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__})  # type: ignore[arg-type]
-
-
-@dataclass(frozen=True)
-class NewCase:
-    """What the intake dialog collected; becomes a Case when written."""
-
-    submit_key: str
-    partner_id: int
-    request_type: RequestType
-    brand: str
-    model: str
-    model_matched: bool
-    model_folders: tuple[str, ...]
-    serial: str | None
-    description: str
-    web_access: bool | None
-    contact_name: str
-    contact_company: str | None
-    contact_phone: str
-    level: int
-    after_hours: bool
-    created_at: datetime
-    due_at: datetime | None
-    attachments: tuple[Attachment, ...] = field(default_factory=tuple)
-
-
-@dataclass(frozen=True)
-class Case:
-    id: int
-    partner_id: int
-    request_type: RequestType
-    brand: str
-    model: str
-    model_matched: bool
-    model_folders: tuple[str, ...]
-    serial: str | None
-    description: str
-    web_access: bool | None
-    contact_name: str
-    contact_company: str | None
-    contact_phone: str
-    status: Status
-    level: int
-    after_hours: bool
-    created_at: datetime
-    due_at: datetime | None
-    claimed_by: int | None
-    claimed_by_name: str | None
-    claimed_at: datetime | None
-    thread_id: int | None
-    card_message_id: int | None
-    delivered_at: datetime | None
-    waiting_since: datetime | None = None
-    resolved_at: datetime | None = None
-    closed_at: datetime | None = None
-    rating: int | None = None
-    rating_comment: str | None = None
-
-    @property
-    def number(self) -> str:
-        return f"№{self.id}"
 
 
 def _case(row: aiosqlite.Row) -> Case:

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain import Engineer  # a domain type; importing it from here keeps working
 from bot.storage.database import Database, from_db_time, seen_just_now, to_db_time
 from bot.visible_text import clean
-
-
-@dataclass(frozen=True)
-class Engineer:
-    user_id: int
-    first_name: str
-    username: str | None
-    last_seen_at: datetime
 
 
 class EngineerRepository:

@@ -2,32 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections import OrderedDict
 from datetime import datetime
 
+from bot.domain import Partner  # a domain type; importing it from here keeps working
 from bot.storage.database import Database, from_db_time, seen_just_now, to_db_time
 from bot.visible_text import clean
-
-
-@dataclass(frozen=True)
-class Partner:
-    user_id: int
-    first_name: str
-    username: str | None
-    name: str | None
-    company: str | None
-    phone: str | None
-    banned: bool
-    ban_reason: str | None
-    ban_notified: bool
-    blocked_bot: bool
-    created_at: datetime
-    last_seen_at: datetime
-
-    @property
-    def has_contact(self) -> bool:
-        return bool(self.name and self.phone)
 
 
 def _partner(row) -> Partner:

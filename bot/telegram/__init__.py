@@ -1,0 +1,1 @@
+"""Telegram adapters shared by handlers/ and dialogs/: role filters, button helpers, relaying."""
