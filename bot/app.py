@@ -17,6 +17,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 
 from bot import keyboards, texts
 from bot.clock import Clock, SystemClock
+from bot.compat import keep_response_models
 from bot.config import Settings, SettingsError
 from bot.delivery.membership import telegram_lookup
 from bot.delivery.outbox import Outbox
@@ -240,6 +241,7 @@ def make_catalogue(settings: Settings) -> CatalogueService:
 
 async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     clock = clock or SystemClock()
+    keep_response_models()
     schedule = make_schedule(settings)
     catalogue = make_catalogue(settings)
     db = await Database.open(settings.database_path)

@@ -96,6 +96,30 @@ def raw_get_updates() -> type:
     return _raw_get_updates
 
 
+# --- aiogram: the models its session parses answers with ----------------------------------------------------------
+#
+# The session validates every answer with `Response[method.__returning__]`. pydantic keeps parametrised
+# generics only in a weak cache, so once a garbage collection has taken the class, the next call builds it
+# and its validator again (a model rebuild, milliseconds, seen hundreds of times in one test run).
+
+_response_models: dict[Any, type] = {}
+
+
+def keep_response_models() -> None:
+    """Builds `Response[...]` for every Bot API method's result type once and holds it for the process."""
+    if _response_models:
+        return
+    import aiogram.methods
+    from aiogram.methods.base import Response, TelegramMethod
+
+    for name in aiogram.methods.__all__:
+        method = getattr(aiogram.methods, name)
+        if isinstance(method, type) and issubclass(method, TelegramMethod) and method is not TelegramMethod:
+            returning = getattr(method, "__returning__", None)
+            if returning is not None and returning not in _response_models:
+                _response_models[returning] = Response[returning]
+
+
 def router_filters(observer: Any) -> list[Any]:
     """The FilterObjects set on a whole observer with `router.<event>.filter(...)` (aiogram keeps them in
     `_handler`); a test checks none of them goes to a worker thread."""

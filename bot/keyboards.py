@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
@@ -30,6 +31,8 @@ def menu(rows: list[list[str]]) -> ReplyKeyboardMarkup:
     )
 
 
+# aiogram's models are frozen, so the one menu most answers carry is built once.
+@lru_cache(maxsize=1)
 def main_menu() -> ReplyKeyboardMarkup:
     return menu(main_menu_rows())
 

@@ -32,6 +32,7 @@ from pydantic import ValidationError
 from bot.compat import raw_get_updates
 from bot.lanes import UpdateLanes
 from bot.storage.database import Database
+from bot.storage.fsm import SQLiteStorage
 from bot.storage.inbox import InboxRepository
 from bot.stopping import unless_stopped
 
@@ -57,7 +58,10 @@ class InboxUpdates:
                  on_flood: Callable[[int], Awaitable[None]] | None = None) -> None:
         self.dp = dp
         self.bot = bot
+        self.db = db
         self.inbox = InboxRepository(db)
+        # Dialog writes of an update go with its "handled" mark in one trip (when the FSM is ours).
+        self.fsm = dp.fsm.storage if isinstance(dp.fsm.storage, SQLiteStorage) else None
         self.lanes = UpdateLanes(self._handle, on_flood=on_flood)
         # Updates fetched and not yet handled, counted from the moment they arrive (before the
         # inbox write and before any middleware runs), so `wait_taken` has no blind gap.
@@ -126,13 +130,27 @@ class InboxUpdates:
 
     async def _handle(self, update: Update) -> None:
         try:
+            if self.fsm is None:
+                await self._feed(update)
+                await self.inbox.done(update.update_id)
+                return
+            unit = self.fsm.open_unit()  # in the lane task's context; its next update opens a new one
+            await self._feed(update)
+            statements = self.fsm.unit_statements(unit)
+            ok = False
             try:
-                await self.dp.feed_update(self.bot, update)
-            except Exception:  # error handlers have had their say; the update is done either way
-                log.exception("Update %s failed", update.update_id)
-            await self.inbox.done(update.update_id)
+                await self.db.write(*statements, self.inbox.done_statement(update.update_id))
+                ok = True
+            finally:
+                self.fsm.unit_written(unit, ok)
         finally:
             self._taken()
+
+    async def _feed(self, update: Update) -> None:
+        try:
+            await self.dp.feed_update(self.bot, update)
+        except Exception:  # error handlers have had their say; the update is done either way
+            log.exception("Update %s failed", update.update_id)
 
     async def finish(self, timeout: float = STOP_GRACE) -> None:
         """On a clean stop, let updates being handled finish; what does not, or still waits its

@@ -9,7 +9,12 @@ While replaying, every filter that is not a coroutine (each `F.…` magic filter
 function) is wrapped in `OnLoop`, a public `Filter`: aiogram hands any synchronous filter to
 `asyncio.to_thread`, a trip to a worker thread and back for a check that reads an attribute,
 several times per update and most of the bot's CPU time in a burst. Ours are all such cheap,
-non-blocking checks.
+non-blocking checks. `OnLoop` declares only the arguments its check takes, so aiogram does not copy
+every handler keyword for each check.
+
+Every aiogram `Command` filter is also preceded by `Prefixed`, which turns away at once a message that
+does not start with the command prefix: `Command` itself awaits the bot's identity and parses the
+text before it says no, and most messages a partner sends are not commands.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aiogram import Router
-from aiogram.filters import Filter
+from aiogram.filters import Command, Filter
 from magic_filter import MagicFilter
 
 # The events a Router observes, by the attribute names handlers use (message, callback_query, errors...),
@@ -37,21 +42,44 @@ class OnLoop(Filter):
         # What aiogram would have called: a magic filter is resolved against the event alone.
         self.callback = check.resolve if isinstance(check, MagicFilter) else check
         try:
-            parameters = inspect.signature(self.callback).parameters.values()
+            parameters = list(inspect.signature(self.callback).parameters.values())
         except (TypeError, ValueError):
-            parameters = ()
+            parameters = []
         self.takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
-        self.names = frozenset(p.name for p in parameters if p.kind in (
+        named = [p for p in parameters if p.kind in (
             inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-            inspect.Parameter.KEYWORD_ONLY))
+            inspect.Parameter.KEYWORD_ONLY)]
+        # The event comes positionally: the first positional parameter takes it, not a keyword.
+        if named and named[0].kind is not inspect.Parameter.KEYWORD_ONLY:
+            named = named[1:]
+        self.names = tuple(p.name for p in named)
 
     async def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not self.takes_all:
-            kwargs = {name: value for name, value in kwargs.items() if name in self.names}
-        return self.callback(*args, **kwargs)
+        if self.takes_all:
+            return self.callback(*args, **kwargs)
+        return self.callback(*args, **{name: kwargs[name] for name in self.names if name in kwargs})
 
     def __str__(self) -> str:
         return f"OnLoop({self.check!r})"
+
+
+class OnLoopEvent(OnLoop):
+    """`OnLoop` for a check of the event alone (every magic filter): aiogram passes it no keywords."""
+
+    async def __call__(self, event: Any) -> Any:  # type: ignore[override]
+        return self.callback(event)
+
+
+class Prefixed(Filter):
+    """A message whose text or caption starts with one of a command's prefixes: `Command`'s cheap half."""
+
+    def __init__(self, prefixes: str) -> None:
+        self.prefixes = tuple(prefixes)
+
+    async def __call__(self, event: Any) -> bool:
+        text = getattr(event, "text", None) or getattr(event, "caption", None)
+        # `Command` splits the text on whitespace first, so leading spaces do not hide a command.
+        return bool(text) and text.lstrip().startswith(self.prefixes)
 
 
 def on_loop(check: Any) -> Any:
@@ -62,7 +90,20 @@ def on_loop(check: Any) -> Any:
     target = inspect.unwrap(check)
     if not isinstance(check, MagicFilter) and (inspect.isawaitable(target) or inspect.iscoroutinefunction(target)):
         return check
-    return OnLoop(check)
+    wrapped = OnLoop(check)
+    if not wrapped.takes_all and not wrapped.names:
+        wrapped = OnLoopEvent(check)
+    return wrapped
+
+
+def _filters(filters: tuple[Any, ...]) -> list[Any]:
+    """The filters to register: each on the loop, each `Command` after its cheap prefix check."""
+    result: list[Any] = []
+    for check in filters:
+        if isinstance(check, Command):
+            result.append(Prefixed(check.prefix))
+        result.append(on_loop(check))
+    return result
 
 
 class _ObserverRecipe:
@@ -110,9 +151,9 @@ class RouterRecipe:
             observer = getattr(router, event)
             if action == "register":
                 callback, *filters = args
-                observer.register(callback, *map(on_loop, filters), **kwargs)
+                observer.register(callback, *_filters(tuple(filters)), **kwargs)
             elif action == "filter":
-                observer.filter(*map(on_loop, args))
+                observer.filter(*_filters(args))
             else:
                 getattr(observer, action)(*args)
         return router

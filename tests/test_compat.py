@@ -163,3 +163,19 @@ def test_the_ocr_lock_adds_the_extra_without_moving_a_test_pin():
     test, ocr = _pins("requirements-test.txt"), _pins("requirements-ocr.txt")
     assert {name: version for name, version in test.items() if ocr.get(name) != version} == {}
     assert "rapidocr-onnxruntime" in ocr and "rapidocr-onnxruntime" not in test
+
+
+def test_response_models_outlive_a_garbage_collection():
+    import gc
+    import weakref
+
+    from aiogram.methods.base import Response
+    from aiogram.types import Message
+
+    from bot.compat import keep_response_models
+
+    keep_response_models()
+    model = weakref.ref(Response[Message])  # what sendMessage's answers are parsed with
+    gc.collect()
+    # Still there for the session's next look-up: nothing is rebuilt after the collection.
+    assert model() is not None and Response[Message] is model()

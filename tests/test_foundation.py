@@ -557,3 +557,65 @@ async def test_bans_are_answered_from_memory_and_kept_current(db, clock):
     await fresh.set_banned(8, True)
     await fresh.set_banned(7, False)
     assert await fresh.is_banned(8) and not await fresh.is_banned(7)
+
+
+async def test_fsm_writes_of_a_unit_wait_for_its_trip_and_are_read_back_meanwhile(db):
+    storage = SQLiteStorage(db)
+    key, gone = StorageKey(bot_id=1, chat_id=5, user_id=5), StorageKey(bot_id=1, chat_id=6, user_id=6)
+    await storage.set_data(gone, {"left": 1})  # outside a unit: at once
+    assert (await db.fetchone("SELECT COUNT(*) FROM fsm"))[0] == 1
+    later: list[asyncio.Task] = []
+
+    async def update() -> None:
+        unit = storage.open_unit()
+        await storage.set_data(key, {"draft": {"model": "X"}})
+        await storage.set_state(key, "Intake:serial")
+        await storage.set_state(gone, None)
+        await storage.set_data(gone, {})
+        # What the rest of the update reads is what it wrote, though the database has none of it yet.
+        assert await storage.get_state(key) == "Intake:serial"
+        assert await storage.get_data(key) == {"draft": {"model": "X"}}
+        assert await storage.get_data(gone) == {}
+        assert (await db.fetchone("SELECT COUNT(*) FROM fsm WHERE key LIKE '%:5:%'"))[0] == 0
+
+        async def afterwards() -> None:  # started by the update, writes once its unit has closed
+            await asyncio.sleep(0.02)
+            await storage.set_state(StorageKey(bot_id=1, chat_id=7, user_id=7), "Rating:comment")
+        later.append(asyncio.create_task(afterwards()))
+        statements = storage.unit_statements(unit)
+        assert [sql.split()[0] for sql, _ in statements] == ["INSERT", "DELETE"]
+        await db.write(*statements)
+        storage.unit_written(unit, True)
+
+    await asyncio.create_task(update())
+    await later[0]
+    rows = {row["key"]: (row["state"], row["data"]) for row in await db.fetchall("SELECT * FROM fsm")}
+    assert list(rows.values()) == [("Intake:serial", '{"draft":{"model":"X"}}'), ("Rating:comment", "{}")]
+    fresh = SQLiteStorage(db)
+    assert await fresh.get_state(key) == "Intake:serial" and await fresh.get_data(gone) == {}
+    assert await storage.get_data(gone) == {} and storage._keys is not None and len(storage._keys) == 2
+
+
+async def test_a_unit_writes_the_newest_record_and_a_failed_trip_leaves_memory_to_the_database(db):
+    storage = SQLiteStorage(db)
+    key = StorageKey(bot_id=1, chat_id=5, user_id=5)
+    await storage.set_state(key, "Intake:model")
+
+    async def first() -> object:
+        unit = storage.open_unit()
+        await storage.set_data(key, {"a": 1})
+        return unit
+    unit = await asyncio.create_task(first())
+    await storage.set_state(key, "InfoRequest:answer")  # another update, outside the unit, meanwhile
+    await db.write(*storage.unit_statements(unit))  # must not put the older state back
+    storage.unit_written(unit, True)
+    assert await SQLiteStorage(db).get_state(key) == "InfoRequest:answer"
+
+    async def failing() -> None:
+        unit = storage.open_unit()
+        await storage.set_state(key, "Intake:serial")
+        storage.unit_statements(unit)
+        storage.unit_written(unit, False)  # the trip failed: nothing of it was stored
+    await asyncio.create_task(failing())
+    assert await storage.get_state(key) == "InfoRequest:answer"
+    assert await storage.get_data(key) == {"a": 1}

@@ -226,3 +226,21 @@ async def test_unknown_command_while_naming_another_brand_asks_for_the_brand_aga
     assert desk.texts_to(desk.partner)[-2:] == [texts.INTAKE_UNKNOWN_COMMAND, texts.INTAKE_BRAND_OTHER]
     await desk.partner_says("Hikvision")
     assert desk.last_to_partner().text == texts.INTAKE_MODEL
+
+
+async def test_a_dialog_step_writes_its_state_data_and_handled_mark_in_one_trip(desk, monkeypatch):
+    await desk.partner_says("📝 Новая заявка")
+    await desk.partner_presses("Проблема с настройкой")
+    await desk.partner_presses("Dahua")
+    db = desk.sb.app.db
+    trips: list[list[str]] = []
+    write = db.write
+
+    async def spy(*statements):
+        trips.append([" ".join(sql.split()[:3]) for sql, _ in statements])
+        return await write(*statements)
+    monkeypatch.setattr(db, "write", spy)
+    await desk.partner_says("DH-IPC-HFW2431SP-S-0280B")
+    assert "✔️ Модель" in desk.texts_to(desk.partner)[-2]
+    mine = [trip for trip in trips if any("fsm" in s or s == "UPDATE inbox SET" for s in trip)]
+    assert mine == [["INSERT INTO fsm", "UPDATE inbox SET"]]

@@ -8,10 +8,10 @@ from datetime import datetime, timezone
 import pytest
 from aiogram import Dispatcher, F
 from aiogram.dispatcher.event.handler import FilterObject
-from aiogram.filters import StateFilter
+from aiogram.filters import Command, StateFilter
 from aiogram.types import Chat, Message, User
 
-from bot.routing import OnLoop, RouterRecipe, on_loop
+from bot.routing import OnLoop, Prefixed, RouterRecipe, _filters, on_loop
 from dialogs.states import Intake
 from handlers import get_routers
 
@@ -88,3 +88,36 @@ def test_filters_that_already_run_on_the_loop_are_left_as_they_are():
     state_filter = StateFilter(Intake.model)
     assert on_loop(state_filter) is state_filter
     assert on_loop(coroutine_check) is coroutine_check
+
+
+class _Bot:
+    async def me(self) -> User:
+        return User(id=1, is_bot=True, first_name="Bot", username="torus_bot")
+
+
+@pytest.mark.parametrize("command", [Command("start"), Command("new", "help", prefix="/!")])
+@pytest.mark.parametrize("text", [
+    "/start", "  /start payload", "/start@torus_bot", "/start@other_bot", "!new", "/help me", "start",
+    "привет /start", "", None, "/", "\u00a0/new",
+])
+async def test_the_prefix_check_turns_away_only_what_the_command_filter_refuses(command, text):
+    message = _message(text)
+    if not await Prefixed(command.prefix)(message):
+        assert not await command(message, bot=_Bot())
+    caption = Message(message_id=2, date=message.date, caption=text, chat=message.chat, from_user=message.from_user)
+    assert await Prefixed(command.prefix)(caption) == await Prefixed(command.prefix)(message)
+
+
+def test_every_command_filter_is_preceded_by_its_prefix_check():
+    recipe = RouterRecipe("probe")
+    recipe.message.filter(Command("admin"))
+
+    @recipe.message(F.chat.type == "private", Command("start", prefix="!"))
+    async def start(message: Message) -> None: ...
+
+    router = recipe.build()
+    own = _filters((Command("admin"),))  # what the router-level filter() call registered
+    assert [type(c).__name__ for c in own] == ["Prefixed", "Command"] and own[0].prefixes == ("/",)
+    checks = [f.callback for f in router.message.handlers[0].filters]
+    assert [type(c).__name__ for c in checks] == ["OnLoopEvent", "Prefixed", "Command"]
+    assert checks[1].prefixes == ("!",)

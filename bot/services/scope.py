@@ -97,7 +97,10 @@ def _contains(phrase: list[str], words: list[frozenset[str]], gap: int = 3) -> b
 def detect(text: str) -> list[Exclusion]:
     """The excluded items a text asks for, typos tolerated."""
     words = [_matches(word) for word in _words((text or "")[:MAX_CHARS].replace("!", " "))]
-    return [e for e, phrases in _PHRASES if any(_contains(p, words) for p in phrases)]
+    # Most texts hold no phrase word at all: a phrase is looked for in order only when all its words occur.
+    present = frozenset().union(*words)
+    return [e for e, phrases in _PHRASES
+            if any(present.issuperset(p) and _contains(p, words) for p in phrases)]
 
 
 def by_index(index: int) -> Exclusion | None:

@@ -31,7 +31,12 @@ class InboxRepository:
         return {row["update_id"] for result in results[1:] for row in result.rows}
 
     async def done(self, update_id: int) -> None:
-        await self.db.execute("UPDATE inbox SET handled_at = ? WHERE update_id = ?", (utc_stamp(), update_id))
+        await self.db.execute(*self.done_statement(update_id))
+
+    @staticmethod
+    def done_statement(update_id: int) -> tuple[str, tuple[str, int]]:
+        """The "handled" mark, for a caller that writes it in a transaction of its own."""
+        return "UPDATE inbox SET handled_at = ? WHERE update_id = ?", (utc_stamp(), update_id)
 
     async def left_over(self) -> list[tuple[int, str]]:
         """(update id, update as JSON) of what a stopped or killed run left unhandled, in order."""
