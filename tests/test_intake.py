@@ -226,3 +226,12 @@ async def test_unknown_command_while_naming_another_brand_asks_for_the_brand_aga
     assert desk.texts_to(desk.partner)[-2:] == [texts.INTAKE_UNKNOWN_COMMAND, texts.INTAKE_BRAND_OTHER]
     await desk.partner_says("Hikvision")
     assert desk.last_to_partner().text == texts.INTAKE_MODEL
+
+
+async def test_typing_dont_know_at_the_serial_step_skips_it(desk):
+    await desk.partner_says("📝 Новая заявка")
+    await desk.partner_presses("Проблема с настройкой")
+    await desk.partner_presses("Dahua")
+    await desk.partner_says("DH-IPC-HFW2431SP-S-0280B")
+    await desk.partner_says("не знаю")
+    assert texts.INTAKE_DESCRIPTION in desk.last_to_partner().text

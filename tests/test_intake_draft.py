@@ -48,3 +48,11 @@ def test_json_round_trip_keeps_everything():
 def test_migrating_twice_changes_nothing():
     once = IntakeDraft.from_dict(OLD).to_dict()
     assert IntakeDraft.from_dict(once).to_dict() == once
+
+
+def test_no_or_dont_know_at_the_serial_step_means_not_at_hand():
+    from bot.services.intake_rules import serial_not_at_hand
+    for answer in ("не знаю", "Нет", "нет.", "  Не  знаю! "):
+        assert serial_not_at_hand(answer), answer
+    for answer in ("7J0123456789ABC", "нет наклейки, но есть коробка", ""):
+        assert not serial_not_at_hand(answer), answer

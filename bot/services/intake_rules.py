@@ -57,6 +57,14 @@ def normalize_serial(text: str) -> str:
     return value.strip(":.-")
 
 
+# Answers at the serial step that mean the partner does not have it at hand, like the button.
+NOT_AT_HAND = frozenset({"не знаю", "незнаю", "нет", "нету", "нет под рукой", "не помню"})
+
+
+def serial_not_at_hand(text: str | None) -> bool:
+    return " ".join(clean(text).lower().replace("ё", "е").strip(" .!?").split()) in NOT_AT_HAND
+
+
 def check_serial(text: str, brand: str) -> Check:
     value = normalize_serial(text)
     if is_blank(value):
