@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot import texts
 from bot.domain import Brand
 from bot.services.catalogue import CatalogueMatch, MatchResult
 from bot.visible_text import clean, is_blank, visible_length
@@ -57,12 +58,8 @@ def normalize_serial(text: str) -> str:
     return value.strip(":.-")
 
 
-# Answers at the serial step that mean the partner does not have it at hand, like the button.
-NOT_AT_HAND = frozenset({"не знаю", "незнаю", "нет", "нету", "нет под рукой", "не помню"})
-
-
 def serial_not_at_hand(text: str | None) -> bool:
-    return " ".join(clean(text).lower().replace("ё", "е").strip(" .!?").split()) in NOT_AT_HAND
+    return " ".join(clean(text).lower().strip(" .!?").split()) in texts.SERIAL_NOT_AT_HAND_ANSWERS
 
 
 def check_serial(text: str, brand: str) -> Check:
