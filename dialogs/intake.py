@@ -387,6 +387,10 @@ async def wrong_model(message: Message) -> None:
 
 @router.message(Intake.serial, F.text)
 async def on_serial(message: Message, state: FSMContext, partner: Partner) -> None:
+    if intake_rules.serial_not_at_hand(message.text):
+        await update_draft(state, serial=None)
+        await advance("serial", message, state, partner)
+        return
     draft = (await state.get_data()).get("draft", {})
     check = intake_rules.check_serial(message.text, draft.get("brand", ""))
     if not check.ok:

@@ -244,3 +244,12 @@ async def test_a_dialog_step_writes_its_state_data_and_handled_mark_in_one_trip(
     assert "✔️ Модель" in desk.texts_to(desk.partner)[-2]
     mine = [trip for trip in trips if any("fsm" in s or s == "UPDATE inbox SET" for s in trip)]
     assert mine == [["INSERT INTO fsm", "UPDATE inbox SET"]]
+
+
+async def test_typing_dont_know_at_the_serial_step_skips_it(desk):
+    await desk.partner_says("📝 Новая заявка")
+    await desk.partner_presses("Проблема с настройкой")
+    await desk.partner_presses("Dahua")
+    await desk.partner_says("DH-IPC-HFW2431SP-S-0280B")
+    await desk.partner_says("не знаю")
+    assert texts.INTAKE_DESCRIPTION in desk.last_to_partner().text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot import texts
 from bot.domain import Brand
 from bot.services.catalogue import CatalogueMatch, MatchResult
 from bot.visible_text import clean, is_blank, visible_length
@@ -55,6 +56,10 @@ def normalize_serial(text: str) -> str:
     value = re.sub(r"\s+", "", value)
     value = value.removeprefix("S/N:").removeprefix("SN:").removeprefix("S/N").removeprefix("SN")
     return value.strip(":.-")
+
+
+def serial_not_at_hand(text: str | None) -> bool:
+    return " ".join(clean(text).lower().strip(" .!?").split()) in texts.SERIAL_NOT_AT_HAND_ANSWERS
 
 
 def check_serial(text: str, brand: str) -> Check:

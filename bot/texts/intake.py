@@ -198,3 +198,7 @@ CHECK_PROBLEMS = {
 def check_problem(check) -> str:
     """The refusal in words, HTML-escaped (the details hold what the partner typed)."""
     return escape(CHECK_PROBLEMS[check.problem].format(**check.details))
+
+
+# Answers at the serial step that mean the partner does not have it at hand, like the button.
+SERIAL_NOT_AT_HAND_ANSWERS = frozenset({"не знаю", "незнаю", "нет", "нету", "нет под рукой", "не помню"})
