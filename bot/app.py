@@ -26,6 +26,7 @@ from bot.gc_tuning import YOUNG_GC_THRESHOLD, tune_garbage_collector  # noqa: F4
 from bot.polling import DurablePolling, InboxUpdates
 from bot.services.calendar import CalendarError, ProductionCalendar
 from bot.services.cases import CaseService
+from bot.services.intake import IntakeService
 from bot.services.administration import Administration
 from bot.services.contacts import Contacts
 from bot.services.catalogue import Catalogue, CatalogueError, CatalogueService
@@ -55,6 +56,7 @@ class App:
     clock: Clock
     partners: PartnerRepository
     cases: CaseService
+    intake: IntakeService
     outbox: Outbox
     schedule: Schedule
     catalogue: CatalogueService
@@ -256,6 +258,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         membership = Membership(telegram_lookup(bot), settings.engineers_chat_id, clock)
         cases = CaseService(db=db, cases=case_repo, outbox=outbox, clock=clock, settings=settings, schedule=schedule,
                             buttons=keyboards, membership=membership)
+        intake = IntakeService(cases=cases, catalogue=catalogue, label_ocr=settings.label_ocr)
         debouncer = Debouncer()
         alerts = AdminAlerts(db=db, outbox=outbox, settings=settings, schedule=schedule)
         error_reports = ErrorReports(clock=clock)
@@ -263,7 +266,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         engineers = EngineerRepository(db)
         dp = make_dispatcher(
             settings=settings, db=db, clock=clock, partners=partners, case_repo=case_repo, links=links,
-            outbox=outbox, cases=cases, schedule=schedule, catalogue=catalogue, debouncer=debouncer,
+            outbox=outbox, cases=cases, intake=intake, schedule=schedule, catalogue=catalogue, debouncer=debouncer,
             alerts=alerts, broadcasts=broadcasts, engineers=engineers, membership=membership,
             contacts=Contacts(partners),
             administration=Administration(cases=case_repo, partners=partners, engineers=engineers,
@@ -274,7 +277,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         await db.close()
         raise
     app = App(
-        settings=settings, bot=bot, dp=dp, db=db, clock=clock, partners=partners, cases=cases,
+        settings=settings, bot=bot, dp=dp, db=db, clock=clock, partners=partners, cases=cases, intake=intake,
         outbox=outbox, schedule=schedule, catalogue=catalogue, debouncer=debouncer, alerts=alerts,
         broadcasts=broadcasts,
     )

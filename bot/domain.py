@@ -44,6 +44,7 @@ class Status(StrEnum):
 
 
 MAX_ATTACHMENTS = 10
+TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the largest file getFile lets a bot download
 
 
 # --- records: what storage reads and writes, and handlers, dialogs and services pass around ---

@@ -130,37 +130,6 @@ class CaseService:
         """Reaction is counted in working time from the moment the case was filed."""
         return reaction_due(self.schedule, filed_at, self.settings.reaction_levels[level])
 
-    async def submit_draft(self, partner_id: int, draft: dict[str, Any]) -> SubmitResult:
-        """Turn the intake dialog's draft into a case. The partner's "accepted" answer (with when
-        the desk opens, after hours) is queued in the case's own transaction: a crash right after
-        the commit cannot lose it, and a "Send" handled again cannot repeat it."""
-        now = self.clock.now()
-        request_type = RequestType(draft["request_type"])
-        level = self.level_for(request_type)
-        contact = draft.get("contact") or {}
-        new = NewCase(
-            submit_key=draft["submit_key"],
-            partner_id=partner_id,
-            request_type=request_type,
-            brand=draft.get("brand") or "",
-            model=draft.get("model") or "",
-            model_matched=bool(draft.get("model_matched")),
-            model_folders=tuple(draft.get("model_folders") or ()),
-            serial=draft.get("serial"),
-            description=draft.get("description") or "",
-            web_access=draft.get("web_access") if request_type.asks_web_access else None,
-            contact_name=contact.get("name") or "",
-            contact_company=contact.get("company"),
-            contact_phone=contact.get("phone") or "",
-            level=level,
-            after_hours=not self.schedule.is_open(now),
-            created_at=now,
-            due_at=self.due_for(level, now),
-            attachments=tuple(in_partners_order([Attachment.from_dict(a) for a in draft.get("attachments", [])])),
-        )
-        notes = [texts.after_hours_notice(self.schedule, now)] if new.after_hours else []
-        return await self.submit(new, confirm=notes)
-
     async def submit(self, new: NewCase, confirm: list[str] | None = None) -> SubmitResult:
         """Write the case and queue its delivery in one transaction; a second submit with the
         same key returns the case the first one made (created=False) and queues nothing.
