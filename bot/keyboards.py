@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
@@ -35,25 +34,6 @@ def menu(rows: list[list[str]]) -> ReplyKeyboardMarkup:
 @lru_cache(maxsize=1)
 def main_menu() -> ReplyKeyboardMarkup:
     return menu(main_menu_rows())
-
-
-def from_payload(payload: dict[str, Any]) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
-    """The keyboard of an outbox item, built now: inline "buttons" rows, the "menu" rows, or (items
-    stored before keyboards were kept as rows, still in a live outbox) aiogram's dumped "reply_markup"."""
-    if payload.get("buttons"):
-        return inline([[(label, data) for label, data in row] for row in payload["buttons"]])
-    if payload.get("menu"):
-        return menu(payload["menu"])
-    return from_stored(payload.get("reply_markup"))
-
-
-def from_stored(markup: dict[str, Any] | None) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
-    """A keyboard kept as aiogram's JSON in the outbox: buttons under a message, or the menu under the input."""
-    if not markup:
-        return None
-    if "keyboard" in markup:
-        return ReplyKeyboardMarkup.model_validate(markup)
-    return InlineKeyboardMarkup.model_validate(markup)
 
 
 def inline(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
