@@ -13,7 +13,9 @@ from typing import Any
 from bot import texts
 from bot.clock import Clock
 from bot.config import Settings
-from bot.domain import MAX_ATTACHMENTS, Attachment, Case, NewCase, RequestType, Status
+from bot.domain import (
+    MAX_ATTACHMENTS, Action, Attachment, Case, NewCase, RequestType, Status, allowed, next_status,
+)
 from bot.delivery.kinds import (
     AlbumItem, CaseCard, CopyMessage, EditCaption, EditCard, EditText, MediaEntry, MediaGroup, SendFile, SendText,
     TopicAction,
@@ -222,7 +224,7 @@ class CaseService:
             won = await self.cases.try_claim(conn, case_id, engineer_id, engineer_name, now)
             if won:
                 await self.cases.add_history(conn, case_id, now, engineer_id, engineer_name,
-                                             Status.NEW, Status.CLAIMED, None)
+                                             Status.NEW, next_status(Action.CLAIM, Status.NEW), None)
                 await self.outbox.enqueue(conn, self.group_id, EditCard(), case_id)
                 case = await self._get_in(conn, case_id)
                 await self._enqueue_topic_update(conn, case)
@@ -297,71 +299,71 @@ class CaseService:
                 fields["due_at"] = self.schedule.add_working_time(case.due_at, paused)
         return fields
 
-    async def _require(self, case_id: int, allowed: tuple[Status, ...]) -> tuple[Case | None, Outcome | None]:
+    async def _require(self, case_id: int, action: Action) -> tuple[Case | None, Outcome | None]:
+        """The case, if the transition table allows the action from its status; else why not."""
         case = await self.cases.get(case_id)
         if case is None:
             return None, Outcome(False, None, texts.CASE_NOT_FOUND)
-        if case.status not in allowed:
+        if not allowed(action, case.status):
             if case.status == Status.NEW:
                 return None, Outcome(False, case, texts.CLAIM_FIRST_SHORT)
             return None, Outcome(False, case, texts.not_allowed_now(case))
         return case, None
 
     async def request_info(self, case_id: int, engineer_id: int, engineer_name: str, what: str) -> Outcome:
-        case, refusal = await self._require(case_id, (Status.CLAIMED, Status.VENDOR, Status.WAITING))
+        case, refusal = await self._require(case_id, Action.REQUEST_INFO)
         if refusal:
             return refusal
-        if case.status == Status.WAITING:
+        to = next_status(Action.REQUEST_INFO, case.status)
+        if to == case.status:
             # Another question while the first is open: tell the partner, keep the pause running.
             await self.notify_partner(case, texts.info_requested(case.number, what))
             return Outcome(True, case, "")
         return await self._transition(
-            case, Status.WAITING, engineer_id, engineer_name, what,
+            case, to, engineer_id, engineer_name, what,
             fields={"waiting_since": self.clock.now()},
             partner_text=texts.info_requested(case.number, what),
         )
 
     async def partner_answered(self, case_id: int, partner_id: int) -> Outcome:
         case = await self.cases.get(case_id)
-        if case is None or case.partner_id != partner_id or case.status != Status.WAITING:
+        if case is None or case.partner_id != partner_id or not allowed(Action.PARTNER_ANSWERED, case.status):
             return Outcome(False, case, "")
-        return await self._transition(case, Status.CLAIMED, partner_id, case.contact_name, texts.PARTNER_ANSWERED_HISTORY,
+        return await self._transition(case, next_status(Action.PARTNER_ANSWERED, case.status), partner_id, case.contact_name, texts.PARTNER_ANSWERED_HISTORY,
                                       topic_text=texts.PARTNER_ANSWERED)
 
     async def to_vendor(self, case_id: int, engineer_id: int, engineer_name: str, comment: str) -> Outcome:
-        case, refusal = await self._require(case_id, (Status.CLAIMED, Status.WAITING))
+        case, refusal = await self._require(case_id, Action.TO_VENDOR)
         if refusal:
             return refusal
-        return await self._transition(case, Status.VENDOR, engineer_id, engineer_name, comment,
+        return await self._transition(case, next_status(Action.TO_VENDOR, case.status), engineer_id, engineer_name, comment,
                                       partner_text=texts.passed_to_vendor(case.number))
 
     async def resolve(self, case_id: int, engineer_id: int, engineer_name: str, summary: str) -> Outcome:
-        case, refusal = await self._require(case_id, (Status.CLAIMED, Status.WAITING, Status.VENDOR))
+        case, refusal = await self._require(case_id, Action.RESOLVE)
         if refusal:
             return refusal
-        return await self._transition(case, Status.RESOLVED, engineer_id, engineer_name, summary,
+        return await self._transition(case, next_status(Action.RESOLVE, case.status), engineer_id, engineer_name, summary,
                                       fields={"resolved_at": self.clock.now()},
                                       partner_text=texts.resolved_for_partner(case.number, summary),
                                       partner_buttons=self.buttons.solved_question_rows(case.id))
 
     async def close(self, case_id: int, actor_id: int, actor_name: str, *, by_partner: bool = False) -> Outcome:
-        case = await self.cases.get(case_id)
-        if case is None:
-            return Outcome(False, None, texts.CASE_NOT_FOUND)
-        if case.status == Status.CLOSED:
-            return Outcome(False, case, texts.not_allowed_now(case))
+        case, refusal = await self._require(case_id, Action.CLOSE)
+        if refusal:
+            return refusal
         return await self._transition(
-            case, Status.CLOSED, actor_id, actor_name, texts.HISTORY_CLOSED_BY_PARTNER if by_partner else None,
+            case, next_status(Action.CLOSE, case.status), actor_id, actor_name, texts.HISTORY_CLOSED_BY_PARTNER if by_partner else None,
             fields={"closed_at": self.clock.now()},
             partner_text=None if by_partner else texts.closed_for_partner(case.number),
             topic_text=texts.CLOSED_BY_PARTNER if by_partner else None,
         )
 
     async def reopen(self, case_id: int, actor_id: int, actor_name: str, *, by_partner: bool = False) -> Outcome:
-        case, refusal = await self._require(case_id, (Status.RESOLVED, Status.CLOSED))
+        case, refusal = await self._require(case_id, Action.REOPEN)
         if refusal:
             return refusal
-        to = Status.CLAIMED if case.claimed_by is not None else Status.NEW
+        to = next_status(Action.REOPEN, case.status, owned=case.claimed_by is not None)
         return await self._transition(
             case, to, actor_id, actor_name, texts.HISTORY_NOT_SOLVED if by_partner else texts.HISTORY_REOPENED,
             fields={"resolved_at": None, "closed_at": None},
@@ -370,10 +372,10 @@ class CaseService:
         )
 
     async def unclaim(self, case_id: int, engineer_id: int, engineer_name: str) -> Outcome:
-        case, refusal = await self._require(case_id, (Status.CLAIMED,))
+        case, refusal = await self._require(case_id, Action.UNCLAIM)
         if refusal:
             return refusal
-        return await self._transition(case, Status.NEW, engineer_id, engineer_name, texts.HISTORY_UNCLAIMED,
+        return await self._transition(case, next_status(Action.UNCLAIM, case.status), engineer_id, engineer_name, texts.HISTORY_UNCLAIMED,
                                       fields={"claimed_by": None, "claimed_by_name": None, "claimed_at": None},
                                       topic_text=texts.unclaimed(engineer_name))
 
@@ -385,9 +387,9 @@ class CaseService:
         # (Telegram unreachable, no group set) refuses too rather than guessing.
         if self.membership is None or await self.membership.access(engineer_id) is not Access.ALLOWED:
             return Outcome(False, case, texts.ASSIGN_NOT_MEMBER)
-        if not case.status.is_open:
+        if not allowed(Action.ASSIGN, case.status):
             return Outcome(False, case, texts.not_allowed_now(case))
-        to = Status.CLAIMED if case.status == Status.NEW else case.status
+        to = next_status(Action.ASSIGN, case.status)
         return await self._transition(
             case, to, by_id, by_name, texts.history_assigned(engineer_name),
             fields={"claimed_by": engineer_id, "claimed_by_name": engineer_name,
@@ -408,7 +410,7 @@ class CaseService:
         case = await self.cases.get(case_id)
         if case is None or case.partner_id != partner_id:
             return Outcome(False, None, texts.CASE_NOT_FOUND)
-        if case.status != Status.RESOLVED:
+        if not allowed(Action.FEEDBACK, case.status):
             return Outcome(False, case, texts.FEEDBACK_TOO_LATE)
         name = case.contact_name
         if solved:
@@ -419,7 +421,7 @@ class CaseService:
         case = await self.cases.get(case_id)
         if case is None or case.partner_id != partner_id or not 1 <= rating <= 5:
             return Outcome(False, None, texts.CASE_NOT_FOUND)
-        if case.status not in (Status.RESOLVED, Status.CLOSED):
+        if not allowed(Action.RATE, case.status):
             return Outcome(False, case, texts.FEEDBACK_TOO_LATE)
         await self.cases.set_rating(case_id, rating)
         await self.note_in_topic(case, texts.rating_for_topic(rating, None))
@@ -437,7 +439,7 @@ class CaseService:
         if level not in self.settings.reaction_levels:
             raise ValueError(f"no level {level}")
         case = await self.cases.get(case_id)
-        if case is None or case.level == level or not case.status.is_open:
+        if case is None or case.level == level or not allowed(Action.SET_LEVEL, case.status):
             return case
         due = self.due_for(level, case.created_at)
         async with self.db.batch() as conn:
@@ -521,7 +523,7 @@ class CaseService:
         """The partner's message goes to the topic; one answering a request for information puts
         the case back in work."""
         await self.relay_to_topic(case, message, header)
-        if case.status == Status.WAITING:
+        if allowed(Action.PARTNER_ANSWERED, case.status):
             await self.partner_answered(case.id, case.partner_id)
 
     async def relay_to_topic(self, case: Case, message: Incoming, header: str) -> None:
