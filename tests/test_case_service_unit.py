@@ -8,25 +8,13 @@ from datetime import timedelta
 import pytest
 
 from bot import texts
-from bot.app import make_schedule
-from bot.config import Settings
 from bot.delivery.kinds import CaseCard, EditCard, SendText, TopicAction
 from bot.domain import TRANSITIONS, Action, NewCase, RequestType, Status, allowed, card_actions, next_status
 from bot.keyboards import case_card_rows
 from bot.services.cases import CaseService
-from bot.services.membership import Access
-from bot.storage.cases import CaseRepository
-from bot.storage.outbox import MessageLinkRepository
 from bot.storage.partners import PartnerRepository
-from tests.test_case_rules import ENGINEER, GROUP, PARTNER, FixedMembership, PlainButtons, RecordingOutbox
-
-
-@pytest.fixture
-def service(db, clock):
-    settings = Settings(_env_file=None, engineers_chat_id=GROUP)
-    return CaseService(db=db, cases=CaseRepository(db), outbox=RecordingOutbox(MessageLinkRepository(db)), clock=clock,
-                       settings=settings, schedule=make_schedule(settings), buttons=PlainButtons(),
-                       membership=FixedMembership({ENGINEER: Access.ALLOWED}))
+from tests.test_case_rules import ENGINEER, GROUP, PARTNER, PlainButtons
+from tests.test_case_rules import service  # noqa: F401  (the fixture: the service over a recording outbox)
 
 
 async def file(service: CaseService, key: str = "k1") -> int:
