@@ -248,3 +248,38 @@ async def test_a_refused_item_is_failed_and_the_lane_goes_on(desk):
     row = await desk.db.fetchone("SELECT state, error FROM outbox ORDER BY id LIMIT 1")
     assert (row["state"], row["error"]) == ("failed", "Bad Request: can't parse entities")
     assert [kw["text"] for _, kw in desk.telegram.calls] == ["<b>сломано", "цело"]
+
+
+# --- the group's budget: nothing sent that would change nothing --------------------------------------
+
+
+async def test_card_edits_waiting_together_go_out_as_one(desk):
+    case_id = await file_case(desk)
+    await desk.service.claim(case_id, ENGINEER, "Пётр")  # the card now differs from the one posted
+    async with desk.db.batch() as conn:
+        await desk.outbox.enqueue(conn, GROUP, EditCard(), case_id)
+        await desk.outbox.enqueue(conn, GROUP, EditCard(), case_id)
+    desk.telegram.calls.clear()
+    desk.outbox.wake()
+    await desk.outbox.wait_idle()
+    edits = [kw for method, kw in desk.telegram.calls if method == "editMessageText"]
+    assert len(edits) == 1
+    assert edits[0]["reply_markup"].inline_keyboard[0][0].text == texts.BTN_UNCLAIM
+    assert await desk.outbox.repo.count_pending() == 0
+
+
+async def test_an_unchanged_card_or_title_is_not_sent_again(desk):
+    case_id = await file_case(desk)
+    await desk.service.claim(case_id, ENGINEER, "Пётр")
+    await desk.outbox.wait_idle()
+    assert desk.telegram.methods().count("editForumTopic") == 1
+    desk.telegram.calls.clear()
+    async with desk.db.batch() as conn:
+        await desk.outbox.enqueue(conn, GROUP, EditCard(), case_id)
+        await desk.outbox.enqueue(conn, GROUP, TopicAction("rename"), case_id)
+        await desk.outbox.enqueue(conn, GROUP, SendText("после", to_topic=True), case_id)
+    desk.outbox.wake()
+    await desk.outbox.wait_idle()
+    assert desk.telegram.methods() == ["sendMessage"]  # the card and the title already show the claim
+    states = await desk.db.fetchall("SELECT state FROM outbox WHERE case_id = ?", (case_id,))
+    assert {row["state"] for row in states} == {"done"}

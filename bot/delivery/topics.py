@@ -50,6 +50,10 @@ class Topics:
         self._wishes_lock = asyncio.Lock()
         # Cases whose topic was reopened to deliver a late note: closed again once it is delivered.
         self.reclose: set[int] = set()
+        # What the group shows now, as far as this process knows: an edit or a rename that would change
+        # nothing is not sent (it would spend the group's budget on "message is not modified").
+        self.shown_cards: dict[int, tuple[str, object]] = {}
+        self.shown_titles: dict[int, str] = {}
 
     # --- the card ---------------------------------------------------------------------------
 
@@ -62,6 +66,7 @@ class Topics:
     async def post_card(self, case: Case, thread_id: int | None, note: str | None = None) -> Message:
         text, markup = await self.render_card(case, note)
         message = await self.bot.send_message(self.group_id, text, message_thread_id=thread_id, reply_markup=markup)
+        self.shown_cards[case.id] = (text, markup)
         await self.cases.mark_delivered(case.id, message.message_id, self.clock.now())
         async with self.db.batch() as conn:
             await self.links.add(conn, MessageLink(case.id, "bot", self.group_id, message.message_id,
@@ -89,6 +94,7 @@ class Topics:
                 return None
             raise
         self.forum = True
+        self.shown_titles[topic.message_thread_id] = texts.topic_name(case)
         await self.cases.set_thread(case.id, topic.message_thread_id)
         return topic.message_thread_id
 
@@ -116,8 +122,24 @@ class Topics:
 
     # --- actions on a topic --------------------------------------------------------------------
 
-    async def rename(self, case: Case, thread_id: int) -> None:
-        await self.bot.edit_forum_topic(self.group_id, thread_id, name=texts.topic_name(case))
+    async def rename(self, case: Case, thread_id: int) -> bool:
+        """The title shows the case as it is now; False when it already did (nothing sent)."""
+        name = texts.topic_name(case)
+        if self.shown_titles.get(thread_id) == name:
+            return False
+        await self.bot.edit_forum_topic(self.group_id, thread_id, name=name)
+        self.shown_titles[thread_id] = name
+        return True
+
+    async def edit_card(self, case: Case) -> bool:
+        """The card shows the case as it is now; False when it already did (nothing sent)."""
+        text, markup = await self.render_card(case)
+        if self.shown_cards.get(case.id) == (text, markup):
+            return False
+        await self.bot.edit_message_text(text, chat_id=self.group_id, message_id=case.card_message_id,
+                                         reply_markup=markup)
+        self.shown_cards[case.id] = (text, markup)
+        return True
 
     async def close(self, thread_id: int) -> None:
         await self._open_or_close(self.bot.close_forum_topic, thread_id)
