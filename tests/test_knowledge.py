@@ -183,3 +183,16 @@ def test_the_shipped_bulletins_read_with_titles_and_models():
     assert 3 <= len(bulletins) <= 5
     assert all(b.title and len(b.text) > 300 for b in bulletins)
     assert read_bulletin(folder / "nvr-recording-after-firmware.md").model == "NVR4108HS-4KS2"
+
+
+async def test_a_missing_bulletins_folder_stops_start_up_with_one_line_naming_it(tmp_path):
+    from bot.app import build_app
+    from bot.config import SettingsError, load_settings
+
+    settings = load_settings(_env_file=None, database_path=tmp_path / "db.sqlite3",
+                             firmware_catalogue_dir=ROOT / "data" / "firmware", calendar_dir=ROOT / "data" / "calendar",
+                             bulletins_dir=tmp_path / "nowhere")
+    with pytest.raises(SettingsError) as caught:
+        await build_app(settings)
+    assert str(caught.value) == f"BULLETINS_DIR: folder {tmp_path / 'nowhere'} does not exist"
+    assert not (tmp_path / "db.sqlite3").exists()
