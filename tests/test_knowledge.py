@@ -196,3 +196,18 @@ async def test_a_missing_bulletins_folder_stops_start_up_with_one_line_naming_it
         await build_app(settings)
     assert str(caught.value) == f"BULLETINS_DIR: folder {tmp_path / 'nowhere'} does not exist"
     assert not (tmp_path / "db.sqlite3").exists()
+
+
+async def test_the_benchmark_runs_on_a_small_scale_and_its_set_is_complete():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_knowledge
+
+    items = bench_knowledge.load_set()
+    assert len(items) >= 60 and len({i["id"] for i in items}) == len(items)
+    assert all(i["question"] and i["answer"] and i["second_wording"] and i["second_wording"] != i["question"]
+               for i in items)
+    result = await bench_knowledge.measure(items[:10], total=50)
+    assert result["indexed"] == 50 and result["questions"] == 10
+    assert 0 <= result["recall@1"] <= result["recall@3"] <= 1
