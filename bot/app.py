@@ -33,6 +33,7 @@ from bot.services.catalogue import Catalogue, CatalogueError, CatalogueService
 from bot.services.admin_alerts import AdminAlerts
 from bot.services.broadcast import Broadcasts
 from bot.services.debounce import Debouncer
+from bot.services.knowledge import KnowledgeService
 from bot.services.error_reports import ErrorReports
 from bot.services.membership import Membership
 from bot.services.schedule import Schedule
@@ -246,8 +247,12 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     keep_response_models()
     schedule = make_schedule(settings)
     catalogue = make_catalogue(settings)
+    if not settings.bulletins_dir.is_dir():
+        raise SettingsError(f"BULLETINS_DIR: folder {settings.bulletins_dir} does not exist")
     db = await Database.open(settings.database_path)
     try:
+        knowledge = KnowledgeService(db=db, bulletins_dir=settings.bulletins_dir)
+        await knowledge.sync_bulletins()
         partners = PartnerRepository(db)
         case_repo = CaseRepository(db)
         links = MessageLinkRepository(db)
@@ -257,7 +262,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         direct_retry.on_retry_after = outbox.note_retry_after
         membership = Membership(telegram_lookup(bot), settings.engineers_chat_id, clock)
         cases = CaseService(db=db, cases=case_repo, outbox=outbox, clock=clock, settings=settings, schedule=schedule,
-                            buttons=keyboards, membership=membership)
+                            buttons=keyboards, membership=membership, knowledge=knowledge)
         intake = IntakeService(cases=cases, catalogue=catalogue, label_ocr=settings.label_ocr)
         debouncer = Debouncer()
         alerts = AdminAlerts(db=db, outbox=outbox, settings=settings, schedule=schedule)
@@ -271,7 +276,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
             contacts=Contacts(partners),
             administration=Administration(cases=case_repo, partners=partners, engineers=engineers,
                                           membership=membership, settings=settings),
-            error_reports=error_reports,
+            error_reports=error_reports, knowledge=knowledge,
         )
     except BaseException:
         await db.close()

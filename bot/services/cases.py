@@ -20,6 +20,7 @@ from bot.delivery.kinds import (
     AlbumItem, CaseCard, CopyMessage, EditCaption, EditCard, EditText, MediaEntry, MediaGroup, SendFile, SendText,
     TopicAction,
 )
+from bot.services.knowledge import KnowledgeService
 from bot.services.membership import Access, Membership
 from bot.services.ports import Buttons, Outbox, Rows
 from bot.services.schedule import Schedule, reaction_due, reminder_points
@@ -116,8 +117,10 @@ class CaseService:
         schedule: Schedule,
         buttons: Buttons,
         membership: Membership | None = None,
+        knowledge: KnowledgeService | None = None,
     ) -> None:
         self.db = db
+        self.knowledge = knowledge
         self.membership = membership
         self.schedule = schedule
         self.buttons = buttons
@@ -246,6 +249,11 @@ class CaseService:
             await self.cases.add_history(conn, case.id, now, actor_id, actor_name, case.status, to, comment)
             await self.outbox.enqueue(conn, self.group_id, EditCard(), case.id)
             fresh = await self._get_in(conn, case.id)
+            if self.knowledge is not None:  # what solved a case is known from its own commit on
+                if to == Status.RESOLVED:
+                    await self.knowledge.index_resolved(conn, fresh, comment or "")
+                elif case.status in (Status.RESOLVED, Status.CLOSED) and to.is_open:
+                    await self.knowledge.forget_case(conn, case.id)
             await self._enqueue_topic_update(conn, fresh)
             if case.status == Status.CLOSED:
                 await self._enqueue_topic_update(conn, fresh, "reopen")

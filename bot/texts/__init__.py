@@ -13,4 +13,5 @@ from bot.texts.engineers import *  # noqa: F401,F403
 from bot.texts.firmware import *  # noqa: F401,F403
 from bot.texts.hours import *  # noqa: F401,F403
 from bot.texts.intake import *  # noqa: F401,F403
+from bot.texts.knowledge import *  # noqa: F401,F403
 from bot.texts.partner import *  # noqa: F401,F403
