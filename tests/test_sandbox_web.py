@@ -156,6 +156,33 @@ async def test_api_acts_as_people_and_sets_the_clock(sandbox, http):
     assert group["id"] == GROUP_ID and group["topics"][0]["name"] == "Общий чат"
 
 
+async def test_the_label_sample_button_reads_the_label_at_the_model_step(sandbox, http):
+    """The 🏷 button sends the sample label photo; the bot reads it and asks for one confirmation."""
+    partner = PARTNERS[0].user_id
+    sandbox.clock.set(TUESDAY_MORNING)
+
+    async def last() -> dict:
+        return (await state(http))["chats"][str(partner)]["messages"][-1]
+
+    async def press(message: dict, label: str) -> None:
+        button = next(b for row in message["buttons"] for b in row if b["text"] == label)
+        await act(http, "/api/press", {"user": partner, "message": message["id"], "data": button["data"]}, sandbox)
+
+    await act(http, "/api/send", {"user": partner, "text": "📝 Новая заявка"}, sandbox)
+    await press(await last(), "Проблема с настройкой")
+    await press(await last(), "Dahua")
+    async with http.post("/api/label-sample", json={"user": partner, "chat": GROUP_ID}, headers=ACT) as response:
+        assert response.status == 400  # engineers have no label to send
+    await act(http, "/api/label-sample", {"user": partner}, sandbox)
+    messages = (await state(http))["chats"][str(partner)]["messages"]
+    assert messages[-2]["media"]["type"] == "photo" and not messages[-2]["from_bot"]
+    question = messages[-1]
+    assert question["text"] == "На наклейке: модель DH-IPC-HFW2431SP-S-0280B, S/N 7J0A23B5C789DEF — всё верно?"
+    assert [b["text"] for row in question["buttons"] for b in row] == ["✅ Да, верно", "✏️ Исправить"]
+    await press(question, "✅ Да, верно")
+    assert "Опишите" in (await last())["text"]
+
+
 async def test_events_stream_pushes_the_snapshot(sandbox, http):
     async with http.get("/api/events") as response:
         assert response.headers["Content-Type"].startswith("text/event-stream")

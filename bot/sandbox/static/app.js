@@ -231,6 +231,8 @@
       });
       const contact = $('.share-contact', this.form);
       if (contact) contact.addEventListener('click', () => this.shareContact());
+      const label = $('.label-sample', this.form);
+      if (label) label.addEventListener('click', () => this.sendLabelSample());
       this.form.addEventListener('submit', (event) => {
         event.preventDefault();
         this.submit();
@@ -293,6 +295,11 @@
     async sendText(text) {
       const where = this.options.where();
       if (where) await api('/api/send', { ...where, text });
+    }
+
+    async sendLabelSample() {
+      const where = this.options.where();
+      if (where) await api('/api/label-sample', where);
     }
 
     async shareContact() {
