@@ -214,8 +214,13 @@ def browser_or_skip() -> None:
     pytest.skip(reason)
 
 
+# A desktop, a tablet and a phone: below 900 px the phone and the group are two tabs.
+WIDTHS = {1400: 960, 800: 1100, 390: 844}
+
+
 @pytest.mark.slow
-async def test_partner_files_a_case_and_the_engineer_answers_in_the_browser(sandbox, tmp_path):
+@pytest.mark.parametrize("width", list(WIDTHS))
+async def test_partner_files_a_case_and_the_engineer_answers_in_the_browser(sandbox, tmp_path, width):
     browser_or_skip()
     from playwright.async_api import async_playwright, expect
 
@@ -227,7 +232,7 @@ async def test_partner_files_a_case_and_the_engineer_answers_in_the_browser(sand
             executable_path=str(CHROMIUM),
             headless=True,
             args=CHROMIUM_ARGS,
-            viewport={"width": 1440, "height": 960},
+            viewport={"width": width, "height": WIDTHS[width]},
             locale="ru-RU",
         )
         try:
@@ -239,13 +244,40 @@ async def test_partner_files_a_case_and_the_engineer_answers_in_the_browser(sand
 
             partner = page.locator("#partner-pane")
             group = page.locator("#group-pane")
+            tabs = page.locator("#pane-tabs")
+            narrow = width < 900
             await expect(page.locator("#conn")).to_have_text("онлайн")
+            if narrow:
+                await expect(group).to_be_hidden()
+                await expect(page.locator("#clock")).to_be_hidden()  # folded: the header is one line
+                assert (await page.locator("header.top").bounding_box())["height"] < 50
+                for needed in ("#clock-label", "#clock-toggle", "#desk-status"):
+                    await expect(page.locator(needed)).to_be_in_viewport()
+                await page.locator("#clock-toggle").click()
+            else:
+                await expect(tabs).to_be_hidden()
+
+            async def show(pane: str) -> None:
+                """Bring a pane into view: on a narrow screen by its tab, whose counter then clears."""
+                if narrow:
+                    tab = tabs.locator(f'[data-pane="{pane}"]')
+                    await tab.click()
+                    await expect(tab.locator(".badge")).to_be_hidden()
+                await expect(partner if pane == "partner" else group).to_be_visible()
+
+            async def waiting_in(pane: str) -> None:
+                """On a narrow screen, the hidden pane's tab counts what arrived there."""
+                if narrow:
+                    await expect(tabs.locator(f'[data-pane="{pane}"] .badge')).to_have_text(re.compile(r"^[1-9]\d*$"))
 
             # A working Tuesday morning, so the answers do not depend on when the test runs.
             await page.locator("#clock-input").fill("2026-11-24T10:00")
             await page.locator("#clock-set").click()
             await expect(page.locator("#clock-label")).to_contain_text("вт 24.11.2026 10:0")
             await expect(page.locator("#desk-status")).to_contain_text("работает")
+            if narrow:
+                await page.locator("#clock-toggle").click()  # folded again
+                await expect(page.locator("#clock")).to_be_hidden()
 
             async def say(text: str) -> None:
                 await partner.locator("#partner-input").fill(text)
@@ -292,7 +324,15 @@ async def test_partner_files_a_case_and_the_engineer_answers_in_the_browser(sand
             await bot_says("Проверьте заявку")
             await press("📨 Отправить")
             await bot_says("Заявка №1001 принята")
+            if narrow:
+                # The main menu is back and reachable without scrolling the page.
+                menu = partner.locator(".kb-btn", has_text="📝 Новая заявка")
+                box = await menu.bounding_box()
+                assert box is not None and box["y"] + box["height"] <= WIDTHS[width]
+                await page.screenshot(path=str(tmp_path / "partner.png"))
 
+            await waiting_in("group")
+            await show("group")
             await group.locator('.persona[data-user="2002"]').click()
             await group.locator('.persona[data-user="2001"]').click()
             topic = group.locator(".topic", has_text="№1001")
@@ -301,7 +341,10 @@ async def test_partner_files_a_case_and_the_engineer_answers_in_the_browser(sand
             await expect(group.locator(".msg.bot .text", has_text="Заявка №1001").first).to_be_visible()
             await expect(group.locator(".msg .photo img")).to_be_visible()
             await group.locator(".ikb-btn", has_text="✋ Взять в работу").click()
+            await waiting_in("partner")
+            await show("partner")
             await bot_says("взял в работу инженер Алексей")
+            await show("group")
             answer = "Иван, добрый день! Включите «Отправлять на регистратор»."
 
             async def refuse(route) -> None:
@@ -321,19 +364,28 @@ async def test_partner_files_a_case_and_the_engineer_answers_in_the_browser(sand
             await group.locator("#group-send").click()
             await expect(group.locator("#group-input")).to_have_value("")
 
-            reply = partner.locator(".msg.bot .text", has_text="💬 Поддержка · заявка №1001 (Алексей)")
-            await expect(reply).to_contain_text("Включите «Отправлять на регистратор»")
             await expect(group.locator(".msg.me .text", has_text="Иван, добрый день!")).to_be_visible()
             # The pictures are real downloads from the emulator, not broken images.
-            for img in (partner.locator(".msg.me .photo img"), group.locator(".msg .photo img")):
-                assert await img.evaluate("el => el.complete && el.naturalWidth") == 480
-
+            img = group.locator(".msg .photo img")
+            assert await img.evaluate("el => el.complete && el.naturalWidth") == 480
+            # Everything an engineer needs fits the screen at every width: the topics, the buttons, the composer.
+            for needed in (topic, group.locator("#group-send"), group.locator(".persona").first):
+                await expect(needed).to_be_in_viewport()
             shot = tmp_path / "sandbox.png"
             await page.screenshot(path=str(shot))
+            await waiting_in("partner")
+            await show("partner")
+            reply = partner.locator(".msg.bot .text", has_text="💬 Поддержка · заявка №1001 (Алексей)")
+            await expect(reply).to_contain_text("Включите «Отправлять на регистратор»")
+            img = partner.locator(".msg.me .photo img")
+            assert await img.evaluate("el => el.complete && el.naturalWidth") == 480
         finally:
             await context.close()
 
     assert not problems, problems
-    copy = ROOT / "screenshots" / "sandbox.png"
-    copy.parent.mkdir(exist_ok=True)
-    shutil.copyfile(shot, copy)
+    # Kept for a person to look at: screenshots/sandbox-<width>.png (and the partner's tab on narrow ones).
+    folder = ROOT / "screenshots"
+    folder.mkdir(exist_ok=True)
+    shutil.copyfile(shot, folder / f"sandbox-{width}.png")
+    if narrow:
+        shutil.copyfile(tmp_path / "partner.png", folder / f"sandbox-{width}-partner.png")
