@@ -164,6 +164,9 @@ class Outbox:
         self._wake = asyncio.Event()
         self._workers: dict[str, asyncio.Task] = {}
         self._reclose: set[int] = set()
+        # Item kinds other channels deliver through this queue (the HelpDesk bridge's `mail_file`):
+        # kind -> async (item, chat_id, thread_id, case_id) -> (result, links).
+        self.executors: dict[str, Any] = {}
         # Not idle until the loop has looked at the table: items left from before a restart count.
         self._idle = asyncio.Event()
 
@@ -678,6 +681,9 @@ class Outbox:
                     if "topic_not_modified" not in exc.message.lower():
                         raise
             return None, []
+
+        if item.kind in self.executors:
+            return await self.executors[item.kind](item, chat_id, thread_id, case_id)
 
         raise ValueError(f"unknown outbox item kind {item.kind!r}")
 
