@@ -63,8 +63,8 @@ class MailInbox:
         self.files = MailFileRepository(db)
         self.folders = MailFolderRepository(db)
         self.folder = settings.imap_folder
-        self.handled = asyncio.Event()  # set after each look into the mailbox (tests wait on it)
         self.looks = 0
+        self.idle_used: bool | None = None  # learnt from the server's capabilities
         outbox.executors["mail_file"] = self.send_file
 
     async def run(self) -> None:
@@ -95,9 +95,9 @@ class MailInbox:
             await self._start_position(uidvalidity, uidnext)
             while True:
                 await self.fetch_new(client, uidvalidity)
-                self.looks += 1
-                self.handled.set()
-                if client.has_capability("IDLE"):
+                self.looks += 1  # the tests wait on it
+                self.idle_used = client.has_capability("IDLE")
+                if self.idle_used:
                     await self._idle(client)
                 else:
                     await asyncio.sleep(s.mail_poll_interval)
