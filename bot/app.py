@@ -28,12 +28,14 @@ from bot.gc_tuning import YOUNG_GC_THRESHOLD, tune_garbage_collector  # noqa: F4
 from bot.polling import DurablePolling, InboxUpdates
 from bot.services.calendar import CalendarError, ProductionCalendar
 from bot.services.cases import CaseService
+from bot.services.intake import IntakeService
 from bot.services.administration import Administration
 from bot.services.contacts import Contacts
 from bot.services.catalogue import Catalogue, CatalogueError, CatalogueService
 from bot.services.admin_alerts import AdminAlerts
 from bot.services.broadcast import Broadcasts
 from bot.services.debounce import Debouncer
+from bot.services.knowledge import KnowledgeService
 from bot.services.error_reports import ErrorReports
 from bot.services.membership import Membership
 from bot.services.schedule import Schedule
@@ -57,6 +59,7 @@ class App:
     clock: Clock
     partners: PartnerRepository
     cases: CaseService
+    intake: IntakeService
     outbox: Outbox
     schedule: Schedule
     catalogue: CatalogueService
@@ -252,8 +255,12 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     keep_response_models()
     schedule = make_schedule(settings)
     catalogue = make_catalogue(settings)
+    if not settings.bulletins_dir.is_dir():
+        raise SettingsError(f"BULLETINS_DIR: folder {settings.bulletins_dir} does not exist")
     db = await Database.open(settings.database_path)
     try:
+        knowledge = KnowledgeService(db=db, bulletins_dir=settings.bulletins_dir)
+        await knowledge.sync_bulletins()
         partners = PartnerRepository(db)
         case_repo = CaseRepository(db)
         links = MessageLinkRepository(db)
@@ -265,7 +272,8 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         mail = (MailSender(bot=bot, db=db, settings=settings, cases=case_repo, partners=partners, telegram=outbox)
                 if settings.mail_enabled else None)
         cases = CaseService(db=db, cases=case_repo, outbox=outbox, clock=clock, settings=settings, schedule=schedule,
-                            buttons=keyboards, membership=membership, mail=mail)
+                            buttons=keyboards, membership=membership, knowledge=knowledge, mail=mail)
+        intake = IntakeService(cases=cases, catalogue=catalogue, label_ocr=settings.label_ocr)
         debouncer = Debouncer()
         alerts = AdminAlerts(db=db, outbox=outbox, settings=settings, schedule=schedule)
         error_reports = ErrorReports(clock=clock)
@@ -273,18 +281,18 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         engineers = EngineerRepository(db)
         dp = make_dispatcher(
             settings=settings, db=db, clock=clock, partners=partners, case_repo=case_repo, links=links,
-            outbox=outbox, cases=cases, schedule=schedule, catalogue=catalogue, debouncer=debouncer,
+            outbox=outbox, cases=cases, intake=intake, schedule=schedule, catalogue=catalogue, debouncer=debouncer,
             alerts=alerts, broadcasts=broadcasts, engineers=engineers, membership=membership,
             contacts=Contacts(partners),
             administration=Administration(cases=case_repo, partners=partners, engineers=engineers,
                                           membership=membership, settings=settings),
-            error_reports=error_reports,
+            error_reports=error_reports, knowledge=knowledge,
         )
     except BaseException:
         await db.close()
         raise
     app = App(
-        settings=settings, bot=bot, dp=dp, db=db, clock=clock, partners=partners, cases=cases,
+        settings=settings, bot=bot, dp=dp, db=db, clock=clock, partners=partners, cases=cases, intake=intake,
         outbox=outbox, schedule=schedule, catalogue=catalogue, debouncer=debouncer, alerts=alerts,
         broadcasts=broadcasts, mail=mail,
     )

@@ -41,7 +41,11 @@ class Settings(BaseSettings):
     firmware_catalogue_dir: Path = Path("data/firmware")
     firmware_base_url: str = ""
     calendar_dir: Path = Path("data/calendar")
+    # Bulletins (.md, .txt, .pdf) the knowledge index offers; re-read on /reload.
+    bulletins_dir: Path = Path("data/bulletins")
     log_level: str = "INFO"
+    # Reading a label photo's printed text when its barcodes leave something unknown (needs the [ocr] extra).
+    label_ocr: bool = True
 
     work_start: time = time(7, 0)
     work_end: time = time(18, 0)

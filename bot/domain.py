@@ -43,7 +43,84 @@ class Status(StrEnum):
         return self not in (Status.RESOLVED, Status.CLOSED)
 
 
+class Action(StrEnum):
+    """What may be done to a case; `TRANSITIONS` says from which status, and to which."""
+
+    CLAIM = "claim"
+    UNCLAIM = "unclaim"
+    ASSIGN = "assign"
+    REQUEST_INFO = "request_info"
+    PARTNER_ANSWERED = "partner_answered"
+    TO_VENDOR = "to_vendor"
+    RESOLVE = "resolve"
+    CLOSE = "close"
+    REOPEN = "reopen"
+    FEEDBACK = "feedback"        # the partner says whether the resolution solved it
+    RATE = "rate"
+    SET_LEVEL = "level"
+    CANNED = "canned"            # a ready answer about what the desk does not cover
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: Action
+    source: Status
+    target: Status
+    on_card: bool = False        # a button on the case card offers it
+
+
+_OPEN = (Status.NEW, Status.CLAIMED, Status.WAITING, Status.VENDOR)
+_WORKED = (Status.CLAIMED, Status.WAITING, Status.VENDOR)
+
+# Which action is allowed from which status, and the status it leads to. Reopening leads to
+# CLAIMED when somebody owns the case and to NEW when nobody does (`next_status`).
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition(Action.CLAIM, Status.NEW, Status.CLAIMED, on_card=True),
+    Transition(Action.UNCLAIM, Status.CLAIMED, Status.NEW, on_card=True),
+    *(Transition(Action.CLOSE, s, Status.CLOSED, on_card=s in _WORKED) for s in (*_OPEN, Status.RESOLVED)),
+    *(Transition(Action.REOPEN, s, Status.CLAIMED, on_card=True) for s in (Status.RESOLVED, Status.CLOSED)),
+    Transition(Action.ASSIGN, Status.NEW, Status.CLAIMED),
+    *(Transition(Action.ASSIGN, s, s) for s in _WORKED),
+    Transition(Action.REQUEST_INFO, Status.CLAIMED, Status.WAITING),
+    Transition(Action.REQUEST_INFO, Status.VENDOR, Status.WAITING),
+    Transition(Action.REQUEST_INFO, Status.WAITING, Status.WAITING),  # another question, the pause goes on
+    Transition(Action.PARTNER_ANSWERED, Status.WAITING, Status.CLAIMED),
+    Transition(Action.TO_VENDOR, Status.CLAIMED, Status.VENDOR),
+    Transition(Action.TO_VENDOR, Status.WAITING, Status.VENDOR),
+    *(Transition(Action.RESOLVE, s, Status.RESOLVED) for s in _WORKED),
+    Transition(Action.FEEDBACK, Status.RESOLVED, Status.RESOLVED),
+    Transition(Action.RATE, Status.RESOLVED, Status.RESOLVED),
+    Transition(Action.RATE, Status.CLOSED, Status.CLOSED),
+    *(Transition(Action.SET_LEVEL, s, s, on_card=True) for s in _OPEN),
+    *(Transition(Action.CANNED, s, s, on_card=True) for s in _OPEN),
+)
+
+_TABLE: dict[tuple[Action, Status], Transition] = {(t.action, t.source): t for t in TRANSITIONS}
+
+
+def allowed(action: Action, status: Status) -> bool:
+    return (action, status) in _TABLE
+
+
+def allowed_from(action: Action) -> tuple[Status, ...]:
+    return tuple(t.source for t in TRANSITIONS if t.action == action)
+
+
+def next_status(action: Action, status: Status, *, owned: bool = True) -> Status:
+    """Where the action leads from the status; KeyError when it is not allowed there."""
+    target = _TABLE[(action, status)].target
+    if action == Action.REOPEN and not owned:
+        return Status.NEW
+    return target
+
+
+def card_actions(status: Status) -> tuple[Action, ...]:
+    """The card's buttons for a case in this status, in the table's order."""
+    return tuple(t.action for t in TRANSITIONS if t.source == status and t.on_card)
+
+
 MAX_ATTACHMENTS = 10
+TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the largest file getFile lets a bot download
 
 
 # --- records: what storage reads and writes, and handlers, dialogs and services pass around ---

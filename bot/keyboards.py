@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
 from bot import texts
 from bot.callbacks import CaseCb, FeedbackCb, FirmwareCb, InfoCb
-from bot.domain import Case, Status
+from bot.domain import Action, Case, card_actions
 
 
 # Rows of (label, callback data): what services store in outbox payloads ("buttons") and hand around;
@@ -37,25 +36,6 @@ def main_menu() -> ReplyKeyboardMarkup:
     return menu(main_menu_rows())
 
 
-def from_payload(payload: dict[str, Any]) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
-    """The keyboard of an outbox item, built now: inline "buttons" rows, the "menu" rows, or (items
-    stored before keyboards were kept as rows, still in a live outbox) aiogram's dumped "reply_markup"."""
-    if payload.get("buttons"):
-        return inline([[(label, data) for label, data in row] for row in payload["buttons"]])
-    if payload.get("menu"):
-        return menu(payload["menu"])
-    return from_stored(payload.get("reply_markup"))
-
-
-def from_stored(markup: dict[str, Any] | None) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
-    """A keyboard kept as aiogram's JSON in the outbox: buttons under a message, or the menu under the input."""
-    if not markup:
-        return None
-    if "keyboard" in markup:
-        return ReplyKeyboardMarkup.model_validate(markup)
-    return InlineKeyboardMarkup.model_validate(markup)
-
-
 def inline(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
     """Inline keyboard from rows of (text, callback data)."""
     return InlineKeyboardMarkup(
@@ -63,24 +43,35 @@ def inline(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
     )
 
 
-def case_card(case: Case, levels: tuple[int, ...] = (1, 2, 3)) -> InlineKeyboardMarkup | None:
+# The card's lifecycle buttons, by what they do; which of them a card shows is the transition table's say.
+CARD_LIFECYCLE = {
+    Action.CLAIM: texts.BTN_CLAIM,
+    Action.UNCLAIM: texts.BTN_UNCLAIM,
+    Action.CLOSE: texts.BTN_CLOSE,
+    Action.REOPEN: texts.BTN_REOPEN,
+}
+
+
+def case_card_rows(case: Case, levels: tuple[int, ...] = (1, 2, 3)) -> Rows:
+    actions = card_actions(case.status)
+
     def button(text: str, action: str, value: int = 0) -> tuple[str, str]:
         return text, CaseCb(action=action, case_id=case.id, value=value).pack()
 
-    rows: list[list[tuple[str, str]]] = []
-    if case.status == Status.NEW:
-        rows.append([button(texts.BTN_CLAIM, "claim")])
-    elif case.status in (Status.CLAIMED, Status.WAITING, Status.VENDOR):
-        rows.append([button(texts.BTN_UNCLAIM, "unclaim"), button(texts.BTN_CLOSE, "close")])
-    else:
-        rows.append([button(texts.BTN_REOPEN, "reopen")])
-    if case.status.is_open:
-        rows.append([button(texts.BTN_CANNED, "canned")])
-        rows.append([
-            (texts.level_button(level, chosen=level == case.level),
-             CaseCb(action="level", case_id=case.id, value=level).pack())
-            for level in levels
-        ])
+    rows: Rows = []
+    lifecycle = [button(label, action.value) for action, label in CARD_LIFECYCLE.items() if action in actions]
+    if lifecycle:
+        rows.append(lifecycle)
+    if Action.CANNED in actions:
+        rows.append([button(texts.BTN_CANNED, Action.CANNED.value)])
+    if Action.SET_LEVEL in actions:
+        rows.append([button(texts.level_button(level, chosen=level == case.level), Action.SET_LEVEL.value, level)
+                     for level in levels])
+    return rows
+
+
+def case_card(case: Case, levels: tuple[int, ...] = (1, 2, 3)) -> InlineKeyboardMarkup | None:
+    rows = case_card_rows(case, levels)
     return inline(rows) if rows else None
 
 

@@ -4,6 +4,7 @@ relaying what engineers write in a case topic to the partner."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from aiogram import Bot, F
 from aiogram.filters import Command, CommandObject
@@ -16,6 +17,7 @@ from bot.config import Settings
 from bot.domain import Case, Status
 from bot.services import scope
 from bot.services.cases import CaseService, Outcome
+from bot.services.knowledge import KnowledgeService
 from bot.services.membership import Membership
 from bot.services.schedule import Schedule
 from bot.visible_text import clean, is_blank
@@ -190,6 +192,19 @@ async def cmd_assign(message: Message, cases: CaseService) -> None:
         return
     outcome = await cases.assign(case.id, target.id, target.first_name, message.from_user.id, message.from_user.first_name)
     await report(cases, message, case, outcome)
+
+
+@router.message(Command("similar"))
+async def cmd_similar(message: Message, command: CommandObject, cases: CaseService, knowledge: KnowledgeService,
+                      settings: Settings) -> None:
+    """Solved cases like this one, by its description and model, or by the engineer's own words."""
+    case = await topic_case(message, cases)
+    if case is None:
+        return
+    text = argument(command)
+    probe = replace(case, description=text) if text else case
+    found = await knowledge.similar_cases(probe, limit=texts.SIMILAR_LIMIT)
+    await cases.note_in_topic(case, texts.similar_list(case.number, found, settings.engineers_chat_id))
 
 
 @router.message(Command("help"))

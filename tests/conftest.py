@@ -42,6 +42,8 @@ async def desk(tmp_path, clock, request) -> AsyncIterator[Desk]:
     @pytest.mark.desk(forum=False, settings={...})."""
     marker = request.node.get_closest_marker("desk")
     options = dict(marker.kwargs) if marker else {}
+    # OCR of a label photo spawns a worker for seconds; the label tests that want it ask for it.
+    options["settings"] = {"label_ocr": False, **options.get("settings", {})}
     sandbox = Sandbox(workdir=tmp_path, clock=clock, **options)
     await sandbox.start()
     try:

@@ -199,3 +199,11 @@ def make_image(kind: str, seed: int) -> LabelImage:
 
 def make_set(per_kind: int, seed: int = 0, kinds: tuple[str, ...] = KINDS) -> list[LabelImage]:
     return [make_image(kind, seed * 10_000 + n) for kind in kinds for n in range(per_kind)]
+
+
+def label_photo(serial: str, model: str, mac: str = "3C:EF:8C:12:34:56", *, model_bars: bool = True,
+                as_file: bool = False) -> bytes:
+    """One label on a wall, as a partner sends it: the phone's full size as a file, or Telegram's 1280 px JPEG."""
+    rng = random.Random(f"{serial}:{model}")
+    photo = _photo(rng, draw_label(serial, model, mac, qr=None, model_bars=model_bars))
+    return _encode(photo, "PNG") if as_file else _telegram(photo, quality=85)

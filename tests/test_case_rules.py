@@ -25,11 +25,11 @@ class RecordingOutbox:
     """Stands in for the outbox: the service only queues into it inside its transactions."""
 
     def __init__(self, links: MessageLinkRepository) -> None:
-        self.items: list[tuple[int, str, dict, int | None]] = []
+        self.items: list[tuple[int, object, int | None]] = []
         self.links = links
 
-    async def enqueue(self, conn, chat_id, kind, payload, case_id=None, *args, **kwargs) -> None:
-        self.items.append((chat_id, kind, payload, case_id))
+    async def enqueue(self, conn, chat_id, delivery, case_id=None, *args, **kwargs) -> None:
+        self.items.append((chat_id, delivery, case_id))
 
     def wake(self) -> None:
         pass

@@ -275,14 +275,14 @@ async def test_a_crash_right_after_send_still_tells_the_partner_the_case_number_
         await asyncio.Event().wait()  # until the kill below, like a process stopped dead here
 
     if crash_at == "case-written":
-        submit = app.cases.submit_draft
+        submit = app.intake.submit
 
         async def submit_then_die(*args, **kwargs):
             result = await submit(*args, **kwargs)
             await die()
             return result
 
-        app.cases.submit_draft = submit_then_die
+        app.intake.submit = submit_then_die
     else:
         set_data = app.dp.storage.set_data
 

@@ -37,9 +37,11 @@ async def test_whole_dialog_with_wrong_input_at_every_step(desk):
     await desk.partner_sends("voice")
     assert desk.last_to_partner().text == texts.INTAKE_DESCRIPTION_VOICE
     await desk.partner_says("Камера не пишет события движения на регистратор, детектор включён.")
-    # 6. attachments: a text instead of a file, then a photo, then Done
-    await desk.partner_says("сейчас пришлю")
+    # 6. attachments: a sticker, then words (they join the description, and the partner is told), a photo, Done
+    await desk.partner_sends("sticker")
     assert texts.INTAKE_ATTACHMENT_HINT in desk.last_to_partner().text
+    await desk.partner_says("Прошивка регистратора обновлена в марте.")
+    assert desk.last_to_partner().text == texts.INTAKE_ATTACHMENT_TEXT_ADDED
     await desk.partner_sends_photo(data=PNG)
     assert "Добавлено файлов: 2 из 10" in desk.last_to_partner().text
     await desk.partner_presses("Готово")
@@ -69,6 +71,8 @@ async def test_whole_dialog_with_wrong_input_at_every_step(desk):
     assert "Заявка <b>№1001</b> принята" in desk.last_to_partner().raw["text"] or "№1001" in desk.last_to_partner().text
     case = await desk.sb.app.cases.cases.get(1001)
     assert case.serial == "7J0123456789ABC" and case.web_access is True and case.model_matched
+    assert case.description == ("Камера не пишет события движения на регистратор, детектор включён.\n\n"
+                                "Дополнение: Прошивка регистратора обновлена в марте.")
     assert len(await desk.sb.app.cases.cases.attachments(1001)) == 2
     # The contact is remembered and offered next time.
     partner = await desk.sb.app.partners.get(p)
@@ -180,7 +184,9 @@ async def test_album_reaches_the_group_in_the_partners_order_whatever_order_it_a
     await desk.partner_says("📝 Новая заявка")
     await desk.partner_presses("Проблема с настройкой")
     await desk.partner_presses("Dahua")
-    await desk.partner_sends_photo(data=PNG, caption="наклейка")  # a label photo instead of the model
+    await desk.partner_sends_photo(data=PNG, caption="наклейка")  # a label photo with no label on it
+    assert desk.last_to_partner().text == texts.INTAKE_LABEL_UNREADABLE_MODEL
+    await desk.partner_says("DH-IPC-HFW2431SP-S-0280B")
     await desk.partner_says("7J0123456789ABC")
     await desk.partner_says("Камера не отправляет события детектора движения на регистратор.")
     photos = [{"type": "photo", "caption": f"фото {i}"} for i in range(4)]

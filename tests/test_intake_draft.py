@@ -8,7 +8,7 @@ OLD = {
     "submit_key": "abc123",
     "attachments": [{"kind": "photo", "file_id": "F1", "file_unique_id": "U1", "file_name": None,
                      "caption": "наклейка", "media_group_id": None, "message_id": 7}],
-    "request_type": "setup",
+    "request_type": "config",
     "brand": "Dahua",
     "model": "DH-IPC-HFW2431SP-S-0280B",
     "model_matched": True,
@@ -23,9 +23,11 @@ OLD = {
 def test_an_old_dict_draft_migrates_with_every_answer_kept():
     draft = IntakeDraft.from_dict(OLD)
     assert draft.version == VERSION
-    assert draft.submit_key == "abc123" and draft.request_type == "setup" and draft.brand == "Dahua"
+    assert draft.submit_key == "abc123" and draft.request_type == "config" and draft.brand == "Dahua"
     assert draft.model == "DH-IPC-HFW2431SP-S-0280B" and draft.model_matched is True
-    assert draft.model_folders == ("IPC/HFW2431SP",) and draft.paused_at == "serial"
+    assert draft.model_folders == ("IPC/HFW2431SP",)
+    # Which steps were done is read off the keys version 1 set as its steps were answered.
+    assert draft.answered == ("request_type", "brand", "model")
     assert draft.attachments == (Attachment("photo", "F1", "U1", None, "наклейка", None, 7),)
     # Steps not reached yet are empty, not guessed.
     assert draft.serial is None and draft.description is None and draft.contact is None and draft.web_access is None
@@ -56,3 +58,26 @@ def test_no_or_dont_know_at_the_serial_step_means_not_at_hand():
         assert serial_not_at_hand(answer), answer
     for answer in ("7J0123456789ABC", "нет наклейки, но есть коробка", ""):
         assert not serial_not_at_hand(answer), answer
+
+
+def test_an_old_draft_past_the_attachments_counts_them_and_a_whole_contact_as_done():
+    old = {**OLD, "serial": None, "description": "Камера не пишет архив после обновления.", "web_access": False,
+           "contact": {"name": "Иван", "company": None, "phone": "+79991234567"}}
+    draft = IntakeDraft.from_dict(old)
+    assert draft.answered == ("request_type", "brand", "model", "serial", "description", "attachments",
+                              "web_access", "contact")
+    # A contact without its phone was still being typed: the step is not done.
+    half = IntakeDraft.from_dict({**old, "contact": {"name": "Иван"}, "web_access": None})
+    assert "contact" not in half.answered and "attachments" in half.answered
+    # Paused at the attachments themselves: not done.
+    at_files = IntakeDraft.from_dict({**OLD, "serial": "7J0123456789ABC", "description": "Камера не пишет архив."})
+    assert at_files.answered[-1] == "description"
+
+
+def test_answer_and_reopen():
+    draft = IntakeDraft().answer("request_type", request_type="config").answer("brand", brand="Dahua")
+    assert draft.answered == ("request_type", "brand") and draft.is_answered("brand")
+    again = draft.answer("brand", brand="ATIX")
+    assert again.answered == ("request_type", "brand") and again.brand == "ATIX"
+    reopened = again.reopen("brand", "model", web_access=None)
+    assert reopened.answered == ("request_type",) and reopened.brand == "ATIX"  # the value stays until answered

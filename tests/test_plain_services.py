@@ -72,10 +72,10 @@ async def test_items_stored_with_the_old_keyboard_shape_are_still_delivered(desk
     case_id = await file_case(desk)
     app = desk.sb.app
     async with app.db.batch() as conn:
-        await app.outbox.enqueue(conn, desk.partner, "send_message", {
+        await app.outbox.repo.enqueue(conn, desk.partner, "send_message", {
             "text": "старая строка с кнопками",
             "reply_markup": keyboards.solved_question(case_id).model_dump(exclude_none=True)}, case_id)
-        await app.outbox.enqueue(conn, desk.partner, "send_message", {
+        await app.outbox.repo.enqueue(conn, desk.partner, "send_message", {
             "text": "старая строка с меню", "reply_markup": keyboards.main_menu().model_dump(exclude_none=True)}, case_id)
     app.outbox.wake()
     await desk.settle()

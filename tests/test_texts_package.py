@@ -18,6 +18,7 @@ ALLOWED_BOT_MODULES = {"bot.domain", "bot.clock"}
 DATA_MODULES = {
     "bot/services/model_normalize.py": "Cyrillic look-alike and by-sound tables for model names",
     "bot/services/scope.py": "the phrases the out-of-scope matcher looks for",
+    "bot/services/knowledge_lexicon.py": "stop words, stem fixes and synonyms the knowledge index compares",
 }
 # Single literals that are data inside modules that otherwise have none.
 DATA_LITERALS = {

@@ -17,6 +17,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError, Telegra
 
 from bot import texts
 from bot.config import Settings
+from bot.delivery.kinds import SendText
 from bot.domain import Attachment, Case
 from bot.storage.cases import CaseRepository
 from bot.storage.database import Batch, Database, Transaction
@@ -171,7 +172,7 @@ class MailSender:
             return
         async with self.db.batch() as conn:
             for admin_id in self.settings.admin_ids:
-                await self.telegram.enqueue(conn, admin_id, "send_message", {"text": text})
+                await self.telegram.enqueue(conn, admin_id, SendText(text))
         self.telegram.wake()
 
     # --- one mail --------------------------------------------------------------------------------

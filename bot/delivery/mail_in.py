@@ -12,16 +12,15 @@ from typing import Any
 
 import aioimaplib
 from aiogram import Bot
-from aiogram.types import BufferedInputFile
 
 from bot import texts
 from bot.config import Settings
+from bot.delivery.kinds import HelpDeskFile, SendText
 from bot.services.cases import split_text
 from bot.services.mail_reply import HelpDeskReply, parse_reply, sender_allowed
 from bot.storage.cases import CaseRepository
 from bot.storage.database import Database
 from bot.storage.mail import MailFileRepository, MailFolderRepository
-from bot.storage.outbox import MessageLink, OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +64,6 @@ class MailInbox:
         self.folder = settings.imap_folder
         self.looks = 0
         self.idle_used: bool | None = None  # learnt from the server's capabilities
-        outbox.executors["mail_file"] = self.send_file
 
     async def run(self) -> None:
         backoff = FIRST_BACKOFF
@@ -176,38 +174,23 @@ class MailInbox:
         if too_big:
             body += "\n" + escape("Не переданы (больше 50 МБ): " + ", ".join(too_big))
         for index, part in enumerate(split_text(body, PART_SIZE)):
-            await self.outbox.enqueue(conn, case.partner_id, "send_message",
-                                      {"text": texts.helpdesk_reply_for_partner(case.number, part), "origin": "helpdesk"},
+            await self.outbox.enqueue(conn, case.partner_id,
+                                      SendText(texts.helpdesk_reply_for_partner(case.number, part), origin="helpdesk"),
                                       case.id, dedupe_key=f"{key}:{index}:partner")
-            await self.outbox.enqueue(conn, self.settings.engineers_chat_id, "send_message",
-                                      {"to": "topic", "text": texts.helpdesk_reply_for_topic(part, reply.sender),
-                                       "origin": "helpdesk"},
+            await self.outbox.enqueue(conn, self.settings.engineers_chat_id,
+                                      SendText(texts.helpdesk_reply_for_topic(part, reply.sender), to_topic=True,
+                                               origin="helpdesk"),
                                       case.id, dedupe_key=f"{key}:{index}:topic")
         for index, part in enumerate(files):
             file_id = await self.files.add(conn, case.id, part.name, part.mime_type, part.data)
             caption = texts.helpdesk_file_caption(case.number, part.name)
-            await self.outbox.enqueue(conn, case.partner_id, "mail_file", {"file": file_id, "caption": caption},
+            await self.outbox.enqueue(conn, case.partner_id, HelpDeskFile(file_id, caption),
                                       case.id, dedupe_key=f"{key}:file{index}:partner")
-            await self.outbox.enqueue(conn, self.settings.engineers_chat_id, "mail_file",
-                                      {"to": "topic", "file": file_id, "caption": caption},
+            await self.outbox.enqueue(conn, self.settings.engineers_chat_id, HelpDeskFile(file_id, caption, to_topic=True),
                                       case.id, dedupe_key=f"{key}:file{index}:topic")
 
     async def _tell_admins(self, conn, text: str) -> None:
         if not self.settings.admin_ids:
             log.warning("No ADMIN_IDS to tell: %s", text)
         for admin_id in self.settings.admin_ids:
-            await self.outbox.enqueue(conn, admin_id, "send_message", {"text": text})
-
-    async def send_file(
-        self, item: OutboxItem, chat_id: int, thread_id: int | None, case_id: int | None,
-    ) -> tuple[Any, list[MessageLink]]:
-        """The outbox's executor of `mail_file` items: a reply's file, uploaded from the database."""
-        stored = await self.files.get(item.payload["file"])
-        if stored is None:
-            return None, []
-        message = await self.bot.send_document(
-            chat_id, BufferedInputFile(stored.data, filename=stored.file_name), caption=item.payload.get("caption"),
-            message_thread_id=thread_id,
-        )
-        return message.message_id, [MessageLink(case_id, "helpdesk", chat_id, message.message_id, chat_id,
-                                                message.message_id, "media")]
+            await self.outbox.enqueue(conn, admin_id, SendText(text))

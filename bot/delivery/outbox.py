@@ -1,25 +1,18 @@
-"""The outbox sender, a Telegram adapter: delivers what the outbox table holds, in order per chat,
-within Telegram's limits; the only code that knows about 429s, retries and lost or closed forum topics."""
+"""The outbox sender, a Telegram adapter: one executor per kind of delivery (bot/delivery/kinds.py),
+run by the paced queue (bot/delivery/queue.py) into chats and case topics (bot/delivery/topics.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections import deque
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from aiogram import Bot
-from aiogram.exceptions import (
-    TelegramAPIError,
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramMigrateToChat,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-)
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import (
+    BufferedInputFile,
     InputMediaAudio,
     InputMediaDocument,
     InputMediaPhoto,
@@ -28,18 +21,20 @@ from aiogram.types import (
     ReplyParameters,
 )
 
-from bot import keyboards, texts
+from bot import keyboards
 from bot.clock import Clock
-from bot.direct_retry import in_outbox
-from bot.services import scope
 from bot.config import Settings
-from bot.storage.cases import CaseRepository
-from bot.domain import Case, RequestType, Status
-from bot.storage.database import Batch, Database, Transaction
-from bot.storage.kv import KeyValueRepository
-from bot.storage.outbox import (
-    ChatHold, ChatHoldRepository, MessageLink, MessageLinkRepository, OutboxItem, OutboxRepository,
+from bot.delivery.kinds import (
+    AlbumItem, CaseCard, CopyMessage, Delivery, EditCaption, EditCard, EditText, HelpDeskFile, MediaGroup, SendFile,
+    SendText, Source, TopicAction, decode,
 )
+from bot.delivery.queue import PacedQueue, Sent
+from bot.delivery.topics import Topics
+from bot.domain import Case
+from bot.storage.cases import CaseRepository
+from bot.storage.database import Batch, Database, Transaction
+from bot.storage.mail import MailFileRepository
+from bot.storage.outbox import MessageLink, MessageLinkRepository, OutboxItem, OutboxRepository
 from bot.storage.partners import PartnerRepository
 
 log = logging.getLogger(__name__)
@@ -50,14 +45,6 @@ MEDIA_TYPES = {
     "document": InputMediaDocument,
     "audio": InputMediaAudio,
 }
-MAX_BACKOFF = 60.0
-# A group the operator must fix is tried again after 10 s, 20 s, 40 s… at most every 10 minutes.
-OPERATOR_FIRST_PAUSE = 10.0
-OPERATOR_MAX_PAUSE = 600.0
-# Holds that wait for a person rather than a timer: the outbox counts as idle while only they remain.
-PARKED = ("operator", "blocked")
-WISHES_TOPIC_KEY = "wishes_thread_id"
-WISHES_COLOR = 0xFFD67E
 ALBUM_QUIET_SECONDS = 0.8
 FILE_SENDERS = {
     "photo": "send_photo",
@@ -70,65 +57,29 @@ FILE_SENDERS = {
 }
 
 
-def operator_problem(exc: TelegramAPIError) -> str | None:
-    """What an operator must fix when the engineers' group refuses the bot (a key of
-    `texts.GROUP_FIXES`), or None when retrying or giving up is the right answer."""
-    if isinstance(exc, TelegramMigrateToChat):
-        return "migrated"
-    if isinstance(exc, TelegramForbiddenError):
-        return "removed"  # kicked, or not a member any more
-    text = exc.message.lower()
-    if "chat not found" in text:
-        return "chat_not_found"
-    if any(sign in text for sign in ("not enough rights", "chat_admin_required", "have no rights",
-                                     "need administrator rights", "chat_write_forbidden")):
-        return "rights"
-    return None
+@dataclass(frozen=True)
+class Target:
+    """Where one item goes: the chat, the topic in it, and the case (read only when the item needs it)."""
+
+    chat_id: int
+    thread_id: int | None
+    case: Case | None
+    case_id: int | None
 
 
-class Pacer:
-    """Keeps sends within Telegram's limits: about 30 a second overall, one a second per chat
-    (configurable) and N a minute per group."""
+D = TypeVar("D", bound=Delivery)
+Execute = Callable[["Outbox", OutboxItem, Any, Target], Awaitable[Sent]]
+EXECUTORS: dict[type[Delivery], Execute] = {}
 
-    def __init__(self, chat_interval: float, group_per_minute: int, global_per_second: int = 30) -> None:
-        self.chat_interval = chat_interval
-        self.group_per_minute = group_per_minute
-        self.global_interval = 1.0 / global_per_second if global_per_second else 0.0
-        self._last_chat: dict[int, float] = {}
-        self._group_sends: dict[int, deque[float]] = {}
-        self._last_global = 0.0
-        self._lock = asyncio.Lock()
 
-    def delay(self, chat_id: int, now: float) -> float:
-        wait = max(0.0, self._last_global + self.global_interval - now)
-        last = self._last_chat.get(chat_id)
-        if last is not None:
-            wait = max(wait, last + self.chat_interval - now)
-        if chat_id < 0:
-            sends = self._group_sends.setdefault(chat_id, deque())
-            while sends and sends[0] <= now - 60:
-                sends.popleft()
-            if len(sends) >= self.group_per_minute:
-                wait = max(wait, sends[0] + 60 - now)
-        return wait
-
-    def record(self, chat_id: int, now: float) -> None:
-        self._last_global = now
-        self._last_chat[chat_id] = now
-        if chat_id < 0:
-            self._group_sends.setdefault(chat_id, deque()).append(now)
-
-    async def wait(self, chat_id: int) -> None:
-        # The lock only makes "look and take the slot" one step; the waiting happens outside it,
-        # or a group at its per-minute limit would hold every partner's chat for up to a minute.
-        while True:
-            async with self._lock:
-                now = time.monotonic()
-                pause = self.delay(chat_id, now)
-                if pause <= 0:
-                    self.record(chat_id, now)
-                    return
-            await asyncio.sleep(pause)
+def executes(kind: type[D]) -> Callable[[Callable[["Outbox", OutboxItem, D, Target], Awaitable[Sent]]], Execute]:
+    """Registers the one executor of a kind of delivery."""
+    def register(fn):
+        if kind in EXECUTORS:
+            raise RuntimeError(f"{kind.__name__} has an executor already")
+        EXECUTORS[kind] = fn
+        return fn
+    return register
 
 
 class Outbox:
@@ -145,430 +96,87 @@ class Outbox:
         self.bot = bot
         self.db = db
         self.settings = settings
-        self.clock = clock
         self.cases = cases
         self.partners = partners
         self.repo = OutboxRepository(db)
         self.links = MessageLinkRepository(db)
-        self.kv = KeyValueRepository(db)
-        self.holds = ChatHoldRepository(db)
-        self._holds: dict[int, ChatHold] = {}
-        self._holds_loaded = False
-        self._holds_lock = asyncio.Lock()
-        self._wishes_lock = asyncio.Lock()
-        self.pacer = Pacer(settings.outbox_chat_interval, settings.outbox_group_per_minute,
-                           settings.outbox_global_per_second)
         self.group_id = settings.engineers_chat_id
-        self.levels = tuple(sorted(settings.reaction_levels))
-        self.forum: bool | None = None  # learnt from the first topic we try to create
-        self._wake = asyncio.Event()
-        self._workers: dict[str, asyncio.Task] = {}
-        self._reclose: set[int] = set()
-        # Item kinds other channels deliver through this queue (the HelpDesk bridge's `mail_file`):
-        # kind -> async (item, chat_id, thread_id, case_id) -> (result, links).
-        self.executors: dict[str, Any] = {}
-        # Not idle until the loop has looked at the table: items left from before a restart count.
-        self._idle = asyncio.Event()
+        self.queue = PacedQueue(bot=bot, db=db, settings=settings, partners=partners, repo=self.repo, links=self.links)
+        self.queue.executor = self
+        self.topics = Topics(bot=bot, db=db, settings=settings, clock=clock, cases=cases, partners=partners,
+                             links=self.links)
+        self.pacer = self.queue.pacer
+        # The HelpDesk's reply files, kept by the mail inbox until they are uploaded (HelpDeskFile).
+        self.mail_files = MailFileRepository(db)
 
-    # --- enqueueing (called by services inside their transactions) --------------------------
+    # --- what services and handlers use -------------------------------------------------------
 
     async def enqueue(
-        self, conn: Transaction | Batch, chat_id: int, kind: str, payload: dict[str, Any],
+        self, conn: Transaction | Batch, chat_id: int, delivery: Delivery,
         case_id: int | None = None, dedupe_key: str | None = None,
     ) -> None:
-        self._idle.clear()
-        await self.repo.enqueue(conn, chat_id, kind, payload, case_id, dedupe_key)
+        await self.queue.enqueue(conn, chat_id, delivery, case_id, dedupe_key)
 
     def wake(self) -> None:
-        # Not idle until the loop has looked again: an item written after its last look (a batch
-        # writes its enqueues when the block ends) must not be missed by `wait_idle`.
-        self._idle.clear()
-        self._wake.set()
-
-    # --- the loop -------------------------------------------------------------------------------
+        self.queue.wake()
 
     async def run(self) -> None:
-        """Forever: start a worker for every lane with pending items whose chat is not on hold;
-        each drains its lane in order."""
-        await self._load_holds()
-        while True:
-            self._wake.clear()
-            try:
-                lanes = await self.repo.pending_lanes()
-            except Exception:  # the database is closing; the next start resumes from the table
-                log.exception("Outbox could not read the queue")
-                lanes = []
-            now = time.time()
-            waiting = False
-            # One lane per case ever filed: finished workers are dropped, not kept.
-            self._workers = {lane: w for lane, w in self._workers.items() if not w.done()}
-            for lane, chat_id in lanes:
-                if self._hold_left(chat_id, now) > 0:
-                    # A 429 ends by itself soon; an operator's fix or a partner's return may never come.
-                    waiting = waiting or self._holds[chat_id].kind not in PARKED
-                    continue
-                waiting = True
-                if lane not in self._workers:
-                    self._workers[lane] = asyncio.create_task(self._drain(lane, chat_id), name=f"outbox-{lane}")
-            if not waiting and not self._workers:
-                self._idle.set()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self._next_look(now))
-            except asyncio.TimeoutError:
-                pass
-
-    def _next_look(self, now: float) -> float:
-        # A hold that ends before the next regular look is looked at when it ends.
-        ends = [h.not_before - now for h in self._holds.values() if h.not_before is not None and h.not_before > now]
-        return max(0.01, min([1.0, *ends]))
+        await self.queue.run()
 
     async def stop(self) -> None:
-        workers = list(self._workers.values())
-        for worker in workers:
-            worker.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
-        self._workers.clear()
+        await self.queue.stop()
 
     async def wait_idle(self, timeout: float = 10.0) -> None:
-        """Until nothing is left that the outbox can send by itself: items held for an operator's
-        fix or for a partner who blocked the bot do not count."""
-        self.wake()
-        await asyncio.wait_for(self._idle.wait(), timeout)
-
-    # --- holds: chats nothing may be sent to for now ------------------------------------------
-
-    async def _load_holds(self) -> None:
-        async with self._holds_lock:
-            if self._holds_loaded:
-                return
-            try:
-                holds = await self.holds.all()
-                for hold in holds.values():
-                    if hold.kind == "operator" and hold.not_before is not None:
-                        # A restart is what an operator does after a fix: try the group again at once.
-                        hold.kind, hold.not_before = "operator-retry", None
-                        await self.holds.put(hold)
-            except Exception:
-                log.exception("Outbox could not read its holds")
-                return
-            self._holds = holds
-            self._holds_loaded = True
-
-    def _hold_left(self, chat_id: int, now: float | None = None) -> float:
-        hold = self._holds.get(chat_id)
-        if hold is None:
-            return 0.0
-        if hold.kind == "blocked":
-            return float("inf")
-        if hold.not_before is None:
-            return 0.0
-        return hold.not_before - (time.time() if now is None else now)
-
-    async def _hold(self, hold: ChatHold) -> None:
-        self._holds[hold.chat_id] = hold
-        await self.holds.put(hold)
-
-    async def _release(self, chat_id: int) -> None:
-        """A send to the chat went through: whatever held it is over."""
-        hold = self._holds.pop(chat_id, None)
-        if hold is None:
-            return
-        await self.holds.delete(chat_id)
-        if hold.kind in ("operator", "operator-retry") and hold.told:
-            await self._tell_admins(texts.group_reachable_again(chat_id, await self._chat_title(chat_id)))
-
-    async def _flood(self, chat_id: int, seconds: float, reason: str) -> None:
-        """Telegram counts a 429 per chat: every lane of the chat waits, and so does the next start."""
-        old = self._holds.get(chat_id)
-        hold = ChatHold(chat_id, "flood", time.time() + seconds, reason=reason)
-        if old is not None and old.kind in ("operator", "operator-retry"):
-            # The operator's problem is not over because Telegram asked for a pause meanwhile.
-            hold = ChatHold(chat_id, "operator-retry", hold.not_before, old.failures, old.reason, old.told)
-        await self._hold(hold)
+        await self.queue.wait_idle(timeout)
 
     async def note_retry_after(self, chat_id: int, seconds: float) -> None:
-        """A direct answer was told to wait: the outbox's own sends to that chat wait as long."""
-        if self._hold_left(chat_id) < seconds:
-            await self._flood(chat_id, seconds, f"retry after {seconds} (a direct answer)")
-
-    async def _operator_problem(self, item: OutboxItem, chat_id: int, problem: str, exc: TelegramAPIError) -> None:
-        """The group refuses the bot for a reason only a person can fix: keep everything, pause
-        longer each time, tell the admins once."""
-        old = self._holds.get(chat_id)
-        failures = (old.failures if old is not None else 0) + 1
-        pause = min(OPERATOR_FIRST_PAUSE * 2 ** (failures - 1), OPERATOR_MAX_PAUSE)
-        told = old.told if old is not None else False
-        log.error("Outbox item %s: the group %s refuses the bot (%s); pausing %.0f s", item.id, chat_id,
-                  exc.message, pause)
-        await self.repo.note_attempt(item.id, exc.message)
-        if not told:
-            new_id = exc.migrate_to_chat_id if isinstance(exc, TelegramMigrateToChat) else None
-            await self._tell_admins(texts.group_unreachable(chat_id, await self._chat_title(chat_id), problem, new_id))
-            told = True
-        await self._hold(ChatHold(chat_id, "operator", time.time() + pause, failures, exc.message, told))
-
-    async def _partner_unreachable(self, item: OutboxItem, chat_id: int, exc: TelegramAPIError) -> None:
-        """The partner blocked the bot: keep what they were sent, say so in the case topic once,
-        and wait until they write again (`partner_wrote`)."""
-        log.info("Outbox item %s: chat %s is closed to the bot (%s)", item.id, chat_id, exc.message)
-        await self.repo.note_attempt(item.id, exc.message)
-        await self.partners.set_blocked_bot(chat_id, True)
-        await self.repo.fail_broadcasts(chat_id, exc.message)
-        old = self._holds.get(chat_id)
-        told = old is not None and old.kind == "blocked" and old.told
-        await self._hold(ChatHold(chat_id, "blocked", None, reason=exc.message, told=True))
-        if not told and item.case_id is not None and chat_id not in self.settings.admin_ids:
-            async with self.db.batch() as conn:
-                await self.enqueue(conn, self.group_id, "send_message",
-                                   {"to": "topic", "text": texts.PARTNER_UNREACHABLE}, item.case_id)
-            self.wake()
+        await self.queue.note_retry_after(chat_id, seconds)
 
     async def partner_blocked_bot(self, user_id: int, blocked: bool) -> None:
-        """Telegram says the partner blocked (or unblocked) the bot: broadcasts skip them meanwhile,
-        and what was kept for them goes out once they unblock it."""
-        await self.partners.set_blocked_bot(user_id, blocked)
-        if not blocked:
-            await self.partner_wrote(user_id)
+        await self.queue.partner_blocked_bot(user_id, blocked)
 
     async def partner_wrote(self, user_id: int) -> None:
-        """A partner's message or button press shows they have unblocked the bot: what waited
-        for them goes out now. Cheap when nothing waits (no database trip)."""
-        if not self._holds_loaded:
-            await self._load_holds()  # an update handled before the loop has read the holds
-        hold = self._holds.get(user_id)
-        if hold is None or hold.kind != "blocked":
-            return
-        self._holds.pop(user_id, None)
-        await self.holds.delete(user_id)
-        log.info("Partner %s is reachable again; delivering what waited", user_id)
-        self.wake()
+        await self.queue.partner_wrote(user_id)
 
     async def retry_held(self) -> int:
-        """`/reload`: try every chat held for an operator's fix at once; how many items wait there."""
-        count = 0
-        for hold in list(self._holds.values()):
-            if hold.kind in ("operator", "operator-retry"):
-                hold.kind, hold.not_before = "operator-retry", None
-                await self.holds.put(hold)
-                count += await self.repo.count_pending(hold.chat_id)
-        if count:
-            self.wake()
-        return count
+        return await self.queue.retry_held()
 
-    async def _tell_admins(self, text: str) -> None:
-        if not self.settings.admin_ids:
-            log.warning("No ADMIN_IDS to tell: %s", text)
-            return
-        async with self.db.batch() as conn:
-            for admin_id in self.settings.admin_ids:
-                await self.enqueue(conn, admin_id, "send_message", {"text": text})
-        self.wake()
+    # --- the executor the queue runs --------------------------------------------------------------
 
-    async def _chat_title(self, chat_id: int) -> str | None:
-        try:
-            return (await self.bot.get_chat(chat_id)).title
-        except (TelegramAPIError, asyncio.TimeoutError):
-            return None  # the chat may be exactly what is broken; its id names it then
+    async def execute(self, item: OutboxItem) -> Sent:
+        delivery = decode(item.kind, item.payload)
+        execute = EXECUTORS.get(type(delivery))
+        if execute is None:
+            raise ValueError(f"no executor for {type(delivery).__name__}")
+        return await execute(self, item, delivery, await self._target(item, delivery))
 
-    # --- one lane ---------------------------------------------------------------------------------
-
-    async def _drain(self, lane: str, chat_id: int) -> None:
-        in_outbox.set(True)  # this task's calls are retried here, not by the direct-answer middleware
-        backoff = 1.0
-        while True:
-            if self._hold_left(chat_id) > 0:
-                self.wake()  # the loop starts this lane again when the hold is over
-                return
-            item, more = await self.repo.head(lane)
-            if item is None:
-                self.wake()
-                return
-            try:
-                await self.pacer.wait(chat_id)
-                if self._hold_left(chat_id) > 0:
-                    continue  # another lane of this chat was asked to wait meanwhile
-                try:
-                    result = await self._execute(item)
-                except TelegramBadRequest as exc:
-                    if "message is not modified" in exc.message:
-                        result = (None, [])
-                    elif await self._mend_topic(item, exc):  # its own failures are judged below
-                        continue
-                    else:
-                        raise
-            except TelegramRetryAfter as exc:
-                log.warning("Outbox item %s: Telegram asks to wait %s s", item.id, exc.retry_after)
-                await self._flood(chat_id, exc.retry_after, exc.message)
-                await self.repo.note_attempt(item.id, f"retry after {exc.retry_after}")
-                continue
-            except (TelegramNetworkError, TelegramServerError) as exc:
-                # Only this lane waits: other cases' topics and chats go on.
-                log.warning("Outbox item %s: %s; retrying in %.0f s", item.id, exc, backoff)
-                await self.repo.note_attempt(item.id, str(exc))
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF)
-                continue
-            except (TelegramForbiddenError, TelegramBadRequest, TelegramMigrateToChat) as exc:
-                problem = operator_problem(exc) if chat_id < 0 else None
-                if problem is not None:
-                    await self._operator_problem(item, chat_id, problem, exc)
-                elif chat_id > 0 and isinstance(exc, TelegramForbiddenError):
-                    await self._partner_unreachable(item, chat_id, exc)
-                else:
-                    log.error("Outbox item %s (%s to %s) refused: %s", item.id, item.kind, chat_id, exc.message)
-                    await self.repo.fail(item.id, exc.message)
-                continue
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # a bug must not stop the queue for good
-                log.exception("Outbox item %s failed unexpectedly", item.id)
-                await self.repo.fail(item.id, repr(exc))
-                continue
-            backoff = 1.0
-            await self._finish(item, *result)
-            if chat_id in self._holds:
-                await self._release(chat_id)
-            if item.case_id in self._reclose:
-                self._reclose.discard(item.case_id)
-                await self._close_topic_quietly(item.case_id)
-            elif not more:
-                # Nothing was behind it: no need to ask again. Anything enqueued meanwhile is found
-                # by the scan this wake-up starts (the scan starts no second worker while this runs).
-                self.wake()
-                return
-
-    async def _finish(
-        self, item: OutboxItem, result: Any, links: list[MessageLink], also_done: tuple[int, ...] = ()
-    ) -> None:
-        async with self.db.batch() as conn:
-            for link in links:
-                await self.links.add(conn, link)
-            await self.repo.finish(conn, item.id, result)
-            for other in also_done:
-                await self.repo.finish(conn, other, result)
-
-    # --- topics -----------------------------------------------------------------------------
-
-    async def _mend_topic(self, item: OutboxItem, exc: TelegramBadRequest) -> bool:
-        """A deleted topic is made anew (with the case card first), a closed one reopened;
-        True means the item should simply be tried again."""
+    async def mend(self, item: OutboxItem, exc: TelegramBadRequest) -> bool:
         if item.case_id is None or item.chat_id != self.group_id:
             return False
-        text = exc.message.lower()
-        case = await self.cases.get(item.case_id)
-        if case is None:
-            return False
-        if "thread not found" in text or "topic_deleted" in text or "topic_id_invalid" in text:
-            log.warning("Topic of case %s is gone; making a new one", case.id)
-            if case.request_type == RequestType.WISH and await self.kv.get(WISHES_TOPIC_KEY) == str(case.thread_id):
-                await self.kv.set(WISHES_TOPIC_KEY, None)
-            await self.cases.set_thread(case.id, None)
-            if item.kind != "case_card":
-                thread_id = await self._ensure_topic(await self.cases.get(case.id))
-                await self._post_card(await self.cases.get(case.id), thread_id, note=texts.TOPIC_RECREATED)
-            return True
-        if "topic_closed" in text:
-            log.info("Topic of case %s is closed; reopening it to deliver", case.id)
-            try:
-                await self.bot.reopen_forum_topic(self.group_id, case.thread_id)
-            except TelegramBadRequest as again:
-                if "topic_not_modified" not in again.message.lower():
-                    raise
-            if case.status == Status.CLOSED and case.request_type != RequestType.WISH:
-                # A late note on a closed case (a rating, say): deliver it, then close again.
-                self._reclose.add(case.id)
-            return True
-        return False
+        return await self.topics.mend(item.case_id, exc, for_card=item.kind == CaseCard.kind)
 
-    async def _close_topic_quietly(self, case_id: int) -> None:
-        case = await self.cases.get(case_id)
-        if case is None or case.thread_id is None:
-            return
-        try:
-            await self.bot.close_forum_topic(self.group_id, case.thread_id)
-        except TelegramAPIError as exc:  # best effort: the note itself was delivered
-            log.warning("Could not close the topic of case %s again: %s", case_id, exc)
+    async def delivered(self, item: OutboxItem) -> None:
+        if item.case_id in self.topics.reclose:
+            self.topics.reclose.discard(item.case_id)
+            await self.topics.close_quietly(item.case_id)
 
-    async def _ensure_topic(self, case: Case) -> int | None:
-        if case.thread_id is not None:
-            return case.thread_id
-        if self.forum is False:
-            return None
-        if case.request_type == RequestType.WISH:
-            return await self._ensure_wishes_topic(case)
-        try:
-            topic = await self.bot.create_forum_topic(
-                self.group_id, name=texts.topic_name(case), icon_color=texts.TOPIC_COLOR
-            )
-        except TelegramBadRequest as exc:
-            if "not a forum" in exc.message.lower():
-                log.warning("The engineers' group has no topics: cases go to the group itself")
-                self.forum = False
-                return None
-            raise
-        self.forum = True
-        await self.cases.set_thread(case.id, topic.message_thread_id)
-        return topic.message_thread_id
-
-    async def _ensure_wishes_topic(self, case: Case) -> int | None:
-        """Wishes are gathered in one topic of their own, made on the first wish."""
-        # Each wish has its own lane: two of them must not both find no topic and make one each.
-        async with self._wishes_lock:
-            return await self._ensure_wishes_topic_locked(case)
-
-    async def _ensure_wishes_topic_locked(self, case: Case) -> int | None:
-        stored = await self.kv.get(WISHES_TOPIC_KEY)
-        if stored is not None:
-            thread_id = int(stored)
-        else:
-            try:
-                topic = await self.bot.create_forum_topic(self.group_id, name=texts.WISHES_TOPIC, icon_color=WISHES_COLOR)
-            except TelegramBadRequest as exc:
-                if "not a forum" in exc.message.lower():
-                    self.forum = False
-                    return None
-                raise
-            self.forum = True
-            thread_id = topic.message_thread_id
-            await self.kv.set(WISHES_TOPIC_KEY, str(thread_id))
-        await self.cases.set_thread(case.id, thread_id)
-        return thread_id
-
-    async def _post_card(self, case: Case, thread_id: int | None, note: str | None = None) -> Message:
-        attachments = await self.cases.attachments(case.id)
-        partner = await self.partners.get(case.partner_id)
-        message = await self.bot.send_message(
-            self.group_id,
-            texts.case_card(case, partner, len(attachments), note=note, out_of_scope=scope.detect(case.description)),
-            message_thread_id=thread_id,
-            reply_markup=keyboards.case_card(case, self.levels),
-        )
-        await self.cases.mark_delivered(case.id, message.message_id, self.clock.now())
-        async with self.db.batch() as conn:
-            await self.links.add(conn, MessageLink(case.id, "bot", self.group_id, message.message_id,
-                                                   self.group_id, message.message_id, "card"))
-        return message
-
-    # --- executing one item ---------------------------------------------------------------------
-
-    async def _target(self, item: OutboxItem) -> tuple[int, int | None, Case | None]:
+    async def _target(self, item: OutboxItem, delivery: Delivery) -> Target:
         """Chat and topic the item goes to; the case's topic is made on first need. The case is
         read only when the item needs more of it than its number."""
-        needs_case = item.payload.get("to") == "topic" or item.kind == "case_card"
-        case = await self.cases.get(item.case_id) if item.case_id is not None and needs_case else None
-        if item.payload.get("to") == "topic" and case is not None:
-            thread_id = await self._ensure_topic(case)
-            if item.kind != "case_card" and case.card_message_id is None:
+        to_topic = getattr(delivery, "to_topic", False)
+        case = await self.cases.get(item.case_id) if item.case_id is not None and to_topic else None
+        if to_topic and case is not None:
+            thread_id = await self.topics.ensure(case)
+            if not isinstance(delivery, CaseCard) and case.card_message_id is None:
                 # The card item was given up on (it comes first in the case's lane): engineers must
                 # never get a topic, or a message, without the card and its "Claim" button.
-                await self._post_card(await self.cases.get(case.id), thread_id)
+                await self.topics.post_card(await self.cases.get(case.id), thread_id)
                 case = await self.cases.get(case.id)
-            return self.group_id, thread_id, case
+            return Target(self.group_id, thread_id, case, case.id)
         # A reply to a command in a topic that is no case's (General, or the Wishes topic).
-        return item.chat_id, item.payload.get("thread_id"), case
+        return Target(item.chat_id, getattr(delivery, "thread_id", None), case, item.case_id)
 
-    async def _reply_parameters(self, item: OutboxItem, chat_id: int) -> ReplyParameters | None:
-        source = item.payload.get("reply_to_source")
+    async def reply_parameters(self, source: Source | None, chat_id: int) -> ReplyParameters | None:
         if not source:
             return None
         target = await self.links.counterpart(source[0], source[1], chat_id)
@@ -576,136 +184,147 @@ class Outbox:
             return None
         return ReplyParameters(message_id=target, allow_sending_without_reply=True)
 
-    async def _execute(self, item: OutboxItem) -> tuple[Any, list[MessageLink]]:
-        p = item.payload
-        chat_id, thread_id, case = await self._target(item)
-        case_id = case.id if case else item.case_id
-        markup = keyboards.from_payload(p)
 
-        def links_for(messages: list[Message], sources: list[list[int]] | None) -> list[MessageLink]:
-            origin = p.get("origin", "bot")
-            result = []
-            for index, message in enumerate(messages):
-                if sources and index < len(sources):
-                    src_chat, src_id = sources[index]
-                else:
-                    src_chat, src_id = chat_id, message.message_id
-                result.append(MessageLink(case_id, origin, src_chat, src_id, chat_id, message.message_id,
-                                          p.get("link_kind", "text")))
-            return result
+def _links(
+    delivery: Any, to: Target, messages: list[Message], sources: list[Source] | tuple[Source, ...] | None,
+    default_kind: str,
+) -> list[MessageLink]:
+    result = []
+    for index, message in enumerate(messages):
+        if sources and index < len(sources):
+            src_chat, src_id = sources[index]
+        else:
+            src_chat, src_id = to.chat_id, message.message_id
+        result.append(MessageLink(to.case_id, delivery.origin, src_chat, src_id, to.chat_id, message.message_id,
+                                  delivery.link_kind or default_kind))
+    return result
 
-        if item.kind == "case_card":
-            message = await self._post_card(case, thread_id)
-            return message.message_id, []
 
-        if item.kind == "send_message":
-            message = await self.bot.send_message(
-                chat_id, p["text"], message_thread_id=thread_id, reply_markup=markup,
-                reply_parameters=await self._reply_parameters(item, chat_id),
-            )
-            return message.message_id, links_for([message], [p["source"]] if p.get("source") else None)
+def _markup(buttons, menu=None):
+    if buttons:
+        return keyboards.inline([list(row) for row in buttons])
+    if menu:
+        return keyboards.menu([list(row) for row in menu])
+    return None
 
-        if item.kind == "copy_message":
-            kwargs: dict[str, Any] = {}
-            if "caption" in p:
-                kwargs["caption"] = p["caption"]
-            result = await self.bot.copy_message(
-                chat_id, p["from_chat_id"], p["message_id"], message_thread_id=thread_id,
-                reply_markup=markup, reply_parameters=await self._reply_parameters(item, chat_id), **kwargs,
-            )
-            link = MessageLink(case_id, p.get("origin", "bot"), p["from_chat_id"], p["message_id"], chat_id,
-                               result.message_id, p.get("link_kind", "media"))
-            return result.message_id, [link]
 
-        if item.kind == "media_group":
-            media = []
-            for entry in p["media"]:
-                cls = MEDIA_TYPES[entry["type"]]
-                media.append(cls(media=entry["media"], caption=entry.get("caption")))
-            messages = await self.bot.send_media_group(
-                chat_id, media=media, message_thread_id=thread_id,
-                reply_parameters=await self._reply_parameters(item, chat_id),
-            )
-            return [m.message_id for m in messages], links_for(messages, p.get("sources"))
+@executes(CaseCard)
+async def _case_card(outbox: Outbox, item: OutboxItem, d: CaseCard, to: Target) -> Sent:
+    message = await outbox.topics.post_card(to.case, to.thread_id)
+    return Sent(message.message_id)
 
-        if item.kind == "send_file":
-            sender = FILE_SENDERS[p["type"]]
-            kwargs = {} if p["type"] == "video_note" else {"caption": p.get("caption")}
-            message = await getattr(self.bot, sender)(
-                chat_id, p["file_id"], message_thread_id=thread_id, **kwargs
-            )
-            return message.message_id, links_for([message], None)
 
-        if item.kind == "album_item":
-            return await self._send_album(item, chat_id, thread_id, case_id)
+@executes(SendText)
+async def _send_text(outbox: Outbox, item: OutboxItem, d: SendText, to: Target) -> Sent:
+    message = await outbox.bot.send_message(
+        to.chat_id, d.text, message_thread_id=to.thread_id, reply_markup=_markup(d.buttons, d.menu),
+        reply_parameters=await outbox.reply_parameters(d.reply_to_source, to.chat_id),
+    )
+    return Sent(message.message_id, _links(d, to, [message], [d.source] if d.source else None, "text"))
 
-        if item.kind in ("edit_text", "edit_caption"):
-            source = p["source"]
-            target = await self.links.counterpart(source[0], source[1], chat_id)
-            if target is None:
-                return None, []  # the original never reached this chat; nothing to mirror
-            if item.kind == "edit_text":
-                await self.bot.edit_message_text(p["text"], chat_id=chat_id, message_id=target)
-            else:
-                await self.bot.edit_message_caption(chat_id=chat_id, message_id=target, caption=p["text"])
-            return target, []
 
-        if item.kind == "edit_card":
-            if case is None or case.card_message_id is None:
-                return None, []
-            partner = await self.partners.get(case.partner_id)
-            attachments = await self.cases.attachments(case.id)
-            await self.bot.edit_message_text(
-                texts.case_card(case, partner, len(attachments), out_of_scope=scope.detect(case.description)),
-                chat_id=self.group_id,
-                message_id=case.card_message_id, reply_markup=keyboards.case_card(case, self.levels),
-            )
-            return case.card_message_id, []
+@executes(CopyMessage)
+async def _copy_message(outbox: Outbox, item: OutboxItem, d: CopyMessage, to: Target) -> Sent:
+    kwargs: dict[str, Any] = {} if d.caption is None else {"caption": d.caption}
+    result = await outbox.bot.copy_message(
+        to.chat_id, d.from_chat_id, d.message_id, message_thread_id=to.thread_id, reply_markup=_markup(d.buttons),
+        reply_parameters=await outbox.reply_parameters(d.reply_to_source, to.chat_id), **kwargs,
+    )
+    link = MessageLink(to.case_id, d.origin, d.from_chat_id, d.message_id, to.chat_id, result.message_id,
+                       d.link_kind or "media")
+    return Sent(result.message_id, [link])
 
-        if item.kind == "topic":
-            if case is None or thread_id is None:
-                return None, []
-            action = p["action"]
-            if action == "rename":
-                await self.bot.edit_forum_topic(self.group_id, thread_id, name=texts.topic_name(case))
-            elif action == "close":
-                try:
-                    await self.bot.close_forum_topic(self.group_id, thread_id)
-                except TelegramBadRequest as exc:
-                    if "topic_not_modified" not in exc.message.lower():
-                        raise
-            elif action == "reopen":
-                try:
-                    await self.bot.reopen_forum_topic(self.group_id, thread_id)
-                except TelegramBadRequest as exc:
-                    if "topic_not_modified" not in exc.message.lower():
-                        raise
-            return None, []
 
-        if item.kind in self.executors:
-            return await self.executors[item.kind](item, chat_id, thread_id, case_id)
+@executes(MediaGroup)
+async def _media_group(outbox: Outbox, item: OutboxItem, d: MediaGroup, to: Target) -> Sent:
+    media = [MEDIA_TYPES[entry.type](media=entry.media, caption=entry.caption) for entry in d.media]
+    messages = await outbox.bot.send_media_group(
+        to.chat_id, media=media, message_thread_id=to.thread_id,
+        reply_parameters=await outbox.reply_parameters(d.reply_to_source, to.chat_id),
+    )
+    return Sent([m.message_id for m in messages], _links(d, to, messages, d.sources, "text"))
 
-        raise ValueError(f"unknown outbox item kind {item.kind!r}")
 
-    async def _send_album(
-        self, item: OutboxItem, chat_id: int, thread_id: int | None, case_id: int | None
-    ) -> tuple[Any, list[MessageLink], tuple[int, ...]]:
-        """Album items are queued one by one as they arrive (so a crash loses none); once no new
-        item has come for a moment, the whole album is copied in one call and stays an album."""
-        group = item.payload["media_group_id"]
-        while True:
-            items = await self.repo.album_items(item.chat_id, group)
-            age = await self.repo.seconds_since_newest(item.chat_id, group)
-            if age >= ALBUM_QUIET_SECONDS:
-                break
-            await asyncio.sleep(ALBUM_QUIET_SECONDS - age)
-        items.sort(key=lambda it: it.payload["message_id"])
-        from_chat = items[0].payload["from_chat_id"]
-        ids = [it.payload["message_id"] for it in items]
-        copies = await self.bot.copy_messages(chat_id, from_chat, ids, message_thread_id=thread_id)
-        origin = item.payload.get("origin", "bot")
-        links = [
-            MessageLink(case_id, origin, from_chat, src, chat_id, copy.message_id, "media")
-            for src, copy in zip(ids, copies)
-        ]
-        return [c.message_id for c in copies], links, tuple(it.id for it in items if it.id != item.id)
+@executes(SendFile)
+async def _send_file(outbox: Outbox, item: OutboxItem, d: SendFile, to: Target) -> Sent:
+    kwargs = {} if d.type == "video_note" else {"caption": d.caption}
+    message = await getattr(outbox.bot, FILE_SENDERS[d.type])(
+        to.chat_id, d.file_id, message_thread_id=to.thread_id, **kwargs
+    )
+    return Sent(message.message_id, _links(d, to, [message], None, "text"))
+
+
+@executes(AlbumItem)
+async def _album_item(outbox: Outbox, item: OutboxItem, d: AlbumItem, to: Target) -> Sent:
+    """Album items are queued one by one as they arrive (so a crash loses none); once no new
+    item has come for a moment, the whole album is copied in one call and stays an album."""
+    while True:
+        items = await outbox.repo.album_items(item.chat_id, d.media_group_id)
+        age = await outbox.repo.seconds_since_newest(item.chat_id, d.media_group_id)
+        if age >= ALBUM_QUIET_SECONDS:
+            break
+        await asyncio.sleep(ALBUM_QUIET_SECONDS - age)
+    items.sort(key=lambda it: it.payload["message_id"])
+    from_chat = items[0].payload["from_chat_id"]
+    ids = [it.payload["message_id"] for it in items]
+    copies = await outbox.bot.copy_messages(to.chat_id, from_chat, ids, message_thread_id=to.thread_id)
+    links = [
+        MessageLink(to.case_id, d.origin, from_chat, src, to.chat_id, copy.message_id, "media")
+        for src, copy in zip(ids, copies)
+    ]
+    return Sent([c.message_id for c in copies], links, tuple(it.id for it in items if it.id != item.id))
+
+
+@executes(EditText)
+async def _edit_text(outbox: Outbox, item: OutboxItem, d: EditText, to: Target) -> Sent:
+    target = await outbox.links.counterpart(d.source[0], d.source[1], to.chat_id)
+    if target is None:
+        return Sent()  # the original never reached this chat; nothing to mirror
+    await outbox.bot.edit_message_text(d.text, chat_id=to.chat_id, message_id=target)
+    return Sent(target)
+
+
+@executes(EditCaption)
+async def _edit_caption(outbox: Outbox, item: OutboxItem, d: EditCaption, to: Target) -> Sent:
+    target = await outbox.links.counterpart(d.source[0], d.source[1], to.chat_id)
+    if target is None:
+        return Sent()
+    await outbox.bot.edit_message_caption(chat_id=to.chat_id, message_id=target, caption=d.text)
+    return Sent(target)
+
+
+@executes(EditCard)
+async def _edit_card(outbox: Outbox, item: OutboxItem, d: EditCard, to: Target) -> Sent:
+    case = to.case
+    if case is None or case.card_message_id is None:
+        return Sent()
+    if await outbox.repo.pending_after(item, EditCard.kind):
+        return Sent()  # a later edit in the lane shows the same case as it will be then: one edit for both
+    await outbox.topics.edit_card(case)
+    return Sent(case.card_message_id)
+
+
+@executes(TopicAction)
+async def _topic_action(outbox: Outbox, item: OutboxItem, d: TopicAction, to: Target) -> Sent:
+    if to.case is None or to.thread_id is None:
+        return Sent()
+    if d.action == "rename":
+        await outbox.topics.rename(to.case, to.thread_id)
+    elif d.action == "close":
+        await outbox.topics.close(to.thread_id)
+    else:
+        await outbox.topics.reopen(to.thread_id)
+    return Sent()
+
+
+@executes(HelpDeskFile)
+async def _helpdesk_file(outbox: Outbox, item: OutboxItem, d: HelpDeskFile, to: Target) -> Sent:
+    stored = await outbox.mail_files.get(d.file)
+    if stored is None:
+        return Sent()
+    message = await outbox.bot.send_document(
+        to.chat_id, BufferedInputFile(stored.data, filename=stored.file_name), caption=d.caption,
+        message_thread_id=to.thread_id,
+    )
+    return Sent(message.message_id, [MessageLink(to.case_id, "helpdesk", to.chat_id, message.message_id, to.chat_id,
+                                                 message.message_id, "media")])

@@ -92,6 +92,7 @@ class Sandbox:
             "database_path": self.workdir / "sandbox.sqlite3",
             "firmware_catalogue_dir": PROJECT_ROOT / "data" / "firmware",
             "calendar_dir": self._calendar_copy(),
+            "bulletins_dir": PROJECT_ROOT / "data" / "bulletins",
             "firmware_base_url": "https://files.example.invalid/firmware/",
             "log_level": "WARNING",
             # The emulator does not throttle, so the sandbox need not wait between messages.
@@ -135,6 +136,7 @@ class Sandbox:
             "FIRMWARE_CATALOGUE_DIR": str(s.firmware_catalogue_dir),
             "FIRMWARE_BASE_URL": s.firmware_base_url,
             "CALENDAR_DIR": str(s.calendar_dir),
+            "BULLETINS_DIR": str(s.bulletins_dir),
             "LOG_LEVEL": s.log_level,
             "OUTBOX_CHAT_INTERVAL": str(s.outbox_chat_interval),
             "OUTBOX_GROUP_PER_MINUTE": str(s.outbox_group_per_minute),

@@ -6,6 +6,7 @@ import logging
 
 from bot import texts
 from bot.config import Settings
+from bot.delivery.kinds import SendText
 from bot.services.ports import Outbox
 from bot.services.schedule import Schedule
 from bot.storage.database import Database
@@ -26,7 +27,7 @@ class AdminAlerts:
             return
         async with self.db.transaction() as conn:
             for admin_id in self.settings.admin_ids:
-                await self.outbox.enqueue(conn, admin_id, "send_message", {"text": text})
+                await self.outbox.enqueue(conn, admin_id, SendText(text))
         self.outbox.wake()
 
     async def check_calendar(self) -> None:

@@ -7,6 +7,7 @@ import logging
 import uuid
 
 from bot import texts
+from bot.delivery.kinds import SendText
 from bot.services.ports import Outbox
 from bot.storage.database import Database
 from bot.storage.partners import PartnerRepository
@@ -35,11 +36,10 @@ class Broadcasts:
             return broadcast_id, sum((await self.outbox.repo.broadcast_counts(broadcast_id)).values())
         recipients = [pid for pid in await self.recipients() if pid != admin_id] + [admin_id]
         async with self.db.transaction() as conn:
-            await self.outbox.enqueue(conn, admin_id, "send_message",
-                                      {"text": texts.BROADCAST_STARTED.format(count=len(recipients))},
+            await self.outbox.enqueue(conn, admin_id, SendText(texts.BROADCAST_STARTED.format(count=len(recipients))),
                                       dedupe_key=f"broadcast:{broadcast_id}:started")
             for partner_id in recipients:
-                await self.outbox.enqueue(conn, partner_id, "send_message", {"text": html, "broadcast": broadcast_id},
+                await self.outbox.enqueue(conn, partner_id, SendText(html, broadcast=broadcast_id),
                                           dedupe_key=f"broadcast:{broadcast_id}:{partner_id}")
         self.outbox.wake()
         log.info("Broadcast %s queued for %d chats", broadcast_id, len(recipients))
@@ -63,7 +63,7 @@ class Broadcasts:
         while (counts := await self.outbox.repo.broadcast_counts(broadcast_id))["pending"]:
             await asyncio.sleep(self.poll_interval)
         async with self.db.transaction() as conn:
-            await self.outbox.enqueue(conn, admin_id, "send_message", {"text": texts.broadcast_report(counts)},
+            await self.outbox.enqueue(conn, admin_id, SendText(texts.broadcast_report(counts)),
                                       dedupe_key=f"broadcast:{broadcast_id}:report")
         self.outbox.wake()
 

@@ -13,7 +13,14 @@ from typing import Any
 from bot import texts
 from bot.clock import Clock
 from bot.config import Settings
-from bot.domain import MAX_ATTACHMENTS, Attachment, Case, NewCase, RequestType, Status
+from bot.domain import (
+    MAX_ATTACHMENTS, Action, Attachment, Case, NewCase, RequestType, Status, allowed, next_status,
+)
+from bot.delivery.kinds import (
+    AlbumItem, CaseCard, CopyMessage, EditCaption, EditCard, EditText, MediaEntry, MediaGroup, SendFile, SendText,
+    TopicAction,
+)
+from bot.services.knowledge import KnowledgeService
 from bot.services.membership import Access, Membership
 from bot.services.ports import Buttons, MailQueue, Outbox, Rows
 from bot.services.schedule import Schedule, reaction_due, reminder_points
@@ -113,9 +120,11 @@ class CaseService:
         schedule: Schedule,
         buttons: Buttons,
         membership: Membership | None = None,
+        knowledge: KnowledgeService | None = None,
         mail: MailQueue | None = None,
     ) -> None:
         self.db = db
+        self.knowledge = knowledge
         self.mail = mail
         self.membership = membership
         self.schedule = schedule
@@ -135,37 +144,6 @@ class CaseService:
         """Reaction is counted in working time from the moment the case was filed."""
         return reaction_due(self.schedule, filed_at, self.settings.reaction_levels[level])
 
-    async def submit_draft(self, partner_id: int, draft: dict[str, Any]) -> SubmitResult:
-        """Turn the intake dialog's draft into a case. The partner's "accepted" answer (with when
-        the desk opens, after hours) is queued in the case's own transaction: a crash right after
-        the commit cannot lose it, and a "Send" handled again cannot repeat it."""
-        now = self.clock.now()
-        request_type = RequestType(draft["request_type"])
-        level = self.level_for(request_type)
-        contact = draft.get("contact") or {}
-        new = NewCase(
-            submit_key=draft["submit_key"],
-            partner_id=partner_id,
-            request_type=request_type,
-            brand=draft.get("brand") or "",
-            model=draft.get("model") or "",
-            model_matched=bool(draft.get("model_matched")),
-            model_folders=tuple(draft.get("model_folders") or ()),
-            serial=draft.get("serial"),
-            description=draft.get("description") or "",
-            web_access=draft.get("web_access") if request_type.asks_web_access else None,
-            contact_name=contact.get("name") or "",
-            contact_company=contact.get("company"),
-            contact_phone=contact.get("phone") or "",
-            level=level,
-            after_hours=not self.schedule.is_open(now),
-            created_at=now,
-            due_at=self.due_for(level, now),
-            attachments=tuple(in_partners_order([Attachment.from_dict(a) for a in draft.get("attachments", [])])),
-        )
-        notes = [texts.after_hours_notice(self.schedule, now)] if new.after_hours else []
-        return await self.submit(new, confirm=notes)
-
     async def submit(self, new: NewCase, confirm: list[str] | None = None) -> SubmitResult:
         """Write the case and queue its delivery in one transaction; a second submit with the
         same key returns the case the first one made (created=False) and queues nothing.
@@ -175,22 +153,21 @@ class CaseService:
         async with self.db.transaction() as conn:
             case_id = await self.cases.insert(conn, new)
             if case_id is not None:
-                await self.outbox.enqueue(conn, self.group_id, "case_card", {"to": "topic"}, case_id)
+                await self.outbox.enqueue(conn, self.group_id, CaseCard(), case_id)
                 await self._mail(conn, case_id, "new_case", {})
                 card_room = texts.MESSAGE_LIMIT - 1200
                 if len(escape(new.description)) > card_room:
                     # The card shows the start; the whole text follows so nothing is cut off.
                     for chunk in split_text(escape(new.description), texts.MESSAGE_LIMIT - 100):
                         await self.outbox.enqueue(
-                            conn, self.group_id, "send_message",
-                            {"to": "topic", "text": texts.FULL_DESCRIPTION + "\n" + chunk}, case_id,
+                            conn, self.group_id, SendText(texts.FULL_DESCRIPTION + "\n" + chunk, to_topic=True), case_id,
                         )
                 for batch in attachment_batches(list(new.attachments)):
                     await self._enqueue_files(conn, case_id, batch)
                 if confirm is not None:
                     await self.outbox.enqueue(
-                        conn, new.partner_id, "send_message",
-                        {"text": texts.case_accepted(f"№{case_id}", confirm), "menu": self.buttons.main_menu_rows()},
+                        conn, new.partner_id,
+                        SendText(texts.case_accepted(f"№{case_id}", confirm), menu=self.buttons.main_menu_rows()),
                         case_id,
                     )
         if case_id is None:
@@ -208,17 +185,15 @@ class CaseService:
         if len(batch) == 1:
             item = batch[0]
             await self.outbox.enqueue(
-                conn, self.group_id, "send_file",
-                {"to": "topic", "type": item.kind, "file_id": item.file_id,
-                 "caption": escape(item.caption) if item.caption else None},
+                conn, self.group_id,
+                SendFile(item.kind, item.file_id, escape(item.caption) if item.caption else None, to_topic=True),
                 case_id,
             )
             return
-        media = [
-            {"type": item.kind, "media": item.file_id, "caption": escape(item.caption) if item.caption else None}
-            for item in batch
-        ]
-        await self.outbox.enqueue(conn, self.group_id, "media_group", {"to": "topic", "media": media}, case_id)
+        media = tuple(
+            MediaEntry(item.kind, item.file_id, escape(item.caption) if item.caption else None) for item in batch
+        )
+        await self.outbox.enqueue(conn, self.group_id, MediaGroup(media, to_topic=True), case_id)
 
     # --- claiming ---------------------------------------------------------------------------------
 
@@ -228,13 +203,12 @@ class CaseService:
             won = await self.cases.try_claim(conn, case_id, engineer_id, engineer_name, now)
             if won:
                 await self.cases.add_history(conn, case_id, now, engineer_id, engineer_name,
-                                             Status.NEW, Status.CLAIMED, None)
-                await self.outbox.enqueue(conn, self.group_id, "edit_card", {"to": "topic"}, case_id)
+                                             Status.NEW, next_status(Action.CLAIM, Status.NEW), None)
+                await self.outbox.enqueue(conn, self.group_id, EditCard(), case_id)
                 case = await self._get_in(conn, case_id)
                 await self._enqueue_topic_update(conn, case)
                 await self.outbox.enqueue(
-                    conn, case.partner_id, "send_message",
-                    {"text": texts.case_claimed_for_partner(case.number, engineer_name)}, case_id,
+                    conn, case.partner_id, SendText(texts.case_claimed_for_partner(case.number, engineer_name)), case_id,
                 )
                 await self._mail(conn, case_id, "claimed", {"engineer": engineer_name})
         case = await self.cases.get(case_id)
@@ -262,7 +236,7 @@ class CaseService:
     async def _enqueue_topic_update(self, conn, case: Case, action: str = "rename") -> None:
         # Wishes share one topic: its title and open/closed state belong to no single case.
         if case.request_type != RequestType.WISH:
-            await self.outbox.enqueue(conn, self.group_id, "topic", {"to": "topic", "action": action}, case.id)
+            await self.outbox.enqueue(conn, self.group_id, TopicAction(action), case.id)
 
     # --- the lifecycle ----------------------------------------------------------------------------
 
@@ -291,20 +265,23 @@ class CaseService:
                 fresh = await self.cases.get(case.id)
                 return Outcome(False, fresh, texts.STATUS_CHANGED_MEANWHILE)
             await self.cases.add_history(conn, case.id, now, actor_id, actor_name, case.status, to, comment)
-            await self.outbox.enqueue(conn, self.group_id, "edit_card", {"to": "topic"}, case.id)
+            await self.outbox.enqueue(conn, self.group_id, EditCard(), case.id)
             fresh = await self._get_in(conn, case.id)
+            if self.knowledge is not None:  # what solved a case is known from its own commit on
+                if to == Status.RESOLVED:
+                    await self.knowledge.index_resolved(conn, fresh, comment or "")
+                elif case.status in (Status.RESOLVED, Status.CLOSED) and to.is_open:
+                    await self.knowledge.forget_case(conn, case.id)
             await self._enqueue_topic_update(conn, fresh)
             if case.status == Status.CLOSED:
                 await self._enqueue_topic_update(conn, fresh, "reopen")
             if topic_text:
-                await self.outbox.enqueue(conn, self.group_id, "send_message", {"to": "topic", "text": topic_text}, case.id)
+                await self.outbox.enqueue(conn, self.group_id, SendText(topic_text, to_topic=True), case.id)
             if to == Status.CLOSED:
                 await self._enqueue_topic_update(conn, fresh, "close")
             if partner_text:
-                payload: dict[str, Any] = {"text": partner_text}
-                if partner_buttons:
-                    payload["buttons"] = partner_buttons
-                await self.outbox.enqueue(conn, case.partner_id, "send_message", payload, case.id)
+                await self.outbox.enqueue(conn, case.partner_id, SendText(partner_text, buttons=partner_buttons),
+                                          case.id)
             event = MAIL_EVENTS.get(to) or ("reopened" if not case.status.is_open and to.is_open else None)
             if to == Status.CLAIMED and fields.get("claimed_by_name"):
                 event = "claimed"  # assigned by a colleague
@@ -324,71 +301,71 @@ class CaseService:
                 fields["due_at"] = self.schedule.add_working_time(case.due_at, paused)
         return fields
 
-    async def _require(self, case_id: int, allowed: tuple[Status, ...]) -> tuple[Case | None, Outcome | None]:
+    async def _require(self, case_id: int, action: Action) -> tuple[Case | None, Outcome | None]:
+        """The case, if the transition table allows the action from its status; else why not."""
         case = await self.cases.get(case_id)
         if case is None:
             return None, Outcome(False, None, texts.CASE_NOT_FOUND)
-        if case.status not in allowed:
+        if not allowed(action, case.status):
             if case.status == Status.NEW:
                 return None, Outcome(False, case, texts.CLAIM_FIRST_SHORT)
             return None, Outcome(False, case, texts.not_allowed_now(case))
         return case, None
 
     async def request_info(self, case_id: int, engineer_id: int, engineer_name: str, what: str) -> Outcome:
-        case, refusal = await self._require(case_id, (Status.CLAIMED, Status.VENDOR, Status.WAITING))
+        case, refusal = await self._require(case_id, Action.REQUEST_INFO)
         if refusal:
             return refusal
-        if case.status == Status.WAITING:
+        to = next_status(Action.REQUEST_INFO, case.status)
+        if to == case.status:
             # Another question while the first is open: tell the partner, keep the pause running.
             await self.notify_partner(case, texts.info_requested(case.number, what))
             return Outcome(True, case, "")
         return await self._transition(
-            case, Status.WAITING, engineer_id, engineer_name, what,
+            case, to, engineer_id, engineer_name, what,
             fields={"waiting_since": self.clock.now()},
             partner_text=texts.info_requested(case.number, what),
         )
 
     async def partner_answered(self, case_id: int, partner_id: int) -> Outcome:
         case = await self.cases.get(case_id)
-        if case is None or case.partner_id != partner_id or case.status != Status.WAITING:
+        if case is None or case.partner_id != partner_id or not allowed(Action.PARTNER_ANSWERED, case.status):
             return Outcome(False, case, "")
-        return await self._transition(case, Status.CLAIMED, partner_id, case.contact_name, texts.PARTNER_ANSWERED_HISTORY,
+        return await self._transition(case, next_status(Action.PARTNER_ANSWERED, case.status), partner_id, case.contact_name, texts.PARTNER_ANSWERED_HISTORY,
                                       topic_text=texts.PARTNER_ANSWERED)
 
     async def to_vendor(self, case_id: int, engineer_id: int, engineer_name: str, comment: str) -> Outcome:
-        case, refusal = await self._require(case_id, (Status.CLAIMED, Status.WAITING))
+        case, refusal = await self._require(case_id, Action.TO_VENDOR)
         if refusal:
             return refusal
-        return await self._transition(case, Status.VENDOR, engineer_id, engineer_name, comment,
+        return await self._transition(case, next_status(Action.TO_VENDOR, case.status), engineer_id, engineer_name, comment,
                                       partner_text=texts.passed_to_vendor(case.number))
 
     async def resolve(self, case_id: int, engineer_id: int, engineer_name: str, summary: str) -> Outcome:
-        case, refusal = await self._require(case_id, (Status.CLAIMED, Status.WAITING, Status.VENDOR))
+        case, refusal = await self._require(case_id, Action.RESOLVE)
         if refusal:
             return refusal
-        return await self._transition(case, Status.RESOLVED, engineer_id, engineer_name, summary,
+        return await self._transition(case, next_status(Action.RESOLVE, case.status), engineer_id, engineer_name, summary,
                                       fields={"resolved_at": self.clock.now()},
                                       partner_text=texts.resolved_for_partner(case.number, summary),
                                       partner_buttons=self.buttons.solved_question_rows(case.id))
 
     async def close(self, case_id: int, actor_id: int, actor_name: str, *, by_partner: bool = False) -> Outcome:
-        case = await self.cases.get(case_id)
-        if case is None:
-            return Outcome(False, None, texts.CASE_NOT_FOUND)
-        if case.status == Status.CLOSED:
-            return Outcome(False, case, texts.not_allowed_now(case))
+        case, refusal = await self._require(case_id, Action.CLOSE)
+        if refusal:
+            return refusal
         return await self._transition(
-            case, Status.CLOSED, actor_id, actor_name, texts.HISTORY_CLOSED_BY_PARTNER if by_partner else None,
+            case, next_status(Action.CLOSE, case.status), actor_id, actor_name, texts.HISTORY_CLOSED_BY_PARTNER if by_partner else None,
             fields={"closed_at": self.clock.now()},
             partner_text=None if by_partner else texts.closed_for_partner(case.number),
             topic_text=texts.CLOSED_BY_PARTNER if by_partner else None,
         )
 
     async def reopen(self, case_id: int, actor_id: int, actor_name: str, *, by_partner: bool = False) -> Outcome:
-        case, refusal = await self._require(case_id, (Status.RESOLVED, Status.CLOSED))
+        case, refusal = await self._require(case_id, Action.REOPEN)
         if refusal:
             return refusal
-        to = Status.CLAIMED if case.claimed_by is not None else Status.NEW
+        to = next_status(Action.REOPEN, case.status, owned=case.claimed_by is not None)
         return await self._transition(
             case, to, actor_id, actor_name, texts.HISTORY_NOT_SOLVED if by_partner else texts.HISTORY_REOPENED,
             fields={"resolved_at": None, "closed_at": None},
@@ -397,10 +374,10 @@ class CaseService:
         )
 
     async def unclaim(self, case_id: int, engineer_id: int, engineer_name: str) -> Outcome:
-        case, refusal = await self._require(case_id, (Status.CLAIMED,))
+        case, refusal = await self._require(case_id, Action.UNCLAIM)
         if refusal:
             return refusal
-        return await self._transition(case, Status.NEW, engineer_id, engineer_name, texts.HISTORY_UNCLAIMED,
+        return await self._transition(case, next_status(Action.UNCLAIM, case.status), engineer_id, engineer_name, texts.HISTORY_UNCLAIMED,
                                       fields={"claimed_by": None, "claimed_by_name": None, "claimed_at": None},
                                       topic_text=texts.unclaimed(engineer_name))
 
@@ -412,9 +389,9 @@ class CaseService:
         # (Telegram unreachable, no group set) refuses too rather than guessing.
         if self.membership is None or await self.membership.access(engineer_id) is not Access.ALLOWED:
             return Outcome(False, case, texts.ASSIGN_NOT_MEMBER)
-        if not case.status.is_open:
+        if not allowed(Action.ASSIGN, case.status):
             return Outcome(False, case, texts.not_allowed_now(case))
-        to = Status.CLAIMED if case.status == Status.NEW else case.status
+        to = next_status(Action.ASSIGN, case.status)
         return await self._transition(
             case, to, by_id, by_name, texts.history_assigned(engineer_name),
             fields={"claimed_by": engineer_id, "claimed_by_name": engineer_name,
@@ -435,7 +412,7 @@ class CaseService:
         case = await self.cases.get(case_id)
         if case is None or case.partner_id != partner_id:
             return Outcome(False, None, texts.CASE_NOT_FOUND)
-        if case.status != Status.RESOLVED:
+        if not allowed(Action.FEEDBACK, case.status):
             return Outcome(False, case, texts.FEEDBACK_TOO_LATE)
         name = case.contact_name
         if solved:
@@ -446,7 +423,7 @@ class CaseService:
         case = await self.cases.get(case_id)
         if case is None or case.partner_id != partner_id or not 1 <= rating <= 5:
             return Outcome(False, None, texts.CASE_NOT_FOUND)
-        if case.status not in (Status.RESOLVED, Status.CLOSED):
+        if not allowed(Action.RATE, case.status):
             return Outcome(False, case, texts.FEEDBACK_TOO_LATE)
         await self.cases.set_rating(case_id, rating)
         await self.note_in_topic(case, texts.rating_for_topic(rating, None))
@@ -472,17 +449,16 @@ class CaseService:
         if level not in self.settings.reaction_levels:
             raise ValueError(f"no level {level}")
         case = await self.cases.get(case_id)
-        if case is None or case.level == level or not case.status.is_open:
+        if case is None or case.level == level or not allowed(Action.SET_LEVEL, case.status):
             return case
         due = self.due_for(level, case.created_at)
         async with self.db.batch() as conn:
             await self.cases.set_level(conn, case_id, level, due)
             await self.cases.add_history(conn, case_id, self.clock.now(), engineer_id, engineer_name,
                                          case.status, case.status, texts.history_level(case.level, level))
-            await self.outbox.enqueue(conn, self.group_id, "edit_card", {"to": "topic"}, case_id)
+            await self.outbox.enqueue(conn, self.group_id, EditCard(), case_id)
             await self.outbox.enqueue(
-                conn, self.group_id, "send_message",
-                {"to": "topic", "text": texts.level_changed(level, engineer_name, due)}, case_id,
+                conn, self.group_id, SendText(texts.level_changed(level, engineer_name, due), to_topic=True), case_id,
             )
         self.outbox.wake()
         return await self.cases.get(case_id)
@@ -504,7 +480,7 @@ class CaseService:
                 continue
             async with self.db.batch() as conn:
                 await self.cases.mark_reminded(conn, case.id, warn=warn, breach=breach)
-                await self.outbox.enqueue(conn, self.group_id, "send_message", {"to": "topic", "text": text}, case.id)
+                await self.outbox.enqueue(conn, self.group_id, SendText(text, to_topic=True), case.id)
             sent += 1
         if sent:
             self.outbox.wake()
@@ -557,7 +533,7 @@ class CaseService:
         """The partner's message goes to the topic; one answering a request for information puts
         the case back in work."""
         await self.relay_to_topic(case, message, header)
-        if case.status == Status.WAITING:
+        if allowed(Action.PARTNER_ANSWERED, case.status):
             await self.partner_answered(case.id, case.partner_id)
 
     async def relay_to_topic(self, case: Case, message: Incoming, header: str) -> None:
@@ -570,45 +546,38 @@ class CaseService:
     async def _relay(
         self, case: Case, message: Incoming, header: str, *, chat_id: int, to_topic: bool, origin: str
     ) -> None:
-        base = {"origin": origin, "source": [message.chat_id, message.message_id]}
-        if to_topic:
-            base["to"] = "topic"
-        if message.reply_to_message_id:
-            base["reply_to_source"] = [message.chat_id, message.reply_to_message_id]
+        source = (message.chat_id, message.message_id)
+        reply_to = (message.chat_id, message.reply_to_message_id) if message.reply_to_message_id else None
+        common = {"to_topic": to_topic, "origin": origin, "source": source, "reply_to_source": reply_to}
         # Keys make a relay idempotent: an update handled again after a crash adds nothing.
         key = f"relay:{message.chat_id}:{message.message_id}:{chat_id}"
-        header_only = {**({"to": "topic"} if to_topic else {}), "text": header}
+        header_only = SendText(header, to_topic=to_topic)
         async with self.db.batch() as conn:
             if message.media_group_id:
-                await self.outbox.enqueue(conn, chat_id, "send_message", header_only, case.id,
+                await self.outbox.enqueue(conn, chat_id, header_only, case.id,
                                           dedupe_key=f"album:{message.media_group_id}:{chat_id}:header")
                 await self.outbox.enqueue(
-                    conn, chat_id, "album_item",
-                    {**base, "media_group_id": message.media_group_id, "from_chat_id": message.chat_id,
-                     "message_id": message.message_id},
+                    conn, chat_id, AlbumItem(message.media_group_id, message.chat_id, message.message_id, **common),
                     case.id, dedupe_key=key,
                 )
             elif message.kind == "text":
                 text = f"{header}\n{message.html}"
                 if len(text) <= texts.MESSAGE_LIMIT:
-                    await self.outbox.enqueue(conn, chat_id, "send_message", {**base, "text": text}, case.id,
-                                              dedupe_key=key)
+                    await self.outbox.enqueue(conn, chat_id, SendText(text, **common), case.id, dedupe_key=key)
                 else:
-                    await self.outbox.enqueue(conn, chat_id, "send_message", header_only, case.id,
-                                              dedupe_key=key + ":header")
-                    await self.outbox.enqueue(conn, chat_id, "copy_message",
-                                              {**base, "from_chat_id": message.chat_id, "message_id": message.message_id},
+                    await self.outbox.enqueue(conn, chat_id, header_only, case.id, dedupe_key=key + ":header")
+                    await self.outbox.enqueue(conn, chat_id, CopyMessage(message.chat_id, message.message_id, **common),
                                               case.id, dedupe_key=key)
             else:
-                caption = f"{header}\n{message.html}" if message.html else header
-                payload = {**base, "from_chat_id": message.chat_id, "message_id": message.message_id}
+                caption: str | None = f"{header}\n{message.html}" if message.html else header
                 if message.kind in ("video_note", "sticker") or len(caption) > texts.CAPTION_LIMIT:
                     # These carry no caption (or it would not fit): the header goes first, alone.
-                    await self.outbox.enqueue(conn, chat_id, "send_message", header_only, case.id,
-                                              dedupe_key=key + ":header")
-                else:
-                    payload["caption"] = caption
-                await self.outbox.enqueue(conn, chat_id, "copy_message", payload, case.id, dedupe_key=key)
+                    await self.outbox.enqueue(conn, chat_id, header_only, case.id, dedupe_key=key + ":header")
+                    caption = None
+                await self.outbox.enqueue(
+                    conn, chat_id, CopyMessage(message.chat_id, message.message_id, caption, **common), case.id,
+                    dedupe_key=key,
+                )
             # The HelpDesk hears the conversation too: an album once, not once per file.
             mail_key = f"mail:album:{message.media_group_id}:{origin}" if message.media_group_id else f"mail:{key}"
             await self._mail(conn, case.id, f"{origin}_message",
@@ -628,33 +597,25 @@ class CaseService:
     async def mirror_edit(self, case: Case, message: Incoming, header: str, *, to_partner: bool) -> None:
         """An edited message is edited in the other chat too (text or caption)."""
         chat_id = case.partner_id if to_partner else self.group_id
-        kind = "edit_text" if message.kind == "text" else "edit_caption"
+        kind = EditText if message.kind == "text" else EditCaption
         text = f"{header}\n{message.html}" if message.html else header
-        limit = texts.MESSAGE_LIMIT if kind == "edit_text" else texts.CAPTION_LIMIT
+        limit = texts.MESSAGE_LIMIT if kind is EditText else texts.CAPTION_LIMIT
         if len(text) > limit:
             text = text[: limit - 1] + "…"
-        payload = {"source": [message.chat_id, message.message_id], "text": text}
-        if not to_partner:
-            payload["to"] = "topic"
+        delivery = kind((message.chat_id, message.message_id), text, to_topic=not to_partner)
         async with self.db.batch() as conn:
-            await self.outbox.enqueue(conn, chat_id, kind, payload, case.id)
+            await self.outbox.enqueue(conn, chat_id, delivery, case.id)
         self.outbox.wake()
 
     async def notify_partner(self, case: Case, text: str, buttons: Rows | None = None) -> None:
-        payload: dict[str, Any] = {"text": text}
-        if buttons:
-            payload["buttons"] = buttons
         async with self.db.batch() as conn:
-            await self.outbox.enqueue(conn, case.partner_id, "send_message", payload, case.id)
+            await self.outbox.enqueue(conn, case.partner_id, SendText(text, buttons=buttons or None), case.id)
         self.outbox.wake()
 
     async def note_in_group(self, text: str, thread_id: int | None = None) -> None:
         """An answer to an engineer's command outside a case topic (General, the Wishes topic)."""
-        payload: dict[str, Any] = {"text": text}
-        if thread_id is not None:
-            payload["thread_id"] = thread_id
         async with self.db.batch() as conn:
-            await self.outbox.enqueue(conn, self.group_id, "send_message", payload)
+            await self.outbox.enqueue(conn, self.group_id, SendText(text, thread_id=thread_id))
         self.outbox.wake()
 
     async def note_in_topic(self, case: Case, text: str) -> None:
@@ -662,11 +623,9 @@ class CaseService:
 
     async def note_in_topic_with_markup(self, case: Case, text: str, buttons: Rows | None) -> None:
         """`buttons`: rows of (label, callback data), built into a keyboard when the note is sent."""
-        payload: dict[str, Any] = {"to": "topic", "text": text}
-        if buttons:
-            payload["buttons"] = buttons
         async with self.db.batch() as conn:
-            await self.outbox.enqueue(conn, self.group_id, "send_message", payload, case.id)
+            await self.outbox.enqueue(conn, self.group_id, SendText(text, to_topic=True, buttons=buttons or None),
+                                      case.id)
         self.outbox.wake()
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
+from bot.delivery.kinds import Delivery
 from bot.storage.database import Batch, Transaction
 from bot.storage.outbox import MessageLinkRepository, OutboxRepository
 
@@ -19,7 +20,7 @@ class Outbox(Protocol):
     links: MessageLinkRepository
 
     async def enqueue(
-        self, conn: Transaction | Batch, chat_id: int, kind: str, payload: dict[str, Any],
+        self, conn: Transaction | Batch, chat_id: int, delivery: Delivery,
         case_id: int | None = None, dedupe_key: str | None = None,
     ) -> None: ...
 

@@ -175,6 +175,28 @@ MIGRATIONS: list[str] = [
         told       INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # (i19-knowledge) the knowledge index: resolved cases, bulletins and imported HelpDesk history.
+    # `knowledge` keeps what is shown and the model and series keys; `knowledge_fts` holds the stemmed
+    # words (bot/services/knowledge.py stems them in Python, so FTS5 only splits them), ranked by bm25.
+    """
+    CREATE TABLE knowledge (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind       TEXT NOT NULL,
+        ref        TEXT NOT NULL,
+        title      TEXT NOT NULL,
+        body       TEXT NOT NULL,
+        answer     TEXT NOT NULL DEFAULT '',
+        model      TEXT NOT NULL DEFAULT '',
+        model_key  TEXT NOT NULL DEFAULT '',
+        series     TEXT NOT NULL DEFAULT '',
+        thread_id  INTEGER,
+        created_at TEXT,
+        stamp      TEXT,
+        UNIQUE (kind, ref)
+    );
+    CREATE VIRTUAL TABLE knowledge_fts USING fts5(terms, tokenize = 'unicode61 remove_diacritics 0');
+    CREATE VIRTUAL TABLE knowledge_vocab USING fts5vocab(knowledge_fts, 'row');
+    """,
     # (i20-mail) the HelpDesk bridge: mails to the HelpDesk, queued in the transaction of the case
     # change they announce; the files of the HelpDesk's replies until they are relayed; and how far
     # the bridge has read each mailbox folder (IMAP UIDVALIDITY and UID)

@@ -74,6 +74,14 @@ class OutboxRepository:
             return None, False
         return _item(rows[0]), len(rows) > 1
 
+    async def pending_after(self, item: OutboxItem, kind: str) -> bool:
+        """Whether an item of `kind` waits behind `item` in its lane (a later card edit makes this one moot)."""
+        row = await self.db.fetchone(
+            "SELECT 1 FROM outbox WHERE state = 'pending' AND lane = ? AND kind = ? AND id > ? LIMIT 1",
+            (lane_of(item.chat_id, item.case_id), kind, item.id),
+        )
+        return row is not None
+
     async def case_of_pending_source(self, chat_id: int, message_id: int) -> int | None:
         """The case of a message that is queued to be relayed but not delivered yet: an edit of it
         must follow it rather than be dropped."""

@@ -20,7 +20,9 @@ INTAKE_BRAND_HINT = "Выберите марку кнопкой под сооб�
 INTAKE_BRAND_OTHER = "Напишите марку оборудования."
 INTAKE_MODEL = (
     "Напишите модель устройства так, как она указана на наклейке или в веб-интерфейсе "
-    "(например, DH-IPC-HFW2431SP-S-0280B)."
+    "(например, DH-IPC-HFW2431SP-S-0280B).\n\n"
+    "📷 Или пришлите фото наклейки с корпуса: модель и серийный номер прочитаются с неё. "
+    "Снимите её близко и прямо; фото, отправленное файлом, получается чётче."
 )
 INTAKE_MODEL_HINT = "Пришлите модель текстом. Если не знаете её, сфотографируйте наклейку на корпусе."
 INTAKE_MODEL_CANDIDATES = "Точного совпадения нет. Возможно, вы имели в виду одну из этих моделей?"
@@ -32,12 +34,11 @@ INTAKE_MODEL_NOT_FOUND = (
     "Модель «{model}» не нашлась в каталоге. Проверьте написание по наклейке на корпусе и "
     "пришлите ещё раз, или пришлите фото наклейки. Можно оставить модель как написано."
 )
-INTAKE_MODEL_LABEL_PHOTO = "Фото наклейки сохранено. Модель инженер уточнит по нему."
 BTN_MODEL_NOT_LISTED = "Моей модели нет в списке"
 BTN_KEEP_AS_TYPED = "Оставить как написано"
 INTAKE_SERIAL = (
     "Серийный номер устройства (S/N на наклейке или в веб-интерфейсе). Он поможет инженеру. "
-    "Если его нет под рукой, нажмите кнопку ниже."
+    "Можно прислать фото наклейки. Если номера нет под рукой, нажмите кнопку ниже."
 )
 INTAKE_SERIAL_BAD = "Серийный номер «{value}» не подходит: {problem}. Проверьте и пришлите ещё раз."
 INTAKE_SERIAL_HINT = "Пришлите серийный номер текстом или нажмите «Нет под рукой»."
@@ -109,6 +110,7 @@ def case_accepted(number: str, notes: list[str]) -> str:
     """The answer to "Send", with what the partner should know besides (hours, say)."""
     return "\n\n".join([CASE_ACCEPTED.format(number=number), *notes])
 
+# The steps partners can go back to from the summary, by step name.
 EDIT_LABELS = {
     "request_type": "Тип обращения",
     "brand": "Марка",
@@ -133,38 +135,86 @@ def contact_block(name: str, company: str | None, phone: str) -> str:
     return "\n".join(lines)
 
 
-def draft_summary(draft: dict) -> str:
-    kind = RequestType(draft["request_type"])
-    model = escape(draft.get("model") or "—")
-    if draft.get("model") and not draft.get("model_matched"):
-        model += " (нет в каталоге)"
-    lines = [
-        INTAKE_SUMMARY_HEAD,
-        "",
-        f"<b>Тип:</b> {escape(request_type_label(kind))}",
-        f"<b>Оборудование:</b> {escape(draft.get('brand') or '—')} {model}",
-        f"<b>Серийный номер:</b> {escape(draft['serial']) if draft.get('serial') else 'нет под рукой'}",
-    ]
-    if kind.asks_web_access:
-        web = draft.get("web_access")
-        lines.append(f"<b>Web-доступ:</b> {'—' if web is None else ('разрешён' if web else 'не разрешён')}")
-    lines.append(f"<b>Вложений:</b> {len(draft.get('attachments', []))}")
-    contact = draft.get("contact") or {}
-    if contact:
-        lines.append("<b>Контакты:</b> " + ", ".join(
-            escape(v) for v in (contact.get("name"), contact.get("company"), contact.get("phone")) if v
-        ))
-    description = draft.get("description") or ""
-    if len(description) > 1500:
-        description = description[:1500] + " …"
-    lines += ["", "<b>Описание:</b>", escape(description)]
-    return "\n".join(lines)
+def draft_summary(lines: list[str]) -> str:
+    """The summary above "Send": one line per step the draft went through (the dialog's STEPS)."""
+    return "\n".join([INTAKE_SUMMARY_HEAD, "", *lines])
+
+
+def summary_type(kind: RequestType) -> str:
+    return f"<b>Тип:</b> {escape(request_type_label(kind))}"
+
+
+def summary_equipment(brand: str | None, model: str | None, matched: bool) -> str:
+    shown = escape(model or "—")
+    if model and not matched:
+        shown += " (нет в каталоге)"
+    return f"<b>Оборудование:</b> {escape(brand or '—')} {shown}"
+
+
+def summary_serial(serial: str | None) -> str:
+    return f"<b>Серийный номер:</b> {escape(serial) if serial else 'нет под рукой'}"
+
+
+def summary_description(description: str | None) -> str:
+    text = description or ""
+    if len(text) > 1500:
+        text = text[:1500] + " …"
+    return f"<b>Описание:</b> {escape(text)}"
+
+
+def summary_attachments(count: int) -> str:
+    return f"<b>Вложений:</b> {count}"
+
+
+def summary_web_access(allowed: bool | None) -> str:
+    return f"<b>Web-доступ:</b> {'—' if allowed is None else ('разрешён' if allowed else 'не разрешён')}"
+
+
+def summary_contact(contact: dict | None) -> str | None:
+    if not contact:
+        return None
+    return "<b>Контакты:</b> " + ", ".join(
+        escape(v) for v in (contact.get("name"), contact.get("company"), contact.get("phone")) if v)
+
+
+# --- the label photo --------------------------------------------------------------------------------
+
+INTAKE_LABEL_UNREADABLE_MODEL = (
+    "Не получилось прочитать наклейку на фото (оно приложено к заявке). Напишите, пожалуйста, модель текстом."
+)
+INTAKE_LABEL_UNREADABLE_SERIAL = (
+    "Не получилось прочитать серийный номер на фото (оно приложено к заявке). Напишите его текстом "
+    "или нажмите «Нет под рукой»."
+)
+INTAKE_LABEL_TOO_BIG = (
+    "Файл больше 20 МБ, такой прочитать не получится (он приложен к заявке). Пришлите фото поменьше "
+    "или напишите текстом."
+)
+INTAKE_LABEL_HINT = "Ответьте кнопкой под сообщением: «Да, верно» или «Исправить»."
+INTAKE_LABEL_FIX = "Хорошо, введём вручную."
+BTN_LABEL_YES = "✅ Да, верно"
+BTN_LABEL_FIX = "✏️ Исправить"
+
+
+def label_confirm(model: str | None, serial: str | None) -> str:
+    """One question for everything read off the label."""
+    parts = []
+    if model:
+        parts.append(f"модель <b>{escape(model)}</b>")
+    if serial:
+        parts.append(f"S/N <code>{escape(serial)}</code>")
+    return f"На наклейке: {', '.join(parts)} — всё верно?"
+
+
+# Text typed at the attachments step joins the description under this mark.
+DESCRIPTION_ADDENDUM = "Дополнение:"
+INTAKE_ATTACHMENT_TEXT_ADDED = (
+    "Текст добавлен к описанию заявки. Пришлите файлы или нажмите «Готово»."
+)
 
 
 BTN_OTHER_BRAND = "Другая марка"
 BTN_BACK_TO_SUMMARY = "↩️ К сводке"
-# The model stored when the partner sent a label photo instead of typing it.
-MODEL_SEE_LABEL_PHOTO = "см. фото наклейки"
 
 
 def chosen_model(model: str) -> str:

@@ -9,11 +9,12 @@ from collections.abc import Callable, Iterator
 import zxingcpp
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
+from bot.domain import TELEGRAM_DOWNLOAD_LIMIT
 from bot.services.label.picking import Code
 
 log = logging.getLogger(__name__)
 
-MAX_BYTES = 20 * 1024 * 1024  # what getFile lets a bot download
+MAX_BYTES = TELEGRAM_DOWNLOAD_LIMIT
 # A 20 MB PNG may still unpack to gigabytes; 60 MP is more than any phone camera takes.
 MAX_PIXELS = 60_000_000
 # zxing-cpp's cost grows with the pixel count; a 1280 px photo is what Telegram keeps anyway, and a label

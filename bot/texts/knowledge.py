@@ -1,0 +1,53 @@
+"""What the knowledge index shows: similar solved cases for engineers and the bulletins' reload report."""
+
+from __future__ import annotations
+
+from html import escape
+
+SIMILAR_LIMIT = 8  # /similar lists this many; the card shows three
+SIMILAR_NONE = "🔎 Похожих решённых заявок не нашлось."
+SIMILAR_CARD_TITLE = "<b>Похожие решённые</b>"
+
+
+def topic_link(group_id: int | None, thread_id: int | None) -> str | None:
+    """A link to a topic of a supergroup (ids -100…): t.me/c/<id without -100>/<topic>."""
+    text = str(group_id or "")
+    if not thread_id or not text.startswith("-100"):
+        return None
+    return f"https://t.me/c/{text[4:]}/{thread_id}"
+
+
+def _similar_line(found, group_id: int | None) -> str:
+    if found.kind == "case":
+        label = f"№{escape(found.id)}"
+        link = topic_link(group_id, found.thread_id)
+        if link:
+            label = f'<a href="{escape(link)}">{label}</a>'
+    else:
+        label = f"HelpDesk {escape(found.id)}"
+    model = f" · {escape(found.model)}" if found.model.strip() else ""
+    return f"{label}{model} — {escape(found.title)}"
+
+
+def similar_list(number: str, found: list, group_id: int | None) -> str:
+    """`/similar` in a case topic: solved cases (with links to their topics) and HelpDesk tickets."""
+    if not found:
+        return SIMILAR_NONE
+    lines = [f"🔎 <b>Похожие решённые</b> к заявке {escape(number)}:"]
+    lines += [f"{n}. {_similar_line(item, group_id)}" for n, item in enumerate(found, start=1)]
+    return "\n".join(lines)
+
+
+def similar_block(found: list, group_id: int | None) -> str:
+    """The card's few lines under its description."""
+    return "\n".join([SIMILAR_CARD_TITLE, *(f"• {_similar_line(item, group_id)}" for item in found)])
+
+
+def bulletins_report(report) -> str:
+    if report.missing_dir:
+        return "❌ Папка бюллетеней не найдена; бюллетени не перечитаны."
+    line = (f"✅ Бюллетени перечитаны: обновлено {report.indexed}, без изменений {report.unchanged}, "
+            f"убрано {report.removed}.")
+    if report.failed:
+        line += f"\nНе прочитаны ({len(report.failed)}): " + escape(", ".join(name for name, _ in report.failed[:5]))
+    return line

@@ -1,0 +1,213 @@
+"""The knowledge index on the service alone: stems, ranking, cases indexed on resolve, bulletins."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.app import make_schedule
+from bot.config import Settings
+from bot.domain import NewCase, RequestType
+from bot.services.cases import CaseService
+from bot.services.knowledge import (
+    BulletinOffer, HistoryRecord, KnowledgeService, excerpt_for, model_family, read_bulletin, terms_of,
+)
+from bot.services.membership import Access
+from bot.storage.cases import CaseRepository
+from bot.storage.outbox import MessageLinkRepository
+from bot.storage.partners import PartnerRepository
+from tests.test_case_rules import ENGINEER, GROUP, PARTNER, FixedMembership, PlainButtons, RecordingOutbox
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_russian_forms_of_one_word_meet_on_one_stem():
+    assert len(set(terms_of("записывает"))) == 1
+    assert terms_of("записывает") == terms_of("запись") == terms_of("записи") == terms_of("архива")
+    assert terms_of("камерами") == terms_of("камера")
+    assert terms_of("Здравствуйте, подскажите пожалуйста") == []
+
+
+def test_model_family_keys_the_model_and_its_series():
+    assert model_family("DH-IPC-HFW2431S-S-0280B") == ("IPCHFW2431SS0280B", "HFW24")
+    assert model_family("hfw2431s")[1] == "HFW24"
+    assert model_family("NVR4108HS-4KS2") == ("NVR4108HS4KS2", "NVR41")
+    assert model_family("") == ("", "")
+
+
+def test_the_excerpt_is_the_paragraph_closest_to_the_question():
+    text = "# Заголовок\n\nПро питание камер.\n\nПро пароль администратора и его сброс."
+    assert excerpt_for(text, set(terms_of("забыл пароль"))) == "Про пароль администратора и его сброс."
+
+
+@pytest.fixture
+async def knowledge(db, tmp_path):
+    return KnowledgeService(db=db, bulletins_dir=tmp_path / "bulletins")
+
+
+def record(ref: str, question: str, answer: str = "ответ", model: str = "") -> HistoryRecord:
+    return HistoryRecord(id=ref, question=question, answer=answer, model=model)
+
+
+async def test_a_second_wording_finds_the_imported_ticket(knowledge):
+    await knowledge.import_history([
+        record("1", "Регистратор перестал записывать архив после обновления прошивки"),
+        record("2", "Камера не переключается в ночной режим, ИК подсветка не работает"),
+        record("3", "Забыли пароль администратора от регистратора, как сбросить"),
+    ])
+    found = await knowledge.search("после апдейта нет записи на реге")
+    assert [f.id for f in found][:1] == ["1"]
+    assert found[0].kind == "imported" and found[0].score > 0
+    # a typo the index never saw still reaches the word it meant
+    assert [f.id for f in await knowledge.search("паорль сбрость")][:1] == ["3"]
+    assert await knowledge.search("") == []
+
+
+async def test_the_same_model_ranks_above_the_same_series_above_others(knowledge):
+    question = "Камера теряет связь с облаком P2P"
+    await knowledge.import_history([
+        *(record(f"filler{n}", f"Вопрос {n} про звук и диск") for n in range(5)),
+        record("other", question, model="IPC-HDW1230SP"),
+        record("series", question, model="IPC-HFW2439S-SA-LED"),
+        record("model", question, model="DH-IPC-HFW2431S-S-0280B"),
+    ])
+    found = await knowledge.search(question, model="IPC-HFW2431S-S-0280B")
+    assert [f.id for f in found] == ["model", "series", "other"]
+    assert found[0].score > found[1].score > found[2].score
+    # a model alone brings in nothing that does not match by its words
+    assert await knowledge.search("ONVIF", model="IPC-HFW2431S-S-0280B") == []
+
+
+async def test_importing_again_adds_nothing_twice(knowledge):
+    records = [record("1", "Нет звука с микрофона камеры"), record("2", "Регистратор не видит диск")]
+    assert await knowledge.import_history(records) == 2
+    assert await knowledge.import_history(records) == 0
+    assert await knowledge.repo.count() == 2
+
+
+@pytest.fixture
+def cases(db, clock, knowledge):
+    settings = Settings(_env_file=None, engineers_chat_id=GROUP)
+    return CaseService(db=db, cases=CaseRepository(db), outbox=RecordingOutbox(MessageLinkRepository(db)), clock=clock,
+                       settings=settings, schedule=make_schedule(settings), buttons=PlainButtons(),
+                       membership=FixedMembership({ENGINEER: Access.ALLOWED}), knowledge=knowledge)
+
+
+async def file(service: CaseService, description: str, key: str, model: str = "NVR4108HS-4KS2") -> int:
+    now = service.clock.now()
+    await PartnerRepository(service.db).touch(PARTNER, "Иван", None, now)
+    new = NewCase(
+        submit_key=key, partner_id=PARTNER, request_type=RequestType.MALFUNCTION, brand="Dahua", model=model,
+        model_matched=True, model_folders=(), serial=None, description=description, web_access=False,
+        contact_name="Иван", contact_company=None, contact_phone="+79990000000", level=1, after_hours=False,
+        created_at=now, due_at=now + timedelta(hours=4),
+    )
+    return (await service.submit(new)).case.id
+
+
+async def test_a_case_is_indexed_when_it_is_resolved_and_forgotten_when_reopened(cases, knowledge):
+    solved = await file(cases, "Регистратор перестал писать архив после обновления", "a")
+    assert await knowledge.search("не пишет архив") == []  # open cases answer nothing
+    await cases.claim(solved, ENGINEER, "Пётр")
+    assert (await cases.resolve(solved, ENGINEER, "Пётр", "Включили расписание записи")).ok
+    found = await knowledge.search("не идёт запись")
+    assert [(f.kind, f.id, f.title) for f in found] == [("case", str(solved), "Включили расписание записи")]
+
+    new = await file(cases, "После прошивки регистратор не записывает", "b")
+    similar = await knowledge.similar_cases(await cases.get(new))
+    assert [f.id for f in similar] == [str(solved)]
+    assert await knowledge.similar_cases(await cases.get(solved)) == []  # never the case itself
+
+    assert (await cases.reopen(solved, ENGINEER, "Пётр")).ok
+    assert await knowledge.search("не идёт запись") == []
+
+
+def write_pdf(path: Path, text: str) -> None:
+    """A one-page PDF with `text` in Helvetica, built by hand (the suite has no PDF writer)."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(bytes(out))
+
+
+async def test_bulletins_are_indexed_from_the_folder_and_follow_its_changes(knowledge, tmp_path):
+    folder = tmp_path / "bulletins"
+    folder.mkdir()
+    (folder / "p2p.md").write_text("# Устройство не в сети P2P\n\nВключите P2P и проверьте DNS.\n", encoding="utf-8")
+    (folder / "poe.txt").write_bytes("Камера перезагружается от PoE\n\nНе хватает бюджета PoE.\n".encode("cp1251"))
+    write_pdf(folder / "onvif.pdf", "ONVIF password fails when the time differs")
+    (folder / "notes.docx").write_bytes(b"not a bulletin")
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 nonsense")
+
+    report = await knowledge.sync_bulletins()
+    assert (report.indexed, report.removed) == (3, 0)
+    assert [name for name, _ in report.failed] == ["broken.pdf"]
+    offers = await knowledge.bulletins_for("камера в облаке не в сети", "")
+    assert offers == [BulletinOffer("Устройство не в сети P2P", "Включите P2P и проверьте DNS.", "p2p.md")]
+    assert [o.id for o in await knowledge.bulletins_for("камера перезагружается, питание PoE")][:1] == ["poe.txt"]
+    assert [o.id for o in await knowledge.bulletins_for("onvif password")] == ["onvif.pdf"]
+
+    (folder / "p2p.md").unlink()
+    (folder / "poe.txt").write_text("Камера перезагружается ночью\n\nПроверьте кабель.\n", encoding="utf-8")
+    report = await knowledge.sync_bulletins()
+    assert (report.indexed, report.unchanged, report.removed) == (1, 1, 1)
+    assert await knowledge.bulletins_for("облако P2P") == []
+    assert [o.excerpt for o in await knowledge.bulletins_for("перезагружается кабель")] == ["Проверьте кабель."]
+
+
+async def test_bulletins_never_offer_cases(knowledge):
+    await knowledge.import_history([record("1", "Камера не в сети P2P")])
+    assert await knowledge.bulletins_for("камера не в сети P2P") == []
+
+
+def test_the_shipped_bulletins_read_with_titles_and_models():
+    folder = ROOT / "data" / "bulletins"
+    bulletins = [read_bulletin(path) for path in sorted(folder.iterdir())]
+    assert 3 <= len(bulletins) <= 5
+    assert all(b.title and len(b.text) > 300 for b in bulletins)
+    assert read_bulletin(folder / "nvr-recording-after-firmware.md").model == "NVR4108HS-4KS2"
+
+
+async def test_a_missing_bulletins_folder_stops_start_up_with_one_line_naming_it(tmp_path):
+    from bot.app import build_app
+    from bot.config import SettingsError, load_settings
+
+    settings = load_settings(_env_file=None, database_path=tmp_path / "db.sqlite3",
+                             firmware_catalogue_dir=ROOT / "data" / "firmware", calendar_dir=ROOT / "data" / "calendar",
+                             bulletins_dir=tmp_path / "nowhere")
+    with pytest.raises(SettingsError) as caught:
+        await build_app(settings)
+    assert str(caught.value) == f"BULLETINS_DIR: folder {tmp_path / 'nowhere'} does not exist"
+    assert not (tmp_path / "db.sqlite3").exists()
+
+
+async def test_the_benchmark_runs_on_a_small_scale_and_its_set_is_complete():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_knowledge
+
+    items = bench_knowledge.load_set()
+    assert len(items) >= 60 and len({i["id"] for i in items}) == len(items)
+    assert all(i["question"] and i["answer"] and i["second_wording"] and i["second_wording"] != i["question"]
+               for i in items)
+    result = await bench_knowledge.measure(items[:10], total=50)
+    assert result["indexed"] == 50 and result["questions"] == 10
+    assert 0 <= result["recall@1"] <= result["recall@3"] <= 1
