@@ -269,13 +269,13 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         outbox = Outbox(bot=bot, db=db, settings=settings, clock=clock, cases=case_repo, partners=partners)
         direct_retry.on_retry_after = outbox.note_retry_after
         membership = Membership(telegram_lookup(bot), settings.engineers_chat_id, clock)
-        mail = (MailSender(bot=bot, db=db, settings=settings, cases=case_repo, partners=partners, telegram=outbox)
+        alerts = AdminAlerts(db=db, outbox=outbox, settings=settings, schedule=schedule)
+        mail = (MailSender(bot=bot, db=db, settings=settings, cases=case_repo, partners=partners, alerts=alerts)
                 if settings.mail_enabled else None)
         cases = CaseService(db=db, cases=case_repo, outbox=outbox, clock=clock, settings=settings, schedule=schedule,
                             buttons=keyboards, membership=membership, knowledge=knowledge, mail=mail)
         intake = IntakeService(cases=cases, catalogue=catalogue, label_ocr=settings.label_ocr)
         debouncer = Debouncer()
-        alerts = AdminAlerts(db=db, outbox=outbox, settings=settings, schedule=schedule)
         error_reports = ErrorReports(clock=clock)
         broadcasts = Broadcasts(db=db, outbox=outbox, partners=partners)
         engineers = EngineerRepository(db)

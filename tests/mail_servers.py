@@ -71,6 +71,15 @@ class SmtpSink:
         self.controller.stop()
 
 
+@pytest.fixture
+def smtp():
+    """The HelpDesk's SMTP server for one test (the mail tests import this fixture)."""
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
 class Dovecot:
     """Dovecot on a free loopback port, one mailbox (the bridge's), plain IMAP. `idle=False`
     leaves IDLE out of the advertised capabilities, so the bridge must poll."""

@@ -12,7 +12,7 @@ import pytest
 from bot.sandbox import Sandbox
 from tests.flows import MODEL, file_case
 from tests.helpers import Desk
-from tests.mail_servers import BRIDGE, Dovecot, SmtpSink, eventually, mail_settings, need_dovecot
+from tests.mail_servers import BRIDGE, Dovecot, SmtpSink, eventually, mail_settings, need_dovecot, smtp  # noqa: F401
 
 HELPDESK_MAN = "ivanova@helpdesk.test"
 OUTLOOK_TEXT = """Добрый день! Обновите прошивку камеры до версии 2.840, ошибка там исправлена.
@@ -80,14 +80,6 @@ def cp1251_reply_without_tag(root: str, sender: str = HELPDESK_MAN) -> bytes:
         "Content-Type: text/plain; charset=koi8-r\r\n"
         "Content-Transfer-Encoding: base64\r\n\r\n"
     ).encode("ascii") + base64.encodebytes(body.encode("koi8-r"))
-
-
-@pytest.fixture
-def smtp():
-    sink = SmtpSink()
-    sink.start()
-    yield sink
-    sink.stop()
 
 
 def _dovecot(idle: bool):

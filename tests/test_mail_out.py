@@ -11,17 +11,9 @@ from bot.clock import MSK
 from bot.sandbox import Sandbox
 from tests.flows import MODEL, PNG, file_case, run_dialog_to_attachments, finish_after_attachments
 from tests.helpers import Desk
-from tests.mail_servers import BRIDGE, HELPDESK, SmtpSink, eventually, free_port, mail_settings
+from tests.mail_servers import BRIDGE, HELPDESK, eventually, free_port, mail_settings, smtp  # noqa: F401
 
 PNG2 = PNG[:-12] + b"\x00\x00\x00\x00IEND\xaeB`\x82"  # another file's bytes (Telegram tells files apart by content)
-
-
-@pytest.fixture
-def smtp():
-    sink = SmtpSink()
-    sink.start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError, Telegra
 
 from bot import texts
 from bot.config import Settings
-from bot.delivery.kinds import SendText
 from bot.domain import Attachment, Case
 from bot.storage.cases import CaseRepository
 from bot.storage.database import Batch, Database, Transaction
@@ -69,14 +68,14 @@ class MailSender:
 
     def __init__(
         self, *, bot: Bot, db: Database, settings: Settings, cases: CaseRepository, partners: PartnerRepository,
-        telegram: Any,
+        alerts: Any,
     ) -> None:
         self.bot = bot
         self.db = db
         self.settings = settings
         self.cases = cases
         self.partners = partners
-        self.telegram = telegram  # the Telegram outbox: admins hear of refused mails through it
+        self.alerts = alerts  # AdminAlerts: admins hear of refused mails through the Telegram outbox
         self.repo = MailOutboxRepository(db)
         self.kv = KeyValueRepository(db)
         self.domain = settings.mail_from.rpartition("@")[2] or "localhost"
@@ -166,14 +165,7 @@ class MailSender:
                 await asyncio.sleep(self.settings.mail_send_interval)
 
     async def _tell_admins(self, case_id: int, error: str) -> None:
-        text = texts.mail_failed_for_admins(f"№{case_id}", error)
-        if not self.settings.admin_ids:
-            log.warning("No ADMIN_IDS to tell: %s", text)
-            return
-        async with self.db.batch() as conn:
-            for admin_id in self.settings.admin_ids:
-                await self.telegram.enqueue(conn, admin_id, SendText(text))
-        self.telegram.wake()
+        await self.alerts.notify(texts.mail_failed_for_admins(f"№{case_id}", error))
 
     # --- one mail --------------------------------------------------------------------------------
 
