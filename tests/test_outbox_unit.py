@@ -152,6 +152,9 @@ class PlainButtons:
     def solved_question_rows(self, case_id):
         return keyboards.solved_question_rows(case_id)
 
+    def info_done_rows(self, case_id):
+        return keyboards.info_done_rows(case_id)
+
 
 @pytest.fixture
 async def desk(db, clock):

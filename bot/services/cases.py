@@ -319,12 +319,15 @@ class CaseService:
         to = next_status(Action.REQUEST_INFO, case.status)
         if to == case.status:
             # Another question while the first is open: tell the partner, keep the pause running.
-            await self.notify_partner(case, texts.info_requested(case.number, what))
+            await self.notify_partner(case, texts.info_requested(case.number, what),
+                                      self.buttons.info_done_rows(case.id))
             return Outcome(True, case, "")
+        # «Готово» is under the request itself: the text asks for it before anything is sent.
         return await self._transition(
             case, to, engineer_id, engineer_name, what,
             fields={"waiting_since": self.clock.now()},
             partner_text=texts.info_requested(case.number, what),
+            partner_buttons=self.buttons.info_done_rows(case.id),
         )
 
     async def partner_answered(self, case_id: int, partner_id: int) -> Outcome:

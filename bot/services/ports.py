@@ -35,6 +35,8 @@ class Buttons(Protocol):
 
     def solved_question_rows(self, case_id: int) -> Rows: ...
 
+    def info_done_rows(self, case_id: int) -> Rows: ...
+
 
 class MailQueue(Protocol):
     """Mails to the HelpDesk, queued inside the transaction of the case change they tell of
