@@ -263,7 +263,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         membership = Membership(telegram_lookup(bot), settings.engineers_chat_id, clock)
         cases = CaseService(db=db, cases=case_repo, outbox=outbox, clock=clock, settings=settings, schedule=schedule,
                             buttons=keyboards, membership=membership, knowledge=knowledge)
-        intake = IntakeService(cases=cases, catalogue=catalogue, label_ocr=settings.label_ocr)
+        intake = IntakeService(cases=cases, catalogue=catalogue, label_ocr=settings.label_ocr, knowledge=knowledge)
         debouncer = Debouncer()
         alerts = AdminAlerts(db=db, outbox=outbox, settings=settings, schedule=schedule)
         error_reports = ErrorReports(clock=clock)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from bot.app import make_schedule
+from bot.clock import MSK, FixedClock
 from bot.config import Settings
 from bot.domain import NewCase, RequestType
 from bot.services.cases import CaseService
+from bot.services.intake import IntakeService
+from bot.services.intake_draft import IntakeDraft
 from bot.services.knowledge import (
     BulletinOffer, HistoryRecord, KnowledgeService, excerpt_for, model_family, read_bulletin, terms_of,
 )
@@ -211,3 +215,68 @@ async def test_the_benchmark_runs_on_a_small_scale_and_its_set_is_complete():
     result = await bench_knowledge.measure(items[:10], total=50)
     assert result["indexed"] == 50 and result["questions"] == 10
     assert 0 <= result["recall@1"] <= result["recall@3"] <= 1
+
+
+# --- the intake's rules for bulletins (IntakeService, no Telegram) ---------------------------------------
+
+async def shipped_bulletins(db) -> KnowledgeService:
+    knowledge = KnowledgeService(db=db, bulletins_dir=ROOT / "data" / "bulletins")
+    await knowledge.sync_bulletins()
+    return knowledge
+
+
+def intake_with(knowledge, clock) -> IntakeService:
+    return IntakeService(cases=SimpleNamespace(clock=clock), catalogue=None, knowledge=knowledge)
+
+
+DESCRIBED = IntakeDraft(submit_key="k1", request_type="general", model="DHI-NVR4108HS-4KS3").answer(
+    "description", description="Регистратор после обновления прошивки перестал писать архив")
+
+
+async def test_bulletins_are_offered_for_general_and_docs_questions_only(db):
+    intake = intake_with(await shipped_bulletins(db), FixedClock(datetime(2026, 3, 2, 10, 0, tzinfo=MSK)))
+    for kind in ("general", "docs"):
+        draft = await intake.with_bulletins(DESCRIBED.changed(request_type=kind))
+        assert [b["id"] for b in draft.bulletins] == ["nvr-recording-after-firmware.md"]
+        assert draft.bulletins[0]["title"] == "Регистратор не пишет архив после обновления прошивки"
+        assert IntakeService.offers_bulletins(draft) and not draft.is_answered("bulletins")
+    for kind in ("config", "malfunction", "wish"):
+        draft = await intake.with_bulletins(DESCRIBED.changed(request_type=kind))
+        assert draft.bulletins == () and not IntakeService.offers_bulletins(draft)
+    # nothing in the bulletins like it: no step
+    quiet = await intake.with_bulletins(DESCRIBED.changed(description="Хотим заказать сорок коробок"))
+    assert quiet.bulletins == ()
+    # no index at all (a desk without one): the dialog goes on as before
+    assert (await intake_with(None, None).with_bulletins(DESCRIBED)).bulletins == ()
+
+
+async def test_an_offer_turned_down_is_not_made_again_but_a_new_one_is(db):
+    intake = intake_with(await shipped_bulletins(db), FixedClock(datetime(2026, 3, 2, 10, 0, tzinfo=MSK)))
+    declined = (await intake.with_bulletins(DESCRIBED)).answer("bulletins")
+    # the same description edited from the summary: the same offer, still declined
+    again = await intake.with_bulletins(declined.reopen("description").answer("description"))
+    assert again.is_answered("bulletins") and again.bulletins == declined.bulletins
+    # another question: offered afresh
+    other = await intake.with_bulletins(declined.answer("description", description="Камера в DMSS офлайн, P2P не в сети"))
+    assert [b["id"] for b in other.bulletins] == ["p2p-offline.md"] and not other.is_answered("bulletins")
+
+
+async def test_helped_is_counted_once_per_draft_in_its_period(db):
+    knowledge = await shipped_bulletins(db)
+    at = datetime(2026, 3, 2, 10, 0, tzinfo=MSK)
+    intake = intake_with(knowledge, FixedClock(at))
+    draft = await intake.with_bulletins(DESCRIBED)
+    assert await intake.bulletin_helped(PARTNER, draft) is True
+    assert await intake.bulletin_helped(PARTNER, draft) is False  # the same press handled again
+    assert await intake.bulletin_helped(PARTNER, DESCRIBED) is False  # nothing was offered: nothing to count
+    day = timedelta(days=1)
+    assert await knowledge.bulletin_answers_between(at - day, at + day) == 1
+    assert await knowledge.bulletin_answers_between(at + timedelta(seconds=1), at + day) == 0
+
+
+def test_a_draft_keeps_its_offer_through_json_and_tolerates_a_bad_one():
+    draft = DESCRIBED.changed(bulletins=({"id": "a.md", "title": "А", "excerpt": "текст"},))
+    assert IntakeDraft.from_json(draft.to_json()) == draft
+    stored = {**draft.to_dict(), "bulletins": [{"id": "a.md", "title": "А", "excerpt": ""}, "junk", None]}
+    assert IntakeDraft.from_dict(stored).bulletins == ({"id": "a.md", "title": "А", "excerpt": ""},)
+    assert IntakeDraft.from_dict({**draft.to_dict(), "bulletins": None}).bulletins == ()

@@ -40,7 +40,8 @@ STEM_LENGTH = 6
 TITLE_LIMIT = 120
 EXCERPT_LIMIT = 220
 BODY_LIMIT = 20_000  # a bulletin's text kept for excerpts; the index takes all of its words
-TERMS_PER_QUERY = 40  # a long description is searched by its first words
+TERMS_PER_QUERY = 40
+BULLETIN_SHARE_OF_BEST = 0.3  # a bulletin is offered when it scores at least this share of the best one  # a long description is searched by its first words
 
 _SERIES = re.compile(r"[A-Z]*\d{2}")
 
@@ -351,6 +352,20 @@ class KnowledgeService:
         hits, wanted = await self._search(text, model, limit * 3, (BULLETIN,))
         # One shared word («камера») is no answer to offer a partner: two are needed, if asked two.
         needed = min(2, len(wanted))
+        # A bulletin far behind the best one matched by common words only («регистратор», «камера»):
+        # offered beside the right one it only makes the partner read more.
+        best = -hits[0].rank if hits else 0.0
         offers = [BulletinOffer(hit.title, excerpt_for(hit.body, wanted, title=hit.title), hit.ref) for hit in hits
-                  if len(wanted & set(terms_of(f"{hit.title}\n{hit.body}"))) >= needed]
+                  if len(wanted & set(terms_of(f"{hit.title}\n{hit.body}"))) >= needed
+                  and -hit.rank >= best * BULLETIN_SHARE_OF_BEST]
         return offers[:limit]
+
+    # --- questions the bulletins answered ---------------------------------------------------------
+
+    async def record_bulletin_answer(self, submit_key: str, partner_id: int, request_type: str,
+                                     bulletins: list[str], at: datetime) -> bool:
+        """The partner's «Помогло»: counted once per draft, however often the press is handled."""
+        return await self.repo.record_bulletin_answer(submit_key, partner_id, request_type, bulletins, to_db_time(at))
+
+    async def bulletin_answers_between(self, start: datetime, end: datetime) -> int:
+        return await self.repo.bulletin_answers_between(to_db_time(start), to_db_time(end))

@@ -125,3 +125,18 @@ class KnowledgeRepository:
         return [KnowledgeHit(row["kind"], row["ref"], row["title"], row["body"], row["answer"], row["model"],
                              row["model_key"], row["series"], row["thread_id"], row["rank"]) for row in rows]
 
+
+    # --- questions answered by a bulletin -------------------------------------------------------------
+
+    async def record_bulletin_answer(self, submit_key: str, partner_id: int, request_type: str,
+                                     bulletins: list[str], answered_at: str) -> bool:
+        """True when this draft's «Помогло» is new; a press handled again adds nothing."""
+        return await self.db.execute(
+            "INSERT INTO bulletin_answers (submit_key, partner_id, request_type, bulletins, answered_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (submit_key) DO NOTHING",
+            (submit_key, partner_id, request_type, "\n".join(bulletins), answered_at)) > 0
+
+    async def bulletin_answers_between(self, start: str, end: str) -> int:
+        row = await self.db.fetchone(
+            "SELECT count(*) AS n FROM bulletin_answers WHERE answered_at >= ? AND answered_at < ?", (start, end))
+        return row["n"]

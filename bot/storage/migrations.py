@@ -197,4 +197,16 @@ MIGRATIONS: list[str] = [
     CREATE VIRTUAL TABLE knowledge_fts USING fts5(terms, tokenize = 'unicode61 remove_diacritics 0');
     CREATE VIRTUAL TABLE knowledge_vocab USING fts5vocab(knowledge_fts, 'row');
     """,
+    # (i19-knowledge) questions a bulletin answered: the partner pressed «Помогло» and filed no case.
+    # One row per draft (`submit_key`), so a press handled twice counts once; statistics count them.
+    """
+    CREATE TABLE bulletin_answers (
+        submit_key   TEXT PRIMARY KEY,
+        partner_id   INTEGER NOT NULL,
+        request_type TEXT NOT NULL,
+        bulletins    TEXT NOT NULL,
+        answered_at  TEXT NOT NULL
+    );
+    CREATE INDEX bulletin_answers_at ON bulletin_answers (answered_at);
+    """,
 ]

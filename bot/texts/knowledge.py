@@ -51,3 +51,28 @@ def bulletins_report(report) -> str:
     if report.failed:
         line += f"\nНе прочитаны ({len(report.failed)}): " + escape(", ".join(name for name, _ in report.failed[:5]))
     return line
+
+
+# --- bulletins offered to a partner before a case is filed ------------------------------------------
+
+BTN_BULLETIN_HELPED = "👍 Помогло"
+BTN_BULLETIN_NOT_HELPED = "Не помогло — отправить заявку"
+INTAKE_BULLETINS_HINT = "Пожалуйста, нажмите «Помогло» или «Не помогло — отправить заявку» под списком бюллетеней."
+INTAKE_BULLETIN_HELPED = ("Рады, что ответ нашёлся! Заявку не создаём.\n"
+                          "Если вопрос останется, нажмите «📝 Новая заявка».")
+
+
+def bulletins_offer(bulletins) -> str:
+    """Bulletins that may answer the partner's question: title and a short excerpt of each."""
+    lines = ["📚 Возможно, ответ уже есть в наших бюллетенях:"]
+    for n, item in enumerate(bulletins, start=1):
+        lines.append(f"\n{n}. <b>{escape(item['title'])}</b>")
+        if item.get("excerpt"):
+            lines.append(escape(item["excerpt"]))
+    lines.append("\nЕсли это не помогло, продолжим оформлять заявку инженерам.")
+    return "\n".join(lines)
+
+
+def bulletin_answers_line(count: int) -> str:
+    """In /stats: questions a bulletin answered before any case was filed."""
+    return f"Ответ нашли в бюллетенях (без заявки): {count}"
