@@ -16,7 +16,7 @@ from bot.services.cases import CaseService
 from bot.services.intake import IntakeService
 from bot.services.intake_draft import IntakeDraft
 from bot.services.knowledge import (
-    BulletinOffer, HistoryRecord, KnowledgeService, excerpt_for, model_family, read_bulletin, terms_of,
+    BulletinOffer, Found, HistoryRecord, KnowledgeService, excerpt_for, model_family, read_bulletin, terms_of,
 )
 from bot.services.membership import Access
 from bot.storage.cases import CaseRepository
@@ -126,6 +126,44 @@ async def test_a_case_is_indexed_when_it_is_resolved_and_forgotten_when_reopened
 
     assert (await cases.reopen(solved, ENGINEER, "Пётр")).ok
     assert await knowledge.search("не идёт запись") == []
+
+
+async def test_similar_cases_are_searched_after_the_card_is_queued_and_kept_for_it(cases, knowledge):
+    solved = await file(cases, "Регистратор перестал писать архив после обновления", "a")
+    await cases.claim(solved, ENGINEER, "Пётр")
+    assert (await cases.resolve(solved, ENGINEER, "Пётр", "Включили расписание записи")).ok
+    new = await file(cases, "После прошивки регистратор не записывает архив", "b")
+    queued = [(type(d).__name__, case_id) for _, d, case_id in cases.outbox.items if case_id == new]
+    assert queued == [("CaseCard", new)]  # the card is queued by itself: nothing was searched yet
+
+    searched_when: list[list] = []
+    real = knowledge.similar_cases
+
+    async def watching(case, limit=3):
+        searched_when.append([type(d).__name__ for _, d, case_id in cases.outbox.items if case_id == new])
+        return await real(case, limit)
+
+    knowledge.similar_cases = watching
+    found = await cases.find_similar(await cases.get(new))
+    assert searched_when == [["CaseCard"]]
+    assert [(f.id, f.title) for f in found] == [(str(solved), "Включили расписание записи")]
+    assert [type(d).__name__ for _, d, case_id in cases.outbox.items if case_id == new] == ["CaseCard", "EditCard"]
+    stored = [Found.from_stored(item) for item in await knowledge.repo.similar_for(new)]
+    assert [(f.kind, f.id, f.title, f.model) for f in stored] == [
+        ("case", str(solved), "Включили расписание записи", "NVR4108HS-4KS2")]
+
+
+async def test_a_failing_or_empty_search_leaves_the_card_alone(cases, knowledge):
+    new = await file(cases, "Нет звука с микрофона камеры в приложении", "c")
+
+    async def broken(case, limit=3):
+        raise RuntimeError("index is gone")
+
+    assert await cases.find_similar(await cases.get(new)) == []  # nothing solved yet
+    knowledge.similar_cases = broken
+    assert await cases.find_similar(await cases.get(new)) == []
+    assert [type(d).__name__ for _, d, case_id in cases.outbox.items if case_id == new] == ["CaseCard"]
+    assert await knowledge.repo.similar_for(new) == []
 
 
 def write_pdf(path: Path, text: str) -> None:
@@ -280,3 +318,29 @@ def test_a_draft_keeps_its_offer_through_json_and_tolerates_a_bad_one():
     stored = {**draft.to_dict(), "bulletins": [{"id": "a.md", "title": "А", "excerpt": ""}, "junk", None]}
     assert IntakeDraft.from_dict(stored).bulletins == ({"id": "a.md", "title": "А", "excerpt": ""},)
     assert IntakeDraft.from_dict({**draft.to_dict(), "bulletins": None}).bulletins == ()
+
+
+def test_the_cards_block_fits_the_room_the_card_keeps_for_it():
+    from bot import texts
+
+    longest = [Found(kind="case", id=str(10_000 + n), title="Заменили блок питания & <кабель> " * 10, score=1.0,
+                     model="DHI-NVR5864-EI-256-ЧТО-ТО-ОЧЕНЬ-ДЛИННОЕ-" * 3, thread_id=99_999) for n in range(5)]
+    block = texts.similar_block(longest, -1001234567890)
+    assert len(block) <= texts.SIMILAR_CARD_ROOM
+    assert block.count("• ") == texts.SIMILAR_ON_CARD == 3
+    assert "&amp;" in block and "<кабель>" not in block  # escaped
+
+
+async def test_words_every_bulletin_has_offer_none_and_a_word_only_one_has_picks_it(db):
+    knowledge = await shipped_bulletins(db)
+
+    async def offered(question: str) -> list[str]:
+        return [o.id for o in await knowledge.bulletins_for(question)]
+
+    # «камера», «включить» are in most bulletins: a question about SMD Plus shares nothing else with them
+    assert await offered("Подскажите, как работает функция SMD Plus на этой камере и где её включить?") == []
+    assert await offered("камера") == []
+    assert await offered("Хотим заказать сорок коробок") == []
+    # «onvif» is in one bulletin only: that is the one, though the rest of the words are common
+    assert await offered("как подключить камеру hikvision к регистратору по onvif") == ["onvif-third-party.txt"]
+    assert await offered("Камера не видна в облаке, статус не в сети") == ["p2p-offline.md"]

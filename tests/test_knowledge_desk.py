@@ -114,3 +114,29 @@ async def test_words_instead_of_a_button_repeat_the_offer(desk: Desk):
     assert again.text.startswith("📚 Возможно, ответ уже есть")
     await desk.partner_presses("Не помогло")
     assert desk.last_to_partner().text == ATTACHMENTS
+
+
+# --- similar solved cases on the card ------------------------------------------------------------------
+
+async def test_the_card_of_a_new_case_shows_the_similar_solved_one_with_a_link(desk: Desk):
+    solved = await file_case(desk, model="DHI-NVR4108HS-4KS3", description=FIRST)
+    first_thread = await resolve(desk, solved, "Включили расписание записи на все дни")
+    assert "Похожие решённые" not in desk.card_of(solved).text  # nothing was solved before it
+
+    other = await file_case(desk, model="DHI-NVR4108HS-4KS3", description=SECOND)
+    card = desk.card_of(other)
+    lines = card.text.splitlines()
+    at = lines.index("Похожие решённые")
+    assert lines[at + 1:at + 3] == [f"• №{solved} · DHI-NVR4108HS-4KS3 — Включили расписание записи на все дни", ""]
+    assert lines[at + 3:] == ["Описание", SECOND]  # the description is still whole, below them
+    links = [e["url"] for e in card.entities if e["type"] == "text_link"]
+    assert links == [f"https://t.me/c/{str(GROUP_ID)[4:]}/{first_thread}"]
+    # the card keeps its buttons and is still the topic's first message
+    assert any("Взять в работу" in text for text, _ in desk.buttons(card))
+
+
+async def test_a_case_like_no_solved_one_has_a_card_without_the_block(desk: Desk):
+    solved = await file_case(desk, model="DHI-NVR4108HS-4KS3", description=FIRST)
+    await resolve(desk, solved, "Включили расписание записи на все дни")
+    other = await file_case(desk, description="Нет звука с микрофона камеры в приложении, динамик исправен.")
+    assert "Похожие решённые" not in desk.card_of(other).text

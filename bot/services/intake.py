@@ -173,4 +173,7 @@ class IntakeService:
         it, and a "Send" handled again cannot repeat it."""
         new = self.new_case(partner_id, draft)
         notes = [texts.after_hours_notice(self.cases.schedule, new.created_at)] if new.after_hours else []
-        return await self.cases.submit(new, confirm=notes)
+        result = await self.cases.submit(new, confirm=notes)
+        if result.created:
+            await self.cases.find_similar(result.case)  # after the card is queued: it never waits for this
+        return result

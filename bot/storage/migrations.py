@@ -209,4 +209,12 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX bulletin_answers_at ON bulletin_answers (answered_at);
     """,
+    # (i19-knowledge) the solved cases like a new one, found after its card was queued and shown on the
+    # card from then on (a JSON list: kind, id, title, model, thread_id, score)
+    """
+    CREATE TABLE case_similar (
+        case_id INTEGER PRIMARY KEY,
+        items   TEXT NOT NULL
+    );
+    """,
 ]
