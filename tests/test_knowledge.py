@@ -344,3 +344,14 @@ async def test_words_every_bulletin_has_offer_none_and_a_word_only_one_has_picks
     # «onvif» is in one bulletin only: that is the one, though the rest of the words are common
     assert await offered("как подключить камеру hikvision к регистратору по onvif") == ["onvif-third-party.txt"]
     assert await offered("Камера не видна в облаке, статус не в сети") == ["p2p-offline.md"]
+
+
+async def test_a_latin_name_typed_in_cyrillic_is_read_back(knowledge):
+    await knowledge.import_history([
+        record("1", "Камера в приложении DMSS показывает статус офлайн"),
+        record("2", "Регистратор не даёт подключить больше 8 камер"),
+    ])
+    # «дмсс» is no word the index has; read as dmss it is the cloud app, as the first ticket says
+    assert [f.id for f in await knowledge.search("висит в дмсс")] == ["1"]
+    # a word the index knows is taken as it is, not read as Latin
+    assert [f.id for f in await knowledge.search("камер больше восьми")][:1] == ["2"]

@@ -24,7 +24,7 @@ from rapidfuzz.distance import Levenshtein
 
 from bot.domain import Case
 from bot.services.knowledge_lexicon import (
-    CYRILLIC, FOLD_YO, MODELS_LINE_PREFIXES, STEM_EXCEPTIONS, STOP_WORDS, SYNONYM_GROUPS, WORD,
+    CYRILLIC, FOLD_YO, MODELS_LINE_PREFIXES, STEM_EXCEPTIONS, STOP_WORDS, SYNONYM_GROUPS, TO_LATIN, WORD,
 )
 from bot.services.model_normalize import model_keys
 from bot.storage.database import Database, Transaction, to_db_time
@@ -222,6 +222,20 @@ def excerpt_for(text: str, query_terms: set[str], limit: int = EXCERPT_LIMIT, ti
     return _one_line(best.lstrip("-* "), limit)
 
 
+def _latin_readings(text: str, known: set[str]) -> list[str]:
+    """Known stems of the Latin names a text spells in Cyrillic («дмсс» → dmss, the cloud), for its
+    words whose own stem the index does not know."""
+    readings = []
+    for word in WORD.findall(text.lower().translate(FOLD_YO)):
+        if not CYRILLIC.search(word) or word in STOP_WORDS or len(word) < 3:
+            continue
+        own = terms_of(word)
+        if own and own[0] in known:
+            continue
+        readings += [term for term in terms_of(word.translate(TO_LATIN)) if term in known]
+    return readings
+
+
 def _shared(wanted: set[str], text: str) -> int:
     """How many of a query's stems a text has, as written (typo neighbours left out)."""
     return len(wanted & set(terms_of(text)))
@@ -358,6 +372,7 @@ class KnowledgeService:
             for candidate, _, _ in process.extract(term, vocabulary, scorer=Levenshtein.distance,
                                                    score_cutoff=cutoff, limit=3):
                 alternatives.append(candidate)
+        alternatives += _latin_readings(text, known)
         unique = list(dict.fromkeys(alternatives))
         return " OR ".join(f'"{term}"' for term in unique), set(wanted)
 

@@ -8,6 +8,13 @@ import re
 WORD = re.compile(r"[0-9a-zа-я]+")
 CYRILLIC = re.compile(r"[а-я]")
 FOLD_YO = str.maketrans("ё", "е")
+# Latin names typed in Cyrillic letters («дмсс», «птз», «смд»): read back letter by letter.
+TO_LATIN = str.maketrans({
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ж": "zh", "з": "z", "и": "i", "й": "y",
+    "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u",
+    "ф": "f", "х": "h", "ц": "c", "ч": "ch", "ш": "sh", "щ": "sch", "ъ": "", "ы": "y", "ь": "", "э": "e",
+    "ю": "yu", "я": "ya",
+})
 
 # Words that say nothing about the problem: common Russian function words and what partners put
 # around every question. Compared in lower case with ё as е.
