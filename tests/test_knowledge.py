@@ -355,3 +355,13 @@ async def test_a_latin_name_typed_in_cyrillic_is_read_back(knowledge):
     assert [f.id for f in await knowledge.search("висит в дмсс")] == ["1"]
     # a word the index knows is taken as it is, not read as Latin
     assert [f.id for f in await knowledge.search("камер больше восьми")][:1] == ["2"]
+
+
+async def test_a_failing_bulletin_search_lets_the_partner_go_on(db):
+    class Broken:
+        async def bulletins_for(self, text, model="", limit=3):
+            raise RuntimeError("index is gone")
+
+    draft = await intake_with(Broken(), None).with_bulletins(DESCRIBED)
+    assert draft.bulletins == () and not IntakeService.offers_bulletins(draft)
+    assert draft.is_answered("description")
