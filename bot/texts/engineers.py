@@ -25,9 +25,10 @@ def _yes_no(value, yes: str, no: str, unknown: str = "—") -> str:
     return unknown if value is None else (yes if value else no)
 
 
-def case_card(case, partner, attachment_count: int, note: str | None = None, out_of_scope=()) -> str:
-    """The case as engineers see it; `out_of_scope`: what `scope.detect` found in the description.
-    Every value from a partner is escaped."""
+def case_card(case, partner, attachment_count: int, note: str | None = None, out_of_scope=(),
+              similar: str | None = None) -> str:
+    """The case as engineers see it; `out_of_scope`: what `scope.detect` found in the description;
+    `similar`: the block of similar solved cases (texts.similar_block). Every value from a partner is escaped."""
     model = f"{escape(case.brand)} {escape(case.model)}"
     model += " ✅" if case.model_matched else " ⚠️ нет в каталоге"
     who = [escape(case.contact_name)]
@@ -62,6 +63,8 @@ def case_card(case, partner, attachment_count: int, note: str | None = None, out
     if out_of_scope:
         lines.append("⚠️ <b>Вне регламента:</b> " + ", ".join(scope_button(e.key).lower() for e in out_of_scope)
                      + " — см. «Шаблоны ответов»")
+    if similar:
+        lines += ["", similar]
     head = "\n".join(lines) + "\n\n<b>Описание</b>\n"
     room = MESSAGE_LIMIT - len(head) - 40
     description = case.description
