@@ -154,3 +154,19 @@ async def test_python_m_bot_check_reports_each_misconfiguration_and_exits_non_ze
         assert code == 1 and "в общий чат группы" in err
     finally:
         await sandbox.stop()
+
+
+async def test_topics_switched_on_then_reload_says_fixed_and_the_next_case_gets_its_topic(tmp_path, clock):
+    desk = await start_desk(tmp_path, clock, forum=False)
+    try:
+        first = await file_case(desk)
+        assert not desk.emu.topics(desk.group)  # topics off: the card went to the group itself
+        desk.emu.world.chats[GROUP_ID].is_forum = True
+        await desk.emu.send_text(desk.admin, "/reload")
+        await desk.settle()
+        answer = next(t for t in reversed(to_admin(desk)) if "Каталог прошивок" in t)
+        assert texts.setup_fixed(GROUP_ID, GROUP_TITLE, ["no_topics"]) in answer
+        second = await file_case(desk, user=desk.partner2)
+        assert second != first and desk.card_of(second).text.startswith(f"📋 Заявка №{second}")
+    finally:
+        await desk.sb.stop()
