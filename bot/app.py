@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -20,6 +21,7 @@ from bot.clock import Clock, SystemClock
 from bot.compat import keep_response_models
 from bot.config import Settings, SettingsError
 from bot.delivery.group_check import telegram_probe
+from bot.delivery.mail import MailSender
 from bot.delivery.membership import telegram_lookup
 from bot.delivery.outbox import Outbox
 from bot.direct_retry import DirectRetry
@@ -69,6 +71,8 @@ class App:
     group_check: GroupCheck
     background: list[asyncio.Task] = field(default_factory=list)
     updates: InboxUpdates | None = None  # polling, or the webhook's intake, once started
+    mail: MailSender | None = None  # the HelpDesk bridge, when HELPDESK_EMAIL is set
+    mail_inbox: Any = None  # its reader of the HelpDesk's replies
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     closed: bool = False
 
@@ -76,6 +80,10 @@ class App:
         await set_command_menus(self.bot, self.settings)
         self.background.append(asyncio.create_task(self.outbox.run(), name="outbox"))
         self.background.append(asyncio.create_task(self.housekeeping(), name="housekeeping"))
+        if self.mail is not None:
+            self.background.append(asyncio.create_task(self.mail.run(), name="mail-out"))
+        if self.mail_inbox is not None:
+            self.background.append(asyncio.create_task(self.mail_inbox.run(), name="mail-in"))
         await self.check_groups()
 
     async def check_groups(self) -> None:
@@ -291,11 +299,13 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         outbox = Outbox(bot=bot, db=db, settings=settings, clock=clock, cases=case_repo, partners=partners)
         direct_retry.on_retry_after = outbox.note_retry_after
         membership = Membership(telegram_lookup(bot), settings.engineers_chat_id, clock)
+        alerts = AdminAlerts(db=db, outbox=outbox, settings=settings, schedule=schedule)
+        mail = (MailSender(bot=bot, db=db, settings=settings, cases=case_repo, partners=partners, alerts=alerts)
+                if settings.mail_enabled else None)
         cases = CaseService(db=db, cases=case_repo, outbox=outbox, clock=clock, settings=settings, schedule=schedule,
-                            buttons=keyboards, membership=membership, knowledge=knowledge)
+                            buttons=keyboards, membership=membership, knowledge=knowledge, mail=mail)
         intake = IntakeService(cases=cases, catalogue=catalogue, label_ocr=settings.label_ocr)
         debouncer = Debouncer()
-        alerts = AdminAlerts(db=db, outbox=outbox, settings=settings, schedule=schedule)
         error_reports = ErrorReports(clock=clock)
         broadcasts = Broadcasts(db=db, outbox=outbox, partners=partners)
         engineers = EngineerRepository(db)
@@ -315,7 +325,11 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     app = App(
         settings=settings, bot=bot, dp=dp, db=db, clock=clock, partners=partners, cases=cases, intake=intake,
         outbox=outbox, schedule=schedule, catalogue=catalogue, debouncer=debouncer, alerts=alerts,
-        broadcasts=broadcasts, group_check=group_check,
+        broadcasts=broadcasts, group_check=group_check, mail=mail,
     )
+    if mail is not None:
+        from bot.delivery.mail_in import MailInbox
+
+        app.mail_inbox = MailInbox(bot=bot, db=db, settings=settings, cases=case_repo, outbox=outbox, mail=mail)
     dp.startup.register(app.on_startup)
     return app

@@ -94,8 +94,12 @@ def skip_comment(case_id: int) -> InlineKeyboardMarkup:
     return inline([[(texts.BTN_SKIP, FeedbackCb(action="skip", case_id=case_id).pack())]])
 
 
+def info_done_rows(case_id: int) -> Rows:
+    return [[(texts.BTN_INFO_DONE, InfoCb(case_id=case_id).pack())]]
+
+
 def info_done(case_id: int) -> InlineKeyboardMarkup:
-    return inline([[(texts.BTN_INFO_DONE, InfoCb(case_id=case_id).pack())]])
+    return inline(info_done_rows(case_id))
 
 
 def canned_reply_rows(case_id: int, items) -> Rows:

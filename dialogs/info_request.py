@@ -56,6 +56,7 @@ async def on_answer(
         await message.answer(texts.INFO_HINT, reply_markup=keyboards.info_done(case.id))
         return
     await cases.relay_to_topic(case, incoming, partner_header(case))
+    await state.update_data(info_sent=True)
 
     async def acknowledge() -> None:
         await message.answer(texts.INFO_ITEM_ADDED, reply_markup=keyboards.info_done(case.id))
@@ -65,6 +66,10 @@ async def on_answer(
 
 @router.callback_query(InfoCb.filter())
 async def on_done(callback: CallbackQuery, callback_data: InfoCb, state: FSMContext, cases: CaseService) -> None:
+    if await state.get_state() == InfoRequest.answer.state and not (await state.get_data()).get("info_sent"):
+        # The button is there from the request on; pressed before any answer, it says what to send.
+        await callback.answer(texts.INFO_NOTHING_YET, show_alert=True)
+        return
     # Checked on the server: the case must be this partner's and still waiting.
     outcome = await cases.partner_answered(callback_data.case_id, callback.from_user.id)
     if await state.get_state() == InfoRequest.answer.state:

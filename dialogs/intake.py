@@ -562,7 +562,7 @@ async def on_serial(message: Message, state: FSMContext, partner: Partner) -> No
     if not check.ok:
         asking = Asking(message, state, draft, partner)
         await asking.question(
-            texts.INTAKE_SERIAL_BAD.format(value=texts.escape(check.value[:40]), problem=texts.check_problem(check)),
+            texts.INTAKE_SERIAL_BAD.format(value=texts.escape(check.typed[:40]), problem=texts.check_problem(check)),
             serial_rows())
         await save(state, asking.draft)
         return

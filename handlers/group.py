@@ -14,7 +14,7 @@ from bot import keyboards, texts
 from bot.callbacks import CaseCb
 from bot.clock import Clock
 from bot.config import Settings
-from bot.domain import Case, Status
+from bot.domain import Action, Case, Status, allowed
 from bot.services import scope
 from bot.services.cases import CaseService, Outcome
 from bot.services.knowledge import KnowledgeService
@@ -79,10 +79,14 @@ async def on_level(callback: CallbackQuery, callback_data: CaseCb, cases: CaseSe
     if callback_data.value not in settings.reaction_levels:
         await callback.answer(texts.CASE_NOT_FOUND)
         return
+    before = await cases.get(callback_data.case_id)
     case = await cases.set_level(callback_data.case_id, callback_data.value, callback.from_user.id,
                                  callback.from_user.first_name)
     if case is None:
         await callback.answer(texts.CASE_NOT_FOUND, show_alert=True)
+        return
+    if before.level == callback_data.value:
+        await callback.answer(texts.level_already(case.level))
         return
     await callback.answer(texts.level_set(case.level))
 
@@ -176,6 +180,12 @@ async def cmd_level(message: Message, command: CommandObject, cases: CaseService
     if not value.isdigit() or int(value) not in settings.reaction_levels:
         levels = ", ".join(f"{lvl} — {t}" for lvl, t in sorted(settings.reaction_levels.items()))
         await cases.note_in_topic(case, texts.level_usage(levels))
+        return
+    if int(value) == case.level:
+        await cases.note_in_topic(case, texts.level_already(case.level))
+        return
+    if not allowed(Action.SET_LEVEL, case.status):
+        await cases.note_in_topic(case, texts.not_allowed_now(case))
         return
     await cases.set_level(case.id, int(value), message.from_user.id, message.from_user.first_name)
 

@@ -37,7 +37,7 @@ async def busy_desk(desk, clock):
 
 async def test_stats_report_and_chart(desk, clock):
     await busy_desk(desk, clock)
-    await desk.emu.send_text(desk.admin, "/stats week")
+    await desk.emu.send_text(desk.admin, "/stats неделя")
     await desk.settle()
     sent = desk.emu.bot_messages(desk.admin)
     report = next(m for m in sent if m.text and m.text.startswith("📊"))
@@ -48,7 +48,7 @@ async def test_stats_report_and_chart(desk, clock):
     chart = sent[-1]
     assert chart.kind == "photo" and desk.emu.file_bytes(chart.raw["photo"][-1]["file_id"]).startswith(b"\x89PNG")
     bad = await admin_says(desk, "/stats позавчера")
-    assert "Не понял период" in bad.text
+    assert bad.text.startswith("Период не распознан: дата «позавчера» не распознана")
 
 
 async def test_export_csv_parses_back_to_the_database(desk, clock):
@@ -64,7 +64,7 @@ async def test_export_csv_parses_back_to_the_database(desk, clock):
     assert [int(r["Номер"]) for r in rows] == sorted(cases)
     for row in rows:
         case = cases[int(row["Номер"])]
-        assert row["Статус"] == texts.status_label(case.status) and row["Модель"] == case.model
+        assert row["Статус"] == texts.engineer_status_label(case.status) and row["Модель"] == case.model
         assert row["Телефон"] == "'" + case.contact_phone and row["Компания"] == (case.contact_company or "")
         assert row["Инженер"] == (case.claimed_by_name or "") and row["Оценка"] == str(case.rating or "")
         assert row["Описание"] == case.description and row["Поступила"] == case.created_at.strftime("%Y-%m-%d %H:%M")

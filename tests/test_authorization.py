@@ -78,7 +78,7 @@ async def test_engineer_actions_must_fit_the_status(desk):
     case = await desk.sb.app.cases.cases.get(number)
     assert case.status.value == "closed"
     answer = await press_forged(desk, desk.engineer2, desk.group, CaseCb(action="claim", case_id=number).pack())
-    assert "недоступно" in answer.get("text", "") or "уже взял" in answer.get("text", "")
+    assert "недоступно" in answer.get("text", "") or "уже ведёт" in answer.get("text", "")
     answer = await press_forged(desk, desk.engineer2, desk.group, CaseCb(action="unclaim", case_id=number).pack())
     assert "недоступно" in answer.get("text", "")
     assert (await desk.sb.app.cases.cases.get(number)).status.value == "closed"

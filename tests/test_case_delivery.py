@@ -63,7 +63,7 @@ async def test_two_engineers_claim_at_once_one_wins(desk):
     await desk.settle()
     answers = [desk.emu.callback_answer(q1["id"]), desk.emu.callback_answer(q2["id"])]
     winners = [a for a in answers if "теперь ваша" in (a.get("text") or "")]
-    losers = [a for a in answers if "уже взял" in (a.get("text") or "")]
+    losers = [a for a in answers if "уже ведёт" in (a.get("text") or "")]
     assert len(winners) == 1 and len(losers) == 1
     assert losers[0].get("show_alert") is True
     case = await desk.sb.app.cases.cases.get(number)
@@ -72,8 +72,9 @@ async def test_two_engineers_claim_at_once_one_wins(desk):
     card = desk.emu.bot_messages(desk.group, thread)[0]
     assert f"Инженер: {winner_name}" in card.text
     assert not any("Взять" in text for text, _ in desk.buttons(card))
-    told = [t for t in desk.texts_to(desk.partner) if "взял в работу" in t]
-    assert told == [f"👨‍🔧 Заявку №{number} взял в работу инженер {winner_name}. Ответ придёт в этот чат."]
+    told = [t for t in desk.texts_to(desk.partner) if "занимается" in t]
+    assert told == [texts.case_claimed_for_partner(f"№{number}", winner_name)]
+    assert told == [f"👨‍🔧 Вашей заявкой №{number} занимается {winner_name}, инженер поддержки. Ответ придёт в этот чат."]
     history = await desk.sb.app.cases.cases.history(number)
     assert [row["to_status"] for row in history] == ["new", "claimed"]
 

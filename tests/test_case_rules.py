@@ -52,6 +52,9 @@ class PlainButtons:
     def solved_question_rows(self, case_id: int) -> list[list[tuple[str, str]]]:
         return [[("yes", f"solved:{case_id}"), ("no", f"unsolved:{case_id}")]]
 
+    def info_done_rows(self, case_id: int) -> list[list[tuple[str, str]]]:
+        return [[("done", f"info:{case_id}")]]
+
 
 @pytest.fixture
 def service(db, clock):

@@ -62,7 +62,7 @@ async def test_whole_dialog_with_wrong_input_at_every_step(desk):
     summary = desk.last_to_partner()
     assert summary.text.startswith("Проверьте заявку")
     for fragment in ("Проблема с настройкой", "DH-IPC-HFW2431SP-S-0280B", "7J0123456789ABC",
-                     "Web-доступ: разрешён", "Вложений: 2", "+79991234567"):
+                     "Веб-доступ: разрешён", "Вложений: 2", "+79991234567"):
         assert fragment in summary.text
     # 9. summary: a stray text repeats the summary
     await desk.partner_says("ну что там")
@@ -97,7 +97,7 @@ async def test_edit_from_summary_returns_to_summary(desk):
     await desk.partner_presses("Тип обращения")
     await desk.partner_presses("Вопрос о функциях")
     summary = desk.last_to_partner()
-    assert "Вопрос о функциях" in summary.text and "Web-доступ" not in summary.text
+    assert "Вопрос о функциях" in summary.text and "Веб-доступ" not in summary.text
     await desk.partner_presses("Отправить")
     case = await desk.sb.app.cases.cases.get(1001)
     assert case.serial == "ABCDE1234567890" and case.request_type.value == "general" and case.web_access is None

@@ -78,6 +78,9 @@ def test_rows_queued_by_older_versions_still_read():
         exclude_none=True)}).menu == tuple(tuple(row) for row in keyboards.main_menu_rows())
     assert decode("topic", {"to": "topic", "action": "rename"}) == TopicAction("rename")
     assert decode("edit_card", {"to": "topic"}) == EditCard()
+    # A HelpDesk reply's file, as the bridge queued it before deliveries were typed.
+    assert decode("mail_file", {"to": "topic", "file": 7, "caption": "c"}) == kinds.HelpDeskFile(7, "c", to_topic=True)
+    assert kinds.HelpDeskFile(7, "c").to_payload() == {"file": 7, "caption": "c"}
 
 
 def test_an_unknown_kind_or_action_is_refused():
@@ -148,6 +151,9 @@ class PlainButtons:
 
     def solved_question_rows(self, case_id):
         return keyboards.solved_question_rows(case_id)
+
+    def info_done_rows(self, case_id):
+        return keyboards.info_done_rows(case_id)
 
 
 @pytest.fixture

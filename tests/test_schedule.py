@@ -439,20 +439,44 @@ def test_after_hours_notice_names_the_holiday_and_contacts(schedule):
     text = hours_text.after_hours_notice(schedule, msk("2026-06-12T10:00"))
     assert "День России" in text
     assert "в понедельник, 15 июня, в 7:00 МСК" in text
-    for contact in ("8 (800) 777-36-12", "911@tdtorus.ru", "support.tdtorus.ru"):
+    for contact in ("8 (800) 777-36-12", "911@tdtorus.ru"):
         assert contact in text
-    assert "порядке" in text
+    assert "<b>в понедельник, 15 июня, в 7:00 МСК</b>" in text
+
+
+def _phone_lines(html_text: str, width: int = 38) -> int:
+    """Lines on a 390 px phone: about 38 characters of visible text fit in a message bubble."""
+    import re
+    import textwrap
+    visible = re.sub(r"<[^>]+>", "", html_text)
+    return sum(len(textwrap.wrap(line, width)) or 1 for line in visible.split("\n"))
+
+
+@pytest.mark.parametrize("at", ["2026-11-24T20:00", "2026-06-12T10:00", "2025-12-31T23:00", "2026-11-28T12:00"])
+def test_after_hours_confirmation_fits_six_phone_lines_and_says_the_order_once_at_most(schedule, at):
+    from bot.texts.intake import case_accepted
+    text = case_accepted("№1002", [hours_text.after_hours_notice(schedule, msk(at))])
+    assert _phone_lines(text) <= 6, text
+    assert text.count("поряд") <= 1
+    assert text.count("<b>") == 2  # the number and the opening time
+    assert "8 (800) 777-36-12" in text
+
+
+def test_confirmation_in_working_hours_has_no_contacts():
+    from bot.texts.intake import case_accepted
+    text = case_accepted("№1002", [])
+    assert text == "✅ Заявка <b>№1002</b> принята, ответ придёт в этот чат."
 
 
 @pytest.mark.parametrize(
     "at, words",
     [
-        ("2026-11-24T20:00", "рабочий день закончился"),
-        ("2026-11-24T05:00", "рабочий день ещё не начался"),
-        ("2026-11-28T12:00", "сегодня выходной"),
-        ("2026-01-09T12:00", "Новогодние каникулы"),
-        ("2025-12-31T23:00", "перенесённый выходной, впереди нерабочие дни (Новогодние каникулы)"),
-        ("2025-12-30T19:00", "впереди нерабочие дни (Новогодние каникулы)"),
+        ("2026-11-24T20:00", "Сейчас у нас нерабочее время, начнём <b>завтра"),
+        ("2026-11-24T05:00", "Сейчас у нас нерабочее время, начнём <b>сегодня в 7:00 МСК</b>"),
+        ("2026-11-28T12:00", "Сейчас у нас выходной, начнём <b>в понедельник"),
+        ("2026-01-09T12:00", "Сейчас у нас Новогодние каникулы"),
+        ("2025-12-31T23:00", "Сейчас у нас Новогодние каникулы, начнём <b>в понедельник, 12 января"),
+        ("2025-12-30T19:00", "Сейчас у нас Новогодние каникулы"),
     ],
 )
 def test_after_hours_notice_says_why(schedule, at, words):

@@ -22,7 +22,7 @@ from bot.delivery.kinds import (
 )
 from bot.services.knowledge import KnowledgeService
 from bot.services.membership import Access, Membership
-from bot.services.ports import Buttons, Outbox, Rows
+from bot.services.ports import Buttons, MailQueue, Outbox, Rows
 from bot.services.schedule import Schedule, reaction_due, reminder_points
 from bot.storage.cases import CaseRepository
 from bot.storage.database import Database
@@ -30,6 +30,9 @@ from bot.storage.database import Database
 log = logging.getLogger(__name__)
 
 ALBUM_KINDS = {"photo": "visual", "video": "visual", "document": "document", "audio": "audio"}
+# Status changes the HelpDesk hears of by mail (bot/delivery/mail.py), by the status reached.
+MAIL_EVENTS = {Status.WAITING: "info_requested", Status.VENDOR: "escalated", Status.RESOLVED: "resolved",
+               Status.CLOSED: "closed"}
 
 
 @dataclass(frozen=True)
@@ -118,9 +121,11 @@ class CaseService:
         buttons: Buttons,
         membership: Membership | None = None,
         knowledge: KnowledgeService | None = None,
+        mail: MailQueue | None = None,
     ) -> None:
         self.db = db
         self.knowledge = knowledge
+        self.mail = mail
         self.membership = membership
         self.schedule = schedule
         self.buttons = buttons
@@ -149,6 +154,7 @@ class CaseService:
             case_id = await self.cases.insert(conn, new)
             if case_id is not None:
                 await self.outbox.enqueue(conn, self.group_id, CaseCard(), case_id)
+                await self._mail(conn, case_id, "new_case", {})
                 card_room = texts.MESSAGE_LIMIT - 1200
                 if len(escape(new.description)) > card_room:
                     # The card shows the start; the whole text follows so nothing is cut off.
@@ -169,6 +175,7 @@ class CaseService:
             assert case is not None
             return SubmitResult(case, created=False)
         self.outbox.wake()
+        self._wake_mail()
         case = await self.cases.get(case_id)
         assert case is not None
         log.info("Case %s filed by partner %s", case.id, case.partner_id)
@@ -202,12 +209,23 @@ class CaseService:
                 await self.outbox.enqueue(
                     conn, case.partner_id, SendText(texts.case_claimed_for_partner(case.number, engineer_name)), case_id,
                 )
+                await self._mail(conn, case_id, "claimed", {"engineer": engineer_name})
         case = await self.cases.get(case_id)
         if won:
             self.outbox.wake()
+            self._wake_mail()
             log.info("Case %s claimed by engineer %s", case_id, engineer_id)
             return ClaimResult(True, case, engineer_name)
         return ClaimResult(False, case, case.claimed_by_name if case else None)
+
+    async def _mail(self, conn, case_id: int, event: str, payload: dict[str, Any], dedupe_key: str | None = None) -> None:
+        """The HelpDesk's copy of a change, in the change's own transaction (when the bridge is on)."""
+        if self.mail is not None:
+            await self.mail.enqueue(conn, case_id, event, payload, dedupe_key)
+
+    def _wake_mail(self) -> None:
+        if self.mail is not None:
+            self.mail.wake()
 
     async def _get_in(self, conn, case_id: int) -> Case:
         case = await self.cases.get(case_id)
@@ -263,7 +281,14 @@ class CaseService:
             if partner_text:
                 await self.outbox.enqueue(conn, case.partner_id, SendText(partner_text, buttons=partner_buttons),
                                           case.id)
+            event = MAIL_EVENTS.get(to) or ("reopened" if not case.status.is_open and to.is_open else None)
+            if to == Status.CLAIMED and fields.get("claimed_by_name"):
+                event = "claimed"  # assigned by a colleague
+            if event is not None:
+                await self._mail(conn, case.id, event, {"actor": actor_name, "comment": comment,
+                                                        "engineer": fields.get("claimed_by_name")})
         self.outbox.wake()
+        self._wake_mail()
         log.info("Case %s: %s -> %s by %s", case.id, case.status, to, actor_id)
         return Outcome(True, fresh, "")
 
@@ -293,12 +318,15 @@ class CaseService:
         to = next_status(Action.REQUEST_INFO, case.status)
         if to == case.status:
             # Another question while the first is open: tell the partner, keep the pause running.
-            await self.notify_partner(case, texts.info_requested(case.number, what))
+            await self.notify_partner(case, texts.info_requested(case.number, what),
+                                      self.buttons.info_done_rows(case.id))
             return Outcome(True, case, "")
+        # «Готово» is under the request itself: the text asks for it before anything is sent.
         return await self._transition(
             case, to, engineer_id, engineer_name, what,
             fields={"waiting_since": self.clock.now()},
             partner_text=texts.info_requested(case.number, what),
+            partner_buttons=self.buttons.info_done_rows(case.id),
         )
 
     async def partner_answered(self, case_id: int, partner_id: int) -> Outcome:
@@ -399,6 +427,7 @@ class CaseService:
             return Outcome(False, case, texts.FEEDBACK_TOO_LATE)
         await self.cases.set_rating(case_id, rating)
         await self._show_on_card(case_id)
+        await self._mail_now(case_id, "rating", {"rating": rating})
         return Outcome(True, await self.cases.get(case_id), "")
 
     async def rating_comment(self, case_id: int, partner_id: int, comment: str) -> None:
@@ -407,12 +436,19 @@ class CaseService:
             return
         await self.cases.set_rating_comment(case_id, comment)
         await self._show_on_card(case_id)
+        await self._mail_now(case_id, "rating", {"rating": case.rating, "comment": comment})
 
     async def _show_on_card(self, case_id: int) -> None:
         """The rating goes onto the card: no note in a closed topic (that cost a reopen, the note and a close)."""
         async with self.db.batch() as conn:
             await self.outbox.enqueue(conn, self.group_id, EditCard(), case_id)
         self.outbox.wake()
+
+    async def _mail_now(self, case_id: int, event: str, payload: dict[str, Any]) -> None:
+        if self.mail is not None:
+            async with self.db.batch() as conn:
+                await self.mail.enqueue(conn, case_id, event, payload)
+            self.mail.wake()
 
     async def set_level(self, case_id: int, level: int, engineer_id: int, engineer_name: str) -> Case | None:
         """A new level means a new reaction time, counted again from when the case was filed."""
@@ -548,7 +584,12 @@ class CaseService:
                     conn, chat_id, CopyMessage(message.chat_id, message.message_id, caption, **common), case.id,
                     dedupe_key=key,
                 )
+            # The HelpDesk hears the conversation too: an album once, not once per file.
+            mail_key = f"mail:album:{message.media_group_id}:{origin}" if message.media_group_id else f"mail:{key}"
+            await self._mail(conn, case.id, f"{origin}_message",
+                             {"text": message.html, "kind": message.kind, "header": header}, dedupe_key=mail_key)
         self.outbox.wake()
+        self._wake_mail()
 
     async def case_of_relayed(self, chat_id: int, message_id: int) -> Case | None:
         """The case a message was relayed for, if the bot relayed it or has it queued to relay

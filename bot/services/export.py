@@ -57,7 +57,7 @@ def cases_csv(cases: list[Case], histories: dict[int, list], attachment_counts: 
     writer.writerow(COLUMNS)
     for case in cases:
         writer.writerow(neutralise(cell) for cell in (
-            case.id, _time(case.created_at), texts.status_label(case.status), texts.request_type_label(case.request_type), case.brand, case.model,
+            case.id, _time(case.created_at), texts.engineer_status_label(case.status), texts.request_type_label(case.request_type), case.brand, case.model,
             _yes_no(case.model_matched), case.serial or "", _yes_no(case.web_access), case.partner_id,
             case.contact_name, case.contact_company or "", case.contact_phone, case.level, _time(case.due_at),
             _yes_no(case.after_hours), case.claimed_by_name or "", _time(case.claimed_at),

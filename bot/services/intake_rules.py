@@ -48,6 +48,8 @@ class Check:
     # Why the answer was refused, as a code texts.check_problem words (with `details` filled in).
     problem: str = ""
     details: dict = field(default_factory=dict)
+    # What the partner typed (visible characters only), for echoing a refusal back unchanged.
+    typed: str = ""
 
 
 def normalize_serial(text: str) -> str:
@@ -64,21 +66,24 @@ def serial_not_at_hand(text: str | None) -> bool:
 
 def check_serial(text: str, brand: str) -> Check:
     value = normalize_serial(text)
+    typed = " ".join(clean(text).split())
     if is_blank(value):
-        return Check(False, "", "empty")
+        return Check(False, "", "empty", typed=typed)
     if brand == "Dahua":
         if re.search(r"[^A-Z0-9]", value):
-            bad = "".join(sorted(set(re.findall(r"[^A-Z0-9]", value))))[:5]
-            return Check(False, value, "dahua_not_latin", {"bad": bad})
+            # The characters as the partner typed them, not after the look-alikes were swapped.
+            bad = dict.fromkeys(ch for ch in typed if not ch.isspace()
+                                and not re.fullmatch(r"[A-Z0-9]", ch.translate(LOOKALIKES).upper()))
+            return Check(False, value, "dahua_not_latin", {"bad": "".join(bad)[:5]}, typed=typed)
         if len(value) != 15:
-            return Check(False, value, "dahua_length", {"length": len(value)})
+            return Check(False, value, "dahua_length", {"length": len(value)}, typed=typed)
         return Check(True, value)
     if not OTHER_SERIAL.match(value):
         if len(value) < 4:
-            return Check(False, value, "serial_too_short")
+            return Check(False, value, "serial_too_short", typed=typed)
         if len(value) > 40:
-            return Check(False, value, "serial_too_long")
-        return Check(False, value, "serial_characters")
+            return Check(False, value, "serial_too_long", typed=typed)
+        return Check(False, value, "serial_characters", typed=typed)
     return Check(True, value)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from bot.texts.common import request_type_label, status_label
+from bot.texts.common import engineer_status_label, request_type_label
 
 
 # --- admins ---------------------------------------------------------------------------------------
@@ -109,7 +109,7 @@ def engineers_list(rows) -> str:
 
 HELP_ADMIN = (
     "<b>Команды администратора</b>\n"
-    "/stats [период] — статистика (week, month, 7, 2026-11-01 2026-11-24)\n"
+    "/stats [период] — статистика (неделя, месяц, год, 7, 2026-11-01 2026-11-24)\n"
     "/export [с] [по] — заявки в CSV для Excel\n"
     "/ban ID|№заявки [причина], /unban — блокировка партнёра\n"
     "/broadcast — объявление всем партнёрам\n"
@@ -210,11 +210,11 @@ PARTNER_UNREACHABLE = (
 
 # --- /stats and /export ---------------------------------------------------------------------------
 
-STATS_BAD_PERIOD = "Не понял период: {error}. Примеры: /stats, /stats week, /stats 7, /stats 2026-11-01 2026-11-24."
+STATS_BAD_PERIOD = "Период не распознан: {error}. Примеры: /stats, /stats неделя, /stats 7, /stats 2026-11-01 2026-11-24."
 PERIOD_PROBLEMS = {
-    "bad_date": "не понял дату «{text}»: пишите 2026-11-01 или 01.11.2026",
+    "bad_date": "дата «{text}» не распознана: пишите 2026-11-01 или 01.11.2026",
     "days_out_of_range": "число дней — от 1 до {limit}",
-    "too_many_words": "период — одно слово (week, month, 30) или две даты",
+    "too_many_words": "период — одно слово (неделя, месяц, 30) или две даты",
     "end_before_start": "конец периода раньше начала",
     "too_long": "слишком длинный период",
 }
@@ -239,7 +239,7 @@ def stats_report(stats) -> str:
         return f"📊 <b>Статистика за {stats.period.label}</b>\nЗаявок не было."
     lines = [f"📊 <b>Статистика за {stats.period.label}</b>", f"Всего заявок: <b>{stats.total}</b>"]
     lines.append("\n<b>По статусам</b>")
-    lines += [f"{status_label(s)}: {n}" for s, n in stats.statuses_in_order]
+    lines += [f"{engineer_status_label(s)}: {n}" for s, n in stats.statuses_in_order]
     lines.append("\n<b>По типам</b>")
     lines += [f"{request_type_label(t)}: {n}" for t, n in stats.by_type.most_common()]
     lines.append("\n<b>По маркам</b>")
@@ -261,7 +261,7 @@ def stats_report(stats) -> str:
 
 EXPORT_COLUMNS = (
     "Номер", "Поступила", "Статус", "Тип", "Марка", "Модель", "Модель в каталоге", "Серийный номер",
-    "Web-доступ", "ID партнёра", "Контакт", "Компания", "Телефон", "Уровень", "Реакция до",
+    "Веб-доступ", "ID партнёра", "Контакт", "Компания", "Телефон", "Уровень", "Реакция до",
     "Вне рабочего времени", "Инженер", "Взята", "Решена", "Закрыта", "Оценка", "Комментарий к оценке",
     "Вложений", "Описание", "История",
 )

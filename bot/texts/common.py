@@ -12,7 +12,7 @@ EMAIL = "911@tdtorus.ru"
 PORTAL = "support.tdtorus.ru"
 
 
-UNKNOWN_INPUT = "Не понял сообщение. Выберите действие в меню ниже или напишите /help."
+UNKNOWN_INPUT = "Мы не поняли сообщение. Выберите действие в меню ниже или напишите /help."
 UNSUPPORTED_CONTENT = (
     "Такой тип сообщения бот не обрабатывает. Выберите действие в меню ниже или напишите /help."
 )
@@ -40,7 +40,7 @@ SORRY_ERROR = (
 )
 # Sent once when a partner's messages arrive faster than the bot answers them; nothing is dropped.
 FLOOD_WAIT = (
-    "Сообщений пришло много сразу — я отвечу на все по порядку. Пожалуйста, подождите немного "
+    "Сообщений пришло много сразу — мы ответим на все по порядку. Пожалуйста, подождите немного "
     "и не отправляйте их повторно."
 )
 
@@ -88,9 +88,26 @@ STATUS_LABELS = {
 }
 
 
+# The same statuses as engineers and admins read them: "ждёт ваш ответ" is the partner's word.
+ENGINEER_STATUS_LABELS = {
+    Status.NEW: "новая",
+    Status.CLAIMED: "в работе",
+    Status.WAITING: "ждёт ответа партнёра",
+    Status.VENDOR: "у производителя",
+    Status.RESOLVED: "решена, ждёт подтверждения партнёра",
+    Status.CLOSED: "закрыта",
+}
+
+
 def request_type_label(kind) -> str:
     return REQUEST_TYPE_LABELS[RequestType(kind)]
 
 
 def status_label(status) -> str:
+    """The status as the partner reads it."""
     return STATUS_LABELS[Status(status)]
+
+
+def engineer_status_label(status) -> str:
+    """The status as engineers and admins read it."""
+    return ENGINEER_STATUS_LABELS[Status(status)]

@@ -6,7 +6,7 @@ from html import escape
 
 from bot.domain import Status
 from bot.texts.common import (
-    MESSAGE_LIMIT, STATUS_ICONS, TOPIC_NAME_LIMIT, fmt_time, request_type_label, status_label,
+    MESSAGE_LIMIT, STATUS_ICONS, TOPIC_NAME_LIMIT, engineer_status_label, fmt_time, request_type_label,
 )
 from bot.texts.hours import short_moment
 
@@ -44,13 +44,13 @@ def case_card(case, partner, attachment_count: int, note: str | None = None, out
     if note:
         lines += [note, ""]
     lines += [
-        f"📋 <b>Заявка {case.number}</b> · {STATUS_ICONS[case.status.value]} {status_label(case.status)}",
+        f"📋 <b>Заявка {case.number}</b> · {STATUS_ICONS[case.status.value]} {engineer_status_label(case.status)}",
         f"<b>Тип:</b> {escape(request_type_label(case.request_type))}",
         f"<b>Оборудование:</b> {model}",
         f"<b>Серийный номер:</b> {escape(case.serial) if case.serial else 'нет под рукой'}",
     ]
     if case.request_type.asks_web_access:
-        lines.append(f"<b>Web-доступ к устройству:</b> {_yes_no(case.web_access, 'разрешён', 'не разрешён')}")
+        lines.append(f"<b>Веб-доступ к устройству:</b> {_yes_no(case.web_access, 'разрешён', 'не разрешён')}")
     lines.append(f"<b>Партнёр:</b> {', '.join(who)} (id {case.partner_id})")
     received = f"<b>Поступила:</b> {fmt_time(case.created_at)}"
     if case.after_hours:
@@ -107,11 +107,11 @@ def claim_already_yours(number: str) -> str:
 
 
 def claim_lost(number: str, name: str) -> str:
-    return f"Заявку {number} уже взял {name}."
+    return f"Заявку {number} уже ведёт {name}."
 
 
 def level_changed(level: int, engineer_name: str, due) -> str:
-    return f"📊 {escape(engineer_name)} установил(а) уровень {level}. Реакция до {fmt_time(due)}."
+    return f"📊 Уровень {level} ({escape(engineer_name)}). Реакция до {fmt_time(due)}."
 
 
 def reminder_warn(case) -> str:
@@ -153,6 +153,7 @@ NEXT_EMPTY = "Нет заявок в очереди."
 MINE_EMPTY = "У вас нет открытых заявок."
 INFO_DONE = "Спасибо! Ответ передан инженеру."
 INFO_ITEM_ADDED = "Передано инженеру. Пришлите ещё или нажмите «Готово»."
+INFO_NOTHING_YET = "Сначала пришлите ответ — текст, фото, видео или файл, — а потом нажмите «Готово»."
 INFO_HINT = "Пришлите текст, фото, видео или файл для инженера — или нажмите «Готово»."
 RATE_ASK = "Спасибо! Оцените, пожалуйста, помощь инженера от 1 до 5:"
 RATE_COMMENT_ASK = "Спасибо за оценку! Если хотите, напишите комментарий — или нажмите «Пропустить»."
@@ -161,7 +162,20 @@ RATE_HINT = "Напишите комментарий текстом или на�
 
 
 def not_allowed_now(case) -> str:
-    return f"Сейчас заявка {case.number} {status_label(case.status)}: это действие недоступно."
+    """A refusal that says what can be done instead (a callback alert holds 200 characters)."""
+    return (f"Сейчас заявка {case.number} {engineer_status_label(case.status)}, это действие недоступно. "
+            + NEXT_STEP[case.status.value])
+
+
+# What an engineer can do instead, by status.
+NEXT_STEP = {
+    "new": "Сначала возьмите её в работу: «Взять в работу» на карточке.",
+    "claimed": "Что можно сделать сейчас — в /help.",
+    "waiting": "Дождитесь ответа партнёра или завершите: /resolve итог.",
+    "vendor": "Что можно сделать сейчас — в /help.",
+    "resolved": "Если работа не закончена, откройте её снова: /reopen.",
+    "closed": "Чтобы продолжить, откройте её снова: /reopen.",
+}
 
 
 def info_requested(number: str, what: str) -> str:
@@ -193,11 +207,11 @@ def reopened_for_partner(number: str, by_partner: bool) -> str:
 
 
 def unclaimed(name: str) -> str:
-    return f"↩️ {escape(name)} вернул(а) заявку в очередь."
+    return f"↩️ Заявка возвращена в очередь ({escape(name)})."
 
 
 def assigned(name: str, by: str) -> str:
-    return f"👤 {escape(by)} назначил(а) заявку инженеру {escape(name)}."
+    return f"👤 Заявку теперь ведёт {escape(name)} (назначение: {escape(by)})."
 
 
 def rating_stars(rating: int) -> str:
@@ -233,7 +247,7 @@ def mine_text(cases) -> str:
     if not cases:
         return MINE_EMPTY
     lines = [f"<b>Ваши открытые заявки: {len(cases)}</b>"]
-    lines += [f"{case_line(c)} — {status_label(c.status)}" for c in cases]
+    lines += [f"{case_line(c)} — {engineer_status_label(c.status)}" for c in cases]
     return "\n".join(lines)
 
 CANNED_MENU = (
@@ -243,7 +257,7 @@ CANNED_MENU = (
 
 
 def canned_sent(button: str, name: str) -> str:
-    return f"📋 {escape(name)} отправил(а) партнёру шаблон «{escape(button)}»."
+    return f"📋 Партнёру отправлен шаблон «{escape(button)}» ({escape(name)})."
 
 
 def level_usage(levels: str) -> str:
@@ -251,7 +265,7 @@ def level_usage(levels: str) -> str:
 
 
 def next_taken(case, name: str) -> str:
-    return f"✋ {escape(name)} взял(а) заявку {case_line(case)}."
+    return f"✋ Заявку {case_line(case)} теперь ведёт {escape(name)}."
 
 
 def out_of_scope_notice(exclusions) -> str:
@@ -294,22 +308,23 @@ SCOPE_BUTTONS = {
 # What the partner reads (HTML-safe, no user input).
 SCOPE_REPLIES = {
     "spec": (
-        "Настройка оборудования по техническому заданию партнёра в обязанности поддержки не входит: "
+        "Настройка оборудования по вашему техническому заданию в обязанности поддержки не входит: "
         "проект и его настройку выполняет монтажная организация. " + SCOPE_INSTEAD
     ),
     "firmware": (
-        "Обновлять прошивку удалённо служба поддержки не может: ошибка в порядке действий или "
-        "пропадание питания во время обновления могут вывести устройство из строя, поэтому прошивку "
-        "партнёр обновляет сам. Проверенные прошивки лежат на нашем файловом сервере — найти папку "
-        "поможет пункт «💾 Прошивки и документация»."
+        "Обновлять прошивку удалённо мы не можем: ошибка в порядке действий или пропадание питания "
+        "во время обновления могут вывести устройство из строя, поэтому прошивку вы обновляете сами. "
+        "Проверенные прошивки лежат на нашем файловом сервере — найти папку поможет пункт "
+        "«💾 Прошивки и документация»."
     ),
     "desktop": (
-        "Подключаться к компьютеру партнёра через программы удалённого рабочего стола "
-        "(TeamViewer, AnyDesk, RDP и подобные) инженеры не могут. Если понадобится, инженер попросит "
-        "с вашего согласия web-доступ к самому устройству для снятия данных. " + SCOPE_INSTEAD
+        "Подключаться к вашему компьютеру через программы удалённого рабочего стола "
+        "(TeamViewer, AnyDesk, RDP и подобные) мы не можем. Если понадобится, инженер попросит "
+        "с вашего согласия веб-доступ к самому устройству — чтобы посмотреть его настройки и журнал. "
+        + SCOPE_INSTEAD
     ),
     "remote_config": (
-        "Выполнять настройку удалённо по просьбе партнёра инженеры не могут. " + SCOPE_INSTEAD
+        "Настраивать оборудование удалённо по вашей просьбе мы не можем. " + SCOPE_INSTEAD
     ),
 }
 
@@ -346,6 +361,10 @@ def level_button(level: int, chosen: bool = False) -> str:
 
 def level_set(level: int) -> str:
     return f"Уровень {level}"
+
+
+def level_already(level: int) -> str:
+    return f"У заявки уже уровень {level}: срок реакции остаётся прежним."
 
 
 # --- relayed messages -------------------------------------------------------------------------------

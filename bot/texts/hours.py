@@ -108,6 +108,17 @@ def closed_reason(schedule, at: datetime) -> str:
     return reason
 
 
+def _short_reason(schedule, at: datetime) -> str:
+    """Why the desk is closed in two words, for the confirmation: a named holiday, a day off, after hours."""
+    at = to_msk(at)
+    day = schedule.calendar.day(at.date())
+    name = day.named_holiday if day.kind == "holiday" else None
+    name = name or _named_holiday_ahead(schedule, at, schedule.next_open(at))
+    if name is not None:
+        return html.escape(name)
+    return "нерабочее время" if day.is_working else "выходной"
+
+
 def status_line(schedule, at: datetime) -> str:
     """One line for the greeting: open until when, or closed and when it opens."""
     status = schedule.status(at)
@@ -124,12 +135,10 @@ def after_hours_notice(schedule, at: datetime) -> str:
     """The reply to a case filed while the desk is closed (HTML); ValueError when it is open."""
     if schedule.is_open(at):
         raise ValueError("the desk is open: no after-hours notice")
+    # Under "case accepted" on a phone: why we are closed, when we take it (bold), the contacts.
     return (
-        f"Сейчас служба поддержки не работает: {closed_reason(schedule, at)}.\n"
-        "Обращение принято. Инженеры возьмут его в работу в порядке очереди, "
-        f"когда мы откроемся: <b>{opening_phrase(schedule, at)}</b>.\n\n"
-        f"Часы работы: {hours_line(schedule)}.\n"
-        f"{_contacts()}"
+        f"Сейчас у нас {_short_reason(schedule, at)}, начнём <b>{opening_phrase(schedule, at)}</b>.\n"
+        f"☎️ {SUPPORT_PHONE} · {SUPPORT_EMAIL}"
     )
 
 

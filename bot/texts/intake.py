@@ -47,7 +47,10 @@ INTAKE_DESCRIPTION = (
     "Опишите проблему или вопрос: что делали, что ожидали увидеть и что происходит на самом деле. "
     "Чем точнее, тем быстрее ответ."
 )
-INTAKE_DESCRIPTION_SHORT = "Слишком коротко: опишите ситуацию хотя бы одним полным предложением."
+INTAKE_DESCRIPTION_SHORT = (
+    "Пока мало подробностей. Допишите, пожалуйста, хотя бы одно предложение: что делали и что "
+    "происходит — так инженер быстрее поможет."
+)
 INTAKE_DESCRIPTION_VOICE = (
     "Голосовое сообщение приложено к заявке. Добавьте, пожалуйста, хотя бы одну строку текстом — "
     "по ней инженеры быстрее поймут суть."
@@ -64,8 +67,8 @@ INTAKE_ATTACHMENT_HINT = "Пришлите фото, видео или файл 
 BTN_DONE = "Готово"
 BTN_SKIP = "Пропустить"
 INTAKE_WEB_ACCESS = (
-    "Если понадобится, разрешаете ли вы инженеру web-доступ к устройству для снятия данных? "
-    "Параметры меняются только с вашего согласия."
+    "Если понадобится, можно ли инженеру получить веб-доступ к устройству — чтобы посмотреть "
+    "его настройки и журнал? Без вашего согласия ничего не меняется."
 )
 INTAKE_WEB_ACCESS_HINT = "Ответьте кнопкой: «Да» или «Нет»."
 BTN_YES = "Да"
@@ -99,16 +102,13 @@ INTAKE_UNKNOWN_COMMAND = (
     "Такой команды нет. Продолжим заявку — или /cancel, чтобы её прервать, /start — в главное меню."
 )
 INTAKE_PAUSED = "Заполнение заявки приостановлено, черновик сохранён. Продолжить можно через «Новая заявка»."
-CASE_ACCEPTED = (
-    "✅ Заявка <b>{number}</b> принята. Инженеры рассматривают обращения в порядке поступления; "
-    "о каждом изменении мы напишем здесь.\nДополнить заявку можно прямо в этом чате."
-)
+CASE_ACCEPTED = "✅ Заявка <b>{number}</b> принята, ответ придёт в этот чат."
 FULL_DESCRIPTION = "<b>Описание полностью:</b>"
 
 
 def case_accepted(number: str, notes: list[str]) -> str:
     """The answer to "Send", with what the partner should know besides (hours, say)."""
-    return "\n\n".join([CASE_ACCEPTED.format(number=number), *notes])
+    return "\n".join([CASE_ACCEPTED.format(number=number), *notes])
 
 # The steps partners can go back to from the summary, by step name.
 EDIT_LABELS = {
@@ -118,13 +118,13 @@ EDIT_LABELS = {
     "serial": "Серийный номер",
     "description": "Описание",
     "attachments": "Вложения",
-    "web_access": "Web-доступ",
+    "web_access": "Веб-доступ",
     "contact": "Контакты",
 }
 
 
 def case_claimed_for_partner(number: str, engineer_name: str) -> str:
-    return f"👨‍🔧 Заявку {number} взял в работу инженер {escape(engineer_name)}. Ответ придёт в этот чат."
+    return f"👨‍🔧 Вашей заявкой {number} занимается {escape(engineer_name)}, инженер поддержки. Ответ придёт в этот чат."
 
 
 def contact_block(name: str, company: str | None, phone: str) -> str:
@@ -167,7 +167,7 @@ def summary_attachments(count: int) -> str:
 
 
 def summary_web_access(allowed: bool | None) -> str:
-    return f"<b>Web-доступ:</b> {'—' if allowed is None else ('разрешён' if allowed else 'не разрешён')}"
+    return f"<b>Веб-доступ:</b> {'—' if allowed is None else ('разрешён' if allowed else 'не разрешён')}"
 
 
 def summary_contact(contact: dict | None) -> str | None:

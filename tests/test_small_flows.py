@@ -1,0 +1,68 @@
+"""Issue 18: what partners and engineers read — refusals, buttons, labels and marks of the small flows."""
+
+from __future__ import annotations
+
+from bot import texts
+from bot.services import intake_rules
+from tests.flows import MODEL, file_case
+
+
+async def start_intake_to_serial(desk, brand: str = "Dahua") -> None:
+    await desk.partner_says("📝 Новая заявка")
+    await desk.partner_presses("Проблема с настройкой")
+    await desk.partner_presses(brand)
+    await desk.partner_says(MODEL)
+
+
+def test_a_refused_serial_keeps_what_was_typed():
+    check = intake_rules.check_serial("не уверен", "Dahua")
+    assert (check.ok, check.value, check.typed, check.problem) == (False, "HEYBEPEH", "не уверен", "dahua_length")
+    check = intake_rules.check_serial("сломана", "Dahua")
+    assert (check.problem, check.details, check.typed) == ("dahua_not_latin", {"bad": "л"}, "сломана")
+
+
+async def test_the_serial_refusal_echoes_the_serial_as_typed(desk):
+    await start_intake_to_serial(desk)
+    await desk.partner_says("не уверен")
+    refusal = desk.texts_to(desk.partner)[-1]
+    assert refusal.startswith("Серийный номер «не уверен» не подходит: у Dahua серийный номер из 15 знаков, а здесь 8.")
+    assert "HEYBEPEH" not in refusal
+
+
+async def claimed_case(desk) -> tuple[int, int]:
+    number = await file_case(desk)
+    thread = desk.topic_of(number)
+    await desk.engineer_presses("Взять", thread)
+    return number, thread
+
+
+async def test_info_request_has_done_from_the_start_and_done_needs_an_answer_first(desk):
+    number, thread = await claimed_case(desk)
+    await desk.engineer_writes("/info фото раздела Сеть", thread)
+    ask = desk.last_to_partner()
+    assert ask.text == (f"🔎 По заявке №{number} инженеру нужно:\nфото раздела Сеть\n\n"
+                        "Пришлите ответ сюда — текст, фото, видео или файлы — и нажмите «Готово».")
+    assert [text for text, _ in desk.buttons(ask)] == [texts.BTN_INFO_DONE]
+    query = await desk.press(desk.partner, ask, texts.BTN_INFO_DONE)
+    answer = desk.emu.callback_answer(query["id"])
+    assert (answer["text"], answer.get("show_alert")) == (texts.INFO_NOTHING_YET, True)
+    assert (await desk.sb.app.cases.cases.get(number)).status.value == "waiting"
+    await desk.partner_says("Вот настройки: DHCP выключен, адрес 192.168.1.108")
+    await desk.partner_presses(texts.BTN_INFO_DONE)
+    assert (await desk.sb.app.cases.cases.get(number)).status.value == "claimed"
+    assert desk.last_to_partner().text == texts.INFO_DONE
+
+
+async def test_level_that_the_case_already_has_is_answered(desk):
+    number, thread = await claimed_case(desk)
+    before = await desk.sb.app.cases.cases.get(number)
+    assert before.level == 2
+    await desk.engineer_writes("/level 2", thread)
+    assert desk.last_to(desk.group, thread).text == texts.level_already(2)
+    after = await desk.sb.app.cases.cases.get(number)
+    assert (after.level, after.due_at) == (2, before.due_at)
+    query = await desk.press(desk.engineer, desk.card_of(number), "✓ Уровень 2")
+    assert desk.emu.callback_answer(query["id"])["text"] == texts.level_already(2)
+    await desk.engineer_writes("/level 3", thread)
+    assert (await desk.sb.app.cases.cases.get(number)).level == 3
+    assert desk.last_to(desk.group, thread).text.startswith("📊 Уровень 3 (Алексей). Реакция до ")
