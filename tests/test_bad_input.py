@@ -300,6 +300,11 @@ async def test_invisible_answers_are_empty_outside_the_intake_too(desk):
     assert texts.INFO_HINT in desk.last_to_partner().text
     relayed = desk.texts_to(desk.group, thread)[in_topic:]
     assert not [t for t in relayed if "партнёр:" in t], relayed
+    query = await desk.partner_presses("Готово")  # nothing was answered yet: the case still waits
+    answer = desk.emu.callback_answer(query["id"])
+    assert (answer["text"], answer.get("show_alert")) == (texts.INFO_NOTHING_YET, True)
+    assert (await desk.sb.app.cases.cases.get(number)).status.value == "waiting"
+    await desk.partner_says("Сеть: DHCP выключен, адрес 192.168.1.108")
     await desk.partner_presses("Готово")
     await desk.engineer_writes("/resolve " + INVISIBLE, thread)
     assert (await desk.sb.app.cases.cases.get(number)).status.value == "claimed"

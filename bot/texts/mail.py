@@ -34,7 +34,7 @@ def _fields(case, partner) -> list[tuple[str, str]]:
     ]
     if case.request_type.asks_web_access:
         access = {None: "—", True: "разрешён", False: "не разрешён"}[case.web_access]
-        fields.append(("Web-доступ к устройству", access))
+        fields.append(("Веб-доступ к устройству", access))
     fields.append(("Контактное лицо", case.contact_name))
     if case.contact_company:
         fields.append(("Компания", case.contact_company))
