@@ -16,6 +16,7 @@ from bot.services import chart, stats
 from bot.services.administration import Administration, BanRefusal
 from bot.services.calendar import CalendarError, store_calendar_file
 from bot.services.catalogue import CatalogueService
+from bot.services.group_check import GroupCheck
 from bot.services.knowledge import KnowledgeService
 from bot.delivery.outbox import Outbox
 from bot.services.schedule import Schedule
@@ -49,10 +50,13 @@ async def reload_calendar(schedule: Schedule) -> str:
 
 @router.message(Command("reload"))
 async def cmd_reload(message: Message, catalogue: CatalogueService, schedule: Schedule, outbox: Outbox,
-                     knowledge: KnowledgeService) -> None:
+                     knowledge: KnowledgeService, group_check: GroupCheck) -> None:
     report = await catalogue.reload()
     answer = texts.catalogue_report(report) + "\n\n" + await reload_calendar(schedule)
     answer += "\n\n" + texts.bulletins_report(await knowledge.sync_bulletins())
+    # The group's set-up again (getChat, getChatMember): what the operator fixed, what is still wrong.
+    if groups := texts.setup_report(await group_check.run()):
+        answer += "\n\n" + groups
     # An operator who fixed the group's rights says so with /reload: what waited goes out now.
     if retried := await outbox.retry_held():
         answer += "\n\n" + texts.outbox_retried(retried)

@@ -19,7 +19,7 @@ async def test_case_gets_a_topic_with_card_and_files(desk):
     number = await file_case(desk, photos=2)
     thread = thread_of(desk, number)
     topic = desk.emu.topics(desk.group)[thread]
-    assert topic.name == f"🆕 №{number} · DH-IPC-HFW2431SP-S-0280B · ООО Ромашка"
+    assert topic.name == f"№{number} · DH-IPC-HFW2431SP-S-0280B · ООО Ромашка"  # the status is on the card
     messages = desk.emu.bot_messages(desk.group, thread)
     card = messages[0]
     assert f"Заявка №{number}" in card.text and "7J0123456789ABC" in card.text

@@ -138,6 +138,9 @@ class Outbox:
     async def partner_wrote(self, user_id: int) -> None:
         await self.queue.partner_wrote(user_id)
 
+    async def flood_wait_left(self, chat_id: int) -> float:
+        return await self.queue.flood_wait_left(chat_id)
+
     async def retry_held(self) -> int:
         return await self.queue.retry_held()
 

@@ -66,8 +66,14 @@ class Topics:
         found = [f for f in map(Found.from_stored, await self.knowledge.similar_for(case.id)) if f is not None]
         similar = texts.similar_block(found, self.group_id) if found else None
         text = texts.case_card(case, partner, len(attachments), note=note, out_of_scope=scope.detect(case.description),
-                               similar=similar)
+                               similar=similar, closed_by_partner=await self._closed_by_partner(case))
         return text, keyboards.case_card(case, self.levels)
+
+    async def _closed_by_partner(self, case: Case) -> bool:
+        if case.status != Status.CLOSED:
+            return False
+        closing = [row for row in await self.cases.history(case.id) if row["to_status"] == Status.CLOSED.value]
+        return bool(closing) and closing[-1]["actor_id"] == case.partner_id
 
     async def post_card(self, case: Case, thread_id: int | None, note: str | None = None) -> Message:
         text, markup = await self.render_card(case, note)

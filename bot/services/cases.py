@@ -226,7 +226,6 @@ class CaseService:
                                              Status.NEW, next_status(Action.CLAIM, Status.NEW), None)
                 await self.outbox.enqueue(conn, self.group_id, EditCard(), case_id)
                 case = await self._get_in(conn, case_id)
-                await self._enqueue_topic_update(conn, case)
                 await self.outbox.enqueue(
                     conn, case.partner_id, SendText(texts.case_claimed_for_partner(case.number, engineer_name)), case_id,
                 )
@@ -253,8 +252,9 @@ class CaseService:
         assert case is not None
         return case
 
-    async def _enqueue_topic_update(self, conn, case: Case, action: str = "rename") -> None:
-        # Wishes share one topic: its title and open/closed state belong to no single case.
+    async def _enqueue_topic_update(self, conn, case: Case, action: str) -> None:
+        # The title shows no status (texts.topic_name), so a status change renames nothing; a closed
+        # case's topic is closed. Wishes share one topic: its open/closed state belongs to no single case.
         if case.request_type != RequestType.WISH:
             await self.outbox.enqueue(conn, self.group_id, TopicAction(action), case.id)
 
@@ -292,7 +292,6 @@ class CaseService:
                     await self.knowledge.index_resolved(conn, fresh, comment or "")
                 elif case.status in (Status.RESOLVED, Status.CLOSED) and to.is_open:
                     await self.knowledge.forget_case(conn, case.id)
-            await self._enqueue_topic_update(conn, fresh)
             if case.status == Status.CLOSED:
                 await self._enqueue_topic_update(conn, fresh, "reopen")
             if topic_text:
@@ -354,8 +353,7 @@ class CaseService:
         case = await self.cases.get(case_id)
         if case is None or case.partner_id != partner_id or not allowed(Action.PARTNER_ANSWERED, case.status):
             return Outcome(False, case, "")
-        return await self._transition(case, next_status(Action.PARTNER_ANSWERED, case.status), partner_id, case.contact_name, texts.PARTNER_ANSWERED_HISTORY,
-                                      topic_text=texts.PARTNER_ANSWERED)
+        return await self._transition(case, next_status(Action.PARTNER_ANSWERED, case.status), partner_id, case.contact_name, texts.PARTNER_ANSWERED_HISTORY)
 
     async def to_vendor(self, case_id: int, engineer_id: int, engineer_name: str, comment: str) -> Outcome:
         case, refusal = await self._require(case_id, Action.TO_VENDOR)
@@ -381,7 +379,6 @@ class CaseService:
             case, next_status(Action.CLOSE, case.status), actor_id, actor_name, texts.HISTORY_CLOSED_BY_PARTNER if by_partner else None,
             fields={"closed_at": self.clock.now()},
             partner_text=None if by_partner else texts.closed_for_partner(case.number),
-            topic_text=texts.CLOSED_BY_PARTNER if by_partner else None,
         )
 
     async def reopen(self, case_id: int, actor_id: int, actor_name: str, *, by_partner: bool = False) -> Outcome:
@@ -449,7 +446,7 @@ class CaseService:
         if not allowed(Action.RATE, case.status):
             return Outcome(False, case, texts.FEEDBACK_TOO_LATE)
         await self.cases.set_rating(case_id, rating)
-        await self.note_in_topic(case, texts.rating_for_topic(rating, None))
+        await self._show_on_card(case_id)
         await self._mail_now(case_id, "rating", {"rating": rating})
         return Outcome(True, await self.cases.get(case_id), "")
 
@@ -458,8 +455,14 @@ class CaseService:
         if case is None or case.partner_id != partner_id:
             return
         await self.cases.set_rating_comment(case_id, comment)
-        await self.note_in_topic(case, texts.rating_for_topic(case.rating, comment))
+        await self._show_on_card(case_id)
         await self._mail_now(case_id, "rating", {"rating": case.rating, "comment": comment})
+
+    async def _show_on_card(self, case_id: int) -> None:
+        """The rating goes onto the card: no note in a closed topic (that cost a reopen, the note and a close)."""
+        async with self.db.batch() as conn:
+            await self.outbox.enqueue(conn, self.group_id, EditCard(), case_id)
+        self.outbox.wake()
 
     async def _mail_now(self, case_id: int, event: str, payload: dict[str, Any]) -> None:
         if self.mail is not None:
