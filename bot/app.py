@@ -304,7 +304,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
                 if settings.mail_enabled else None)
         cases = CaseService(db=db, cases=case_repo, outbox=outbox, clock=clock, settings=settings, schedule=schedule,
                             buttons=keyboards, membership=membership, knowledge=knowledge, mail=mail)
-        intake = IntakeService(cases=cases, catalogue=catalogue, label_ocr=settings.label_ocr)
+        intake = IntakeService(cases=cases, catalogue=catalogue, label_ocr=settings.label_ocr, knowledge=knowledge)
         debouncer = Debouncer()
         error_reports = ErrorReports(clock=clock)
         broadcasts = Broadcasts(db=db, outbox=outbox, partners=partners)

@@ -91,7 +91,7 @@ async def cmd_help(message: Message) -> None:
 
 @router.message(Command("stats"))
 async def cmd_stats(message: Message, command: CommandObject, administration: Administration, schedule: Schedule,
-                    clock: Clock) -> None:
+                    clock: Clock, knowledge: KnowledgeService) -> None:
     now = clock.now()
     try:
         period = stats.parse_period(command.args or "", now)
@@ -99,7 +99,8 @@ async def cmd_stats(message: Message, command: CommandObject, administration: Ad
         await message.answer(texts.stats_bad_period(exc))
         return
     cases = await administration.cases_between(period.start, period.end)
-    result = stats.compute(cases, period, schedule, now)
+    answered = await knowledge.bulletin_answers_between(period.start, period.end)
+    result = stats.compute(cases, period, schedule, now, bulletin_answers=answered)
     await message.answer(texts.stats_report(result))
     if result.total and len(period.days) > 1:
         image = chart.cases_per_day(period.days, result.by_day)

@@ -38,6 +38,7 @@ async def test_company_name_is_shown_literally(desk):
     await desk.partner_says("DH-IPC-HFW2431SP-S-0280B")
     await desk.partner_presses("Нет под рукой")
     await desk.partner_says("Как настроить <i>детектор</i> & запись по событию на регистраторе?")
+    await desk.partner_presses("Не помогло")  # a general question: the recording bulletin was offered first
     await desk.partner_presses("Готово")
     await desk.partner_says("Иван")
     await desk.partner_says(nasty)

@@ -343,7 +343,7 @@ async def test_partner_files_a_case_and_the_engineer_answers_in_the_browser(sand
             await group.locator(".ikb-btn", has_text="✋ Взять в работу").click()
             await waiting_in("partner")
             await show("partner")
-            await bot_says("взял в работу инженер Алексей")
+            await bot_says("занимается Алексей, инженер поддержки")
             await show("group")
             answer = "Иван, добрый день! Включите «Отправлять на регистратор»."
 

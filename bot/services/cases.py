@@ -20,7 +20,7 @@ from bot.delivery.kinds import (
     AlbumItem, CaseCard, CopyMessage, EditCaption, EditCard, EditText, MediaEntry, MediaGroup, SendFile, SendText,
     TopicAction,
 )
-from bot.services.knowledge import KnowledgeService
+from bot.services.knowledge import Found, KnowledgeService
 from bot.services.membership import Access, Membership
 from bot.services.ports import Buttons, MailQueue, Outbox, Rows
 from bot.services.schedule import Schedule, reaction_due, reminder_points
@@ -155,7 +155,8 @@ class CaseService:
             if case_id is not None:
                 await self.outbox.enqueue(conn, self.group_id, CaseCard(), case_id)
                 await self._mail(conn, case_id, "new_case", {})
-                card_room = texts.MESSAGE_LIMIT - 1200
+                # Room is kept for the similar solved cases the card may show later (find_similar).
+                card_room = texts.MESSAGE_LIMIT - 1200 - texts.SIMILAR_CARD_ROOM
                 if len(escape(new.description)) > card_room:
                     # The card shows the start; the whole text follows so nothing is cut off.
                     for chunk in split_text(escape(new.description), texts.MESSAGE_LIMIT - 100):
@@ -180,6 +181,25 @@ class CaseService:
         assert case is not None
         log.info("Case %s filed by partner %s", case.id, case.partner_id)
         return SubmitResult(case, created=True, notes=list(confirm or []))
+
+    async def find_similar(self, case: Case) -> list[Found]:
+        """Solved cases like a new one, for its card. Called once the card is queued (and the outbox
+        woken), so the search never holds the card back: the card goes out as it is and is edited when
+        they are found (or drawn with them, if the search was quicker than the queue)."""
+        if self.knowledge is None:
+            return []
+        try:
+            found = await self.knowledge.similar_cases(case, limit=texts.SIMILAR_ON_CARD)
+        except Exception:  # the card is out already; without the list it is still a whole card
+            log.exception("Similar cases for case %s not searched", case.id)
+            return []
+        if not found:
+            return []
+        async with self.db.transaction() as conn:
+            await self.knowledge.remember_similar(conn, case.id, found)
+            await self.outbox.enqueue(conn, self.group_id, EditCard(), case.id)
+        self.outbox.wake()
+        return found
 
     async def _enqueue_files(self, conn, case_id: int, batch: list[Attachment]) -> None:
         if len(batch) == 1:

@@ -229,4 +229,24 @@ MIGRATIONS: list[str] = [
         last_uid    INTEGER NOT NULL
     );
     """,
+    # (i19-knowledge) questions a bulletin answered: the partner pressed «Помогло» and filed no case.
+    # One row per draft (`submit_key`), so a press handled twice counts once; statistics count them.
+    """
+    CREATE TABLE bulletin_answers (
+        submit_key   TEXT PRIMARY KEY,
+        partner_id   INTEGER NOT NULL,
+        request_type TEXT NOT NULL,
+        bulletins    TEXT NOT NULL,
+        answered_at  TEXT NOT NULL
+    );
+    CREATE INDEX bulletin_answers_at ON bulletin_answers (answered_at);
+    """,
+    # (i19-knowledge) the solved cases like a new one, found after its card was queued and shown on the
+    # card from then on (a JSON list: kind, id, title, model, thread_id, score)
+    """
+    CREATE TABLE case_similar (
+        case_id INTEGER PRIMARY KEY,
+        items   TEXT NOT NULL
+    );
+    """,
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from bot.texts.common import engineer_status_label, request_type_label
+from bot.texts.knowledge import bulletin_answers_line
 
 
 # --- admins ---------------------------------------------------------------------------------------
@@ -235,9 +236,10 @@ def _hours(value: float | None) -> str:
 
 def stats_report(stats) -> str:
     """For a phone screen: short lines, biggest numbers first."""
+    answered = [bulletin_answers_line(stats.bulletin_answers)] if stats.bulletin_answers else []
     if stats.total == 0:
-        return f"📊 <b>Статистика за {stats.period.label}</b>\nЗаявок не было."
-    lines = [f"📊 <b>Статистика за {stats.period.label}</b>", f"Всего заявок: <b>{stats.total}</b>"]
+        return "\n".join([f"📊 <b>Статистика за {stats.period.label}</b>", "Заявок не было.", *answered])
+    lines = [f"📊 <b>Статистика за {stats.period.label}</b>", f"Всего заявок: <b>{stats.total}</b>", *answered]
     lines.append("\n<b>По статусам</b>")
     lines += [f"{engineer_status_label(s)}: {n}" for s, n in stats.statuses_in_order]
     lines.append("\n<b>По типам</b>")

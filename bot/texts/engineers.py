@@ -28,10 +28,10 @@ def _yes_no(value, yes: str, no: str, unknown: str = "—") -> str:
 
 
 def case_card(case, partner, attachment_count: int, note: str | None = None, out_of_scope=(),
-              closed_by_partner: bool = False) -> str:
-    """The case as engineers see it; `out_of_scope`: what `scope.detect` found in the description.
-    How it ended (who closed it, the partner's rating) is on the card too, not in notes of their own.
-    Every value from a partner is escaped."""
+              similar: str | None = None, closed_by_partner: bool = False) -> str:
+    """The case as engineers see it; `out_of_scope`: what `scope.detect` found in the description;
+    `similar`: the block of similar solved cases (texts.similar_block). How it ended (who closed it,
+    the partner's rating) is on the card too, not in notes of their own. Every value from a partner is escaped."""
     model = f"{escape(case.brand)} {escape(case.model)}"
     model += " ✅" if case.model_matched else " ⚠️ нет в каталоге"
     who = [escape(case.contact_name)]
@@ -73,6 +73,8 @@ def case_card(case, partner, attachment_count: int, note: str | None = None, out
     if out_of_scope:
         lines.append("⚠️ <b>Вне регламента:</b> " + ", ".join(scope_button(e.key).lower() for e in out_of_scope)
                      + " — см. «Шаблоны ответов»")
+    if similar:
+        lines += ["", similar]
     head = "\n".join(lines) + "\n\n<b>Описание</b>\n"
     room = MESSAGE_LIMIT - len(head) - 40
     description = case.description

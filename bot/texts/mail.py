@@ -12,6 +12,7 @@ __all__ = [
     "mail_subject", "case_mail_text", "case_mail_html", "event_mail_text", "event_mail_html",
     "helpdesk_reply_for_partner", "helpdesk_reply_for_topic", "helpdesk_file_caption", "MAIL_FILE_LIMIT_NOTE",
     "mail_failed_for_admins", "mail_unknown_sender", "mail_unknown_case", "MAIL_EMPTY_REPLY",
+    "helpdesk_files_too_big",
 ]
 
 MAIL_FILE_LIMIT_NOTE = "не вложены: больше лимита письма, файлы есть в Telegram"
@@ -154,6 +155,11 @@ def helpdesk_reply_for_topic(body_html: str, sender: str) -> str:
 
 def helpdesk_file_caption(number: str, file_name: str) -> str:
     return f"📨 HelpDesk · заявка {escape(number)}: {escape(file_name)}"
+
+
+def helpdesk_files_too_big(names: list[str], limit_mb: int) -> str:
+    """Under a HelpDesk reply whose files are over what the bot may upload to Telegram."""
+    return escape(f"Не переданы (больше {limit_mb} МБ): " + ", ".join(names))
 
 
 def mail_failed_for_admins(number: str, error: str) -> str:
