@@ -13,6 +13,7 @@ from aiogram.types import BufferedInputFile, Message
 from bot import keyboards, texts
 from bot.clock import Clock
 from bot.services import chart, stats
+from bot.services.admin_alerts import AdminAlerts
 from bot.services.administration import Administration, BanRefusal
 from bot.services.calendar import CalendarError, store_calendar_file
 from bot.services.catalogue import CatalogueService
@@ -50,13 +51,15 @@ async def reload_calendar(schedule: Schedule) -> str:
 
 @router.message(Command("reload"))
 async def cmd_reload(message: Message, catalogue: CatalogueService, schedule: Schedule, outbox: Outbox,
-                     knowledge: KnowledgeService, group_check: GroupCheck) -> None:
+                     knowledge: KnowledgeService, group_check: GroupCheck, alerts: AdminAlerts) -> None:
     report = await catalogue.reload()
     answer = texts.catalogue_report(report) + "\n\n" + await reload_calendar(schedule)
     answer += "\n\n" + texts.bulletins_report(await knowledge.sync_bulletins())
     # The group's set-up again (getChat, getChatMember): what the operator fixed, what is still wrong.
-    if groups := texts.setup_report(await group_check.run()):
+    reports = await group_check.run()
+    if groups := texts.setup_report(reports):
         answer += "\n\n" + groups
+    await alerts.report_group_fixes(reports, besides=message.from_user.id)
     # An operator who fixed the group's rights says so with /reload: what waited goes out now.
     if retried := await outbox.retry_held():
         answer += "\n\n" + texts.outbox_retried(retried)

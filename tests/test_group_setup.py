@@ -13,7 +13,7 @@ import pytest
 
 from bot import texts
 from bot.sandbox import Sandbox
-from bot.sandbox.harness import GROUP_ID, GROUP_TITLE
+from bot.sandbox.harness import ADMIN, GROUP_ID, GROUP_TITLE
 from tests.flows import file_case
 from tests.helpers import Desk
 
@@ -87,7 +87,9 @@ async def test_topics_off_says_which_mode_the_desk_uses_and_cases_still_arrive(t
 
 
 async def test_topic_rights_given_then_reload_says_fixed_and_the_waiting_card_arrives_once(tmp_path, clock):
-    desk = await start_desk(tmp_path, clock, bot_status="administrator", rights=NO_TOPIC_RIGHTS)
+    second_admin = 2002
+    desk = await start_desk(tmp_path, clock, bot_status="administrator", rights=NO_TOPIC_RIGHTS,
+                            settings={"admin_ids": (ADMIN.user_id, second_admin)})
     try:
         number = await file_case(desk)
         assert not desk.emu.topics(desk.group)  # the card waits: no topic can be made
@@ -97,8 +99,10 @@ async def test_topic_rights_given_then_reload_says_fixed_and_the_waiting_card_ar
         await desk.settle()
         # The answer to /reload (the outbox's "reachable again" may come after it).
         answer = next(t for t in reversed(to_admin(desk)) if "Каталог прошивок" in t)
-        assert texts.setup_fixed(GROUP_ID, GROUP_TITLE, ["no_topic_rights"]) in answer
-        assert "⚠️ Группа инженеров" not in answer
+        fixed = texts.setup_fixed(GROUP_ID, GROUP_TITLE, ["no_topic_rights"])
+        assert fixed in answer and "⚠️ Группа инженеров" not in answer
+        # The other admin hears it too; the one who asked only in the answer.
+        assert desk.texts_to(second_admin).count(fixed) == 1 and to_admin(desk).count(fixed) == 0
         cards = [m for m in desk.emu.bot_messages(desk.group, desk.topic_of(number))
                  if f"Заявка №{number}" in (m.text or "")]
         assert len(cards) == 1 and len(desk.open_topics()) == 1

@@ -21,13 +21,15 @@ class AdminAlerts:
         self.settings = settings
         self.schedule = schedule
 
-    async def notify(self, text: str) -> None:
+    async def notify(self, text: str, *, besides: int | None = None) -> None:
+        """To every admin; `besides`: one who knows already (it answers their own command)."""
         if not self.settings.admin_ids:
             log.warning("No ADMIN_IDS to tell: %s", text)
             return
         async with self.db.transaction() as conn:
             for admin_id in self.settings.admin_ids:
-                await self.outbox.enqueue(conn, admin_id, SendText(text))
+                if admin_id != besides:
+                    await self.outbox.enqueue(conn, admin_id, SendText(text))
         self.outbox.wake()
 
     async def report_group_problems(self, reports) -> None:
@@ -35,6 +37,13 @@ class AdminAlerts:
         for report in reports:
             for problem in report.problems:
                 await self.notify(texts.setup_problem(report.group_id, report.title, problem.value, report.facts.error))
+
+    async def report_group_fixes(self, reports, *, besides: int | None = None) -> None:
+        """What a new check found fixed, for the admins who did not ask for it."""
+        for report in reports:
+            if report.fixed:
+                await self.notify(texts.setup_fixed(report.group_id, report.title, [p.value for p in report.fixed]),
+                                  besides=besides)
 
     async def check_calendar(self) -> None:
         """Warn once per year answered by the `holidays` package instead of a calendar file."""
