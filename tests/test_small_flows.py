@@ -66,3 +66,33 @@ async def test_level_that_the_case_already_has_is_answered(desk):
     await desk.engineer_writes("/level 3", thread)
     assert (await desk.sb.app.cases.cases.get(number)).level == 3
     assert desk.last_to(desk.group, thread).text.startswith("📊 Уровень 3 (Алексей). Реакция до ")
+
+
+async def resolved_and_confirmed(desk) -> tuple[int, int]:
+    number, thread = await claimed_case(desk)
+    await desk.engineer_writes("/resolve включили отправку событий на NVR", thread)
+    await desk.partner_presses(texts.BTN_SOLVED)
+    return number, thread
+
+
+def rating_posts(desk, thread) -> list:
+    return [m for m in desk.emu.bot_messages(desk.group, thread) if (m.text or "").startswith("⭐")]
+
+
+async def test_the_rating_is_posted_once_and_the_comment_edits_that_post(desk):
+    number, thread = await resolved_and_confirmed(desk)
+    await desk.partner_presses("4")
+    posts = rating_posts(desk, thread)
+    assert [p.text for p in posts] == ["⭐ Оценка партнёра: ★★★★☆ (4/5)"]
+    await desk.partner_says("Помогли, но не с первого раза")
+    after = rating_posts(desk, thread)
+    assert [(p.message_id, p.text) for p in after] == [
+        (posts[0].message_id, "⭐ Оценка партнёра: ★★★★☆ (4/5)\nКомментарий: Помогли, но не с первого раза")]
+    assert desk.last_to_partner().text == texts.RATE_THANKS
+
+
+async def test_a_rating_without_a_comment_is_posted_once(desk):
+    number, thread = await resolved_and_confirmed(desk)
+    await desk.partner_presses("5")
+    await desk.partner_presses(texts.BTN_SKIP)
+    assert [p.text for p in rating_posts(desk, thread)] == ["⭐ Оценка партнёра: ★★★★★ (5/5)"]

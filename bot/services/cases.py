@@ -397,22 +397,35 @@ class CaseService:
             return await self.close(case_id, partner_id, name, by_partner=True)
         return await self.reopen(case_id, partner_id, name, by_partner=True)
 
-    async def rate(self, case_id: int, partner_id: int, rating: int) -> Outcome:
+    async def rate(self, case_id: int, partner_id: int, rating: int, question_id: int | None = None) -> Outcome:
+        """`question_id`: the partner's "rate the help" message; the topic's rating post is linked to it
+        so that a comment edits that post instead of posting the stars a second time."""
         case = await self.cases.get(case_id)
         if case is None or case.partner_id != partner_id or not 1 <= rating <= 5:
             return Outcome(False, None, texts.CASE_NOT_FOUND)
         if not allowed(Action.RATE, case.status):
             return Outcome(False, case, texts.FEEDBACK_TOO_LATE)
         await self.cases.set_rating(case_id, rating)
-        await self.note_in_topic(case, texts.rating_for_topic(rating, None))
+        source = (partner_id, question_id) if question_id else None
+        async with self.db.batch() as conn:
+            await self.outbox.enqueue(conn, self.group_id, SendText(
+                texts.rating_for_topic(rating, None), to_topic=True, source=source, link_kind="rating"), case.id)
+        self.outbox.wake()
         return Outcome(True, await self.cases.get(case_id), "")
 
-    async def rating_comment(self, case_id: int, partner_id: int, comment: str) -> None:
+    async def rating_comment(self, case_id: int, partner_id: int, comment: str, question_id: int | None = None) -> None:
         case = await self.cases.get(case_id)
         if case is None or case.partner_id != partner_id:
             return
         await self.cases.set_rating_comment(case_id, comment)
-        await self.note_in_topic(case, texts.rating_for_topic(case.rating, comment))
+        text = texts.rating_for_topic(case.rating, comment)
+        if question_id is None:
+            await self.note_in_topic(case, text)
+            return
+        async with self.db.batch() as conn:
+            await self.outbox.enqueue(conn, self.group_id, EditText((partner_id, question_id), text, to_topic=True),
+                                      case.id)
+        self.outbox.wake()
 
     async def set_level(self, case_id: int, level: int, engineer_id: int, engineer_name: str) -> Case | None:
         """A new level means a new reaction time, counted again from when the case was filed."""
