@@ -96,3 +96,22 @@ async def test_a_rating_without_a_comment_is_posted_once(desk):
     await desk.partner_presses("5")
     await desk.partner_presses(texts.BTN_SKIP)
     assert [p.text for p in rating_posts(desk, thread)] == ["⭐ Оценка партнёра: ★★★★★ (5/5)"]
+
+
+async def test_the_model_example_follows_the_brand(desk):
+    await desk.partner_says("📝 Новая заявка")
+    await desk.partner_presses("Проблема с настройкой")
+    await desk.partner_presses("ATIX")
+    question = desk.last_to_partner().text
+    assert "(например, AT-NC-4B4M-2.8)" in question and "DH-" not in question
+    assert texts.intake_model("Hikvision").startswith(
+        "Напишите модель устройства так, как она указана на наклейке или в веб-интерфейсе.\n")
+
+
+async def test_a_closed_topic_has_one_lock(desk):
+    number, thread = await claimed_case(desk)
+    await desk.engineer_writes("/close", thread)
+    topic = desk.emu.topics(desk.group)[thread]
+    assert topic.closed and topic.name == f"№{number} · {MODEL} · ООО Ромашка"
+    await desk.press(desk.engineer, desk.card_of(number), texts.BTN_REOPEN)
+    assert desk.emu.topics(desk.group)[thread].name.startswith(f"🛠 №{number} · ")

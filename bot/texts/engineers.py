@@ -12,7 +12,9 @@ from bot.texts.hours import short_moment
 
 def topic_name(case) -> str:
     """Status icon, number, model, company: engineers see where a case stands from the topic list."""
-    parts = [f"{STATUS_ICONS[case.status.value]} {case.number}", case.model.strip() or "модель не указана"]
+    # Telegram draws its own lock on a closed topic: a second 🔒 in the name would read "🔒 🔒".
+    icon = "" if case.status.value == "closed" else STATUS_ICONS[case.status.value] + " "
+    parts = [f"{icon}{case.number}", case.model.strip() or "модель не указана"]
     if case.contact_company:
         parts.append(case.contact_company.strip())
     name = " · ".join(parts)
