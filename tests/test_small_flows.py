@@ -115,3 +115,39 @@ async def test_a_closed_topic_has_one_lock(desk):
     assert topic.closed and topic.name == f"№{number} · {MODEL} · ООО Ромашка"
     await desk.press(desk.engineer, desk.card_of(number), texts.BTN_REOPEN)
     assert desk.emu.topics(desk.group)[thread].name.startswith(f"🛠 №{number} · ")
+
+
+async def test_templates_need_a_claim_and_a_preview_before_they_reach_the_partner(desk):
+    from bot.callbacks import CaseCb
+    from tests.test_authorization import press_forged
+    number = await file_case(desk)
+    thread = desk.topic_of(number)
+    assert not any(texts.BTN_CANNED in text for text, _ in desk.buttons(desk.card_of(number)))
+    to_partner = len(desk.emu.bot_messages(desk.partner))
+    for action in ("canned", "reply", "reply_send"):
+        answer = await press_forged(desk, desk.engineer, desk.group, CaseCb(action=action, case_id=number).pack())
+        assert (answer["text"], answer["show_alert"]) == (texts.CLAIM_FIRST_SHORT, True)
+    assert len(desk.emu.bot_messages(desk.partner)) == to_partner
+
+    await desk.engineer_presses("Взять", thread)
+    await desk.engineer_presses(texts.BTN_CANNED, thread)
+    menu = desk.last_to(desk.group, thread)
+    await desk.press(desk.engineer, menu, texts.scope_button("firmware"))
+    preview = desk.emu.bot_messages(desk.group, thread)[-1]
+    assert preview.message_id == menu.message_id  # the menu became the preview: no new message
+    assert preview.text.startswith("📋 Удалённая прошивка — партнёр получит:\n\nОбновлять прошивку удалённо мы не можем")
+    assert [text for text, _ in desk.buttons(preview)] == [texts.BTN_CANNED_SEND, texts.BTN_CANNED_CANCEL]
+    assert len(desk.emu.bot_messages(desk.partner)) == to_partner + 1  # only "the engineer took it"
+    await desk.press(desk.engineer, preview, texts.BTN_CANNED_CANCEL)
+    back = desk.emu.bot_messages(desk.group, thread)[-1]
+    assert back.text == texts.CANNED_MENU and len(desk.buttons(back)) == 4
+    assert len(desk.emu.bot_messages(desk.partner)) == to_partner + 1
+
+    await desk.press(desk.engineer, back, texts.scope_button("firmware"))
+    query = await desk.press(desk.engineer, desk.emu.bot_messages(desk.group, thread)[-1], texts.BTN_CANNED_SEND)
+    assert desk.emu.callback_answer(query["id"])["text"] == texts.CANNED_SENT_TOAST
+    reply = desk.last_to_partner().text
+    assert reply.startswith(f"💬 Поддержка · заявка №{number} (Алексей):\nОбновлять прошивку удалённо мы не можем")
+    note = desk.emu.bot_messages(desk.group, thread)[-1]
+    assert (note.message_id, note.text, desk.buttons(note)) == (
+        menu.message_id, "📋 Партнёру отправлен шаблон «Удалённая прошивка» (Алексей).", [])

@@ -251,6 +251,11 @@ CANNED_MENU = (
 )
 
 
+def canned_preview(button: str, reply: str) -> str:
+    """What the partner will read, above «Отправить» / «Отмена» (`reply` is HTML-safe)."""
+    return f"📋 <b>{escape(button)}</b> — партнёр получит:\n\n{reply}"
+
+
 def canned_sent(button: str, name: str) -> str:
     return f"📋 Партнёру отправлен шаблон «{escape(button)}» ({escape(name)})."
 
@@ -342,6 +347,8 @@ BTN_CANNED = "📋 Шаблоны ответов"
 ANOTHER_ENGINEER = "другой инженер"
 ACTION_DONE = "Готово"
 CANNED_SENT_TOAST = "Отправлено партнёру"
+BTN_CANNED_SEND = "📨 Отправить"
+BTN_CANNED_CANCEL = "✖️ Отмена"
 # What /info, /vendor and /resolve look like when typed without their text.
 COMMAND_EXAMPLES = {
     "info": "/info фото раздела Сеть → TCP/IP",
