@@ -301,6 +301,11 @@ async def test_invisible_answers_are_empty_outside_the_intake_too(desk):
     assert texts.INFO_HINT in desk.last_to_partner().text
     relayed = desk.texts_to(desk.group, thread)[in_topic:]
     assert not [t for t in relayed if "партнёр:" in t], relayed
+    # A blank answer is no answer: «Готово» still asks for one.
+    query = await desk.partner_presses("Готово")
+    assert desk.emu.callback_answer(query["id"])["text"] == texts.INFO_NOTHING_YET
+    assert (await desk.sb.app.cases.cases.get(number)).status.value == "waiting"
+    await desk.partner_says("DHCP выключен")
     await desk.partner_presses("Готово")
     await desk.engineer_writes("/resolve " + INVISIBLE, thread)
     assert (await desk.sb.app.cases.cases.get(number)).status.value == "claimed"
