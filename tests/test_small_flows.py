@@ -151,3 +151,35 @@ async def test_templates_need_a_claim_and_a_preview_before_they_reach_the_partne
     note = desk.emu.bot_messages(desk.group, thread)[-1]
     assert (note.message_id, note.text, desk.buttons(note)) == (
         menu.message_id, "📋 Партнёру отправлен шаблон «Удалённая прошивка» (Алексей).", [])
+
+
+def mark(desk, message: dict) -> list:
+    return desk.emu.message(desk.group, message["message_id"]).reactions
+
+
+async def test_an_engineers_message_is_marked_once_the_partner_has_it(desk):
+    number, thread = await claimed_case(desk)
+    answer = await desk.engineer_writes("Проверьте, включён ли детектор движения", thread)
+    assert desk.last_to_partner().text.endswith("Проверьте, включён ли детектор движения")
+    assert mark(desk, answer) == [{"type": "emoji", "emoji": texts.DELIVERED_MARK}]
+    internal = await desk.engineer_writes("# похоже на старую прошивку", thread)
+    assert mark(desk, internal) == []  # stayed in the group: no mark
+    calls = [c for c in desk.emu.calls("setMessageReaction")]
+    assert len(calls) == 1
+
+
+async def test_a_message_the_blocked_partner_has_not_got_stays_unmarked_until_it_arrives(desk):
+    number, thread = await claimed_case(desk)
+    desk.emu.block_bot(desk.partner)
+    await desk.settle()
+    first = await desk.engineer_writes("Первый ответ: проверьте кабель", thread)
+    second = await desk.engineer_writes("Второй ответ: и блок питания", thread)
+    assert (mark(desk, first), mark(desk, second)) == ([], [])
+    assert desk.texts_to(desk.group, thread).count(texts.PARTNER_UNREACHABLE) == 1
+    await desk.partner_says("Я снова здесь")
+    assert [t for t in desk.texts_to(desk.partner) if "ответ:" in t] == [
+        t for t in desk.texts_to(desk.partner) if t.endswith(("кабель", "питания"))]
+    delivered = {"type": "emoji", "emoji": texts.DELIVERED_MARK}
+    # Each is marked, or only the later one when both arrived together: the mark covers what is above it.
+    assert mark(desk, second) == [delivered]
+    assert mark(desk, first) in ([], [delivered])

@@ -245,10 +245,19 @@ class TopicAction(Delivery):
             raise ValueError(f"no topic action {self.action!r}")
 
 
+@dataclass(frozen=True)
+class SetReaction(Delivery):
+    """The mark on an engineer's message in the group once the partner has it (one call, no message)."""
+
+    kind: ClassVar[str] = "reaction"
+    message_id: int
+    emoji: str
+
+
 KINDS: dict[str, type[Delivery]] = {
     cls.kind: cls
     for cls in (SendText, CopyMessage, MediaGroup, SendFile, AlbumItem, EditText, EditCaption, CaseCard, EditCard,
-                TopicAction)
+                TopicAction, SetReaction)
 }
 
 

@@ -347,6 +347,8 @@ BTN_CANNED = "📋 Шаблоны ответов"
 ANOTHER_ENGINEER = "другой инженер"
 ACTION_DONE = "Готово"
 CANNED_SENT_TOAST = "Отправлено партнёру"
+# The reaction on an engineer's message once the partner has it (Telegram allows no ✓ or ✅ as a reaction).
+DELIVERED_MARK = "👌"
 BTN_CANNED_SEND = "📨 Отправить"
 BTN_CANNED_CANCEL = "✖️ Отмена"
 # What /info, /vendor and /resolve look like when typed without their text.
