@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from types import SimpleNamespace
+
 from bot import texts
 from bot.services import intake_rules
 from tests.flows import MODEL, file_case
@@ -183,3 +186,44 @@ async def test_a_message_the_blocked_partner_has_not_got_stays_unmarked_until_it
     # Each is marked, or only the later one when both arrived together: the mark covers what is above it.
     assert mark(desk, second) == [delivered]
     assert mark(desk, first) in ([], [delivered])
+
+
+def test_no_text_guesses_the_engineers_gender_or_speaks_english():
+    constants = [v for v in vars(texts).values() if isinstance(v, str)]
+    constants += [v for d in (texts.SCOPE_REPLIES, texts.PERIOD_PROBLEMS, texts.EDIT_LABELS) for v in d.values()]
+    case = SimpleNamespace(number="№1002", model="DH-IPC", contact_company=None)
+    rendered = [texts.claim_lost("№1002", "Мария"), texts.level_changed(3, "Мария", datetime(2026, 11, 24, 10, 0)),
+                texts.unclaimed("Мария"), texts.assigned("Мария", "Пётр"), texts.canned_sent("Удалённая прошивка", "Мария"),
+                texts.next_taken(case, "Мария"), texts.case_claimed_for_partner("№1002", "Мария")]
+    for text in constants + rendered:
+        assert "(а)" not in text and "взял" not in text and "Web" not in text, text
+        assert not any(word in text for word in ("week", "month", "Не понял", "я подскажу", "партнёр сам")), text
+    assert texts.case_claimed_for_partner("№1002", "Мария") == (
+        "👨‍🔧 Вашей заявкой №1002 занимается Мария, инженер поддержки. Ответ придёт в этот чат.")
+
+
+def test_each_side_reads_its_own_status_words():
+    from bot.domain import Status
+    assert texts.status_label(Status.WAITING) == "ждёт ваш ответ"
+    assert texts.engineer_status_label(Status.WAITING) == "ждёт ответа партнёра"
+    assert all(texts.engineer_status_label(s) for s in Status)
+
+
+async def test_the_engineers_card_says_waiting_for_the_partner(desk):
+    number, thread = await claimed_case(desk)
+    await desk.engineer_writes("/info фото раздела Сеть", thread)
+    card = desk.card_of(number).text
+    assert card.startswith(f"📋 Заявка №{number} · ждёт ответа партнёра\n") and "ждёт ваш ответ" not in card
+
+
+async def test_a_refusal_says_what_to_do_next(desk):
+    number = await file_case(desk)
+    thread = desk.topic_of(number)
+    await desk.engineer_presses("Взять", thread)
+    await desk.engineer_writes("/close", thread)
+    from bot.callbacks import CaseCb
+    from tests.test_authorization import press_forged
+    answer = await press_forged(desk, desk.engineer, desk.group, CaseCb(action="unclaim", case_id=number).pack())
+    assert answer["text"] == (f"Сейчас заявка №{number} закрыта, это действие недоступно. "
+                              "Чтобы продолжить, откройте её снова: /reopen.")
+    assert len(answer["text"]) <= 200  # a callback alert's limit
