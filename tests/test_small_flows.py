@@ -30,6 +30,11 @@ async def test_the_serial_refusal_echoes_the_serial_as_typed(desk):
     refusal = desk.texts_to(desk.partner)[-1]
     assert refusal.startswith("Серийный номер «не уверен» не подходит: у Dahua серийный номер из 15 знаков, а здесь 8.")
     assert "HEYBEPEH" not in refusal
+    await desk.partner_says("7J0123456789ABC")
+    await desk.partner_says("не работает")  # too short: the answer says what to add
+    assert desk.last_to_partner().text == (
+        "Пока мало подробностей. Допишите, пожалуйста, хотя бы одно предложение: что делали и что "
+        "происходит — так инженер быстрее поможет.")
 
 
 async def claimed_case(desk) -> tuple[int, int]:
