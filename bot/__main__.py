@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [run|start|sandbox|firmware|hours|label|knowledge] ...`; no subcommand means `run`."""
+"""Command line: `python -m bot [run|start|sandbox|firmware|hours|label|knowledge|check] ...`; no subcommand means `run`."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import importlib
 
 # Each module registers one subcommand (register(subparsers) sets func=run(args) -> int).
 SUBCOMMANDS = ("bot.cli.run", "bot.cli.start", "bot.cli.sandbox", "bot.cli.firmware", "bot.cli.hours",
-               "bot.cli.label", "bot.cli.knowledge")
+               "bot.cli.label", "bot.cli.knowledge", "bot.cli.check")
 # Commands that run an event loop and stop cleanly on SIGINT or SIGTERM (bot/stopping.py).
 LOOP_COMMANDS = ("run", "start", "sandbox")
 

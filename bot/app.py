@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -19,6 +20,8 @@ from bot import keyboards, texts
 from bot.clock import Clock, SystemClock
 from bot.compat import keep_response_models
 from bot.config import Settings, SettingsError
+from bot.delivery.group_check import telegram_probe
+from bot.delivery.mail import MailSender
 from bot.delivery.membership import telegram_lookup
 from bot.delivery.outbox import Outbox
 from bot.direct_retry import DirectRetry
@@ -35,6 +38,7 @@ from bot.services.broadcast import Broadcasts
 from bot.services.debounce import Debouncer
 from bot.services.knowledge import KnowledgeService
 from bot.services.error_reports import ErrorReports
+from bot.services.group_check import GroupCheck
 from bot.services.membership import Membership
 from bot.services.schedule import Schedule
 from bot.storage.cases import CaseRepository
@@ -64,8 +68,11 @@ class App:
     debouncer: Debouncer
     alerts: AdminAlerts
     broadcasts: Broadcasts
+    group_check: GroupCheck
     background: list[asyncio.Task] = field(default_factory=list)
     updates: InboxUpdates | None = None  # polling, or the webhook's intake, once started
+    mail: MailSender | None = None  # the HelpDesk bridge, when HELPDESK_EMAIL is set
+    mail_inbox: Any = None  # its reader of the HelpDesk's replies
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     closed: bool = False
 
@@ -73,6 +80,37 @@ class App:
         await set_command_menus(self.bot, self.settings)
         self.background.append(asyncio.create_task(self.outbox.run(), name="outbox"))
         self.background.append(asyncio.create_task(self.housekeeping(), name="housekeeping"))
+        if self.mail is not None:
+            self.background.append(asyncio.create_task(self.mail.run(), name="mail-out"))
+        if self.mail_inbox is not None:
+            self.background.append(asyncio.create_task(self.mail_inbox.run(), name="mail-in"))
+        await self.check_groups()
+
+    async def check_groups(self) -> None:
+        """getChat and getChatMember for every configured group: each problem is logged and the admins
+        are told what to fix (the outbox keeps the messages until they can be delivered). While Telegram
+        still asks a group to wait (a 429 from before a restart), the check waits in the background."""
+        wait = max([await self.outbox.flood_wait_left(g) for g in self.group_check.groups], default=0.0)
+        if wait <= 0:
+            try:
+                reports = await self.group_check.run()
+            except Exception:  # the check must never stop the desk from starting
+                log.exception("The set-up check of the engineers' group failed")
+                return
+            postponed = [r for r in reports if r.postponed is not None]
+            await self.alerts.report_group_problems([r for r in reports if r.postponed is None])
+            if not postponed:
+                return
+            for report in postponed:  # Telegram counts a 429 per chat: the outbox waits for it too
+                await self.outbox.note_retry_after(report.group_id, report.postponed)
+            wait = max(r.postponed for r in postponed)
+        log.info("Set-up check of the engineers' group put off by %.0f s (Telegram asked to wait)", wait)
+
+        async def later() -> None:
+            await asyncio.sleep(wait)
+            await self.check_groups()
+
+        self.background.append(asyncio.create_task(later(), name="group-check"))
 
     async def housekeeping(self, interval: float = 30.0) -> None:
         """Periodic duties: reminders about unclaimed cases, the calendar fallback warning."""
@@ -261,14 +299,17 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         outbox = Outbox(bot=bot, db=db, settings=settings, clock=clock, cases=case_repo, partners=partners)
         direct_retry.on_retry_after = outbox.note_retry_after
         membership = Membership(telegram_lookup(bot), settings.engineers_chat_id, clock)
-        cases = CaseService(db=db, cases=case_repo, outbox=outbox, clock=clock, settings=settings, schedule=schedule,
-                            buttons=keyboards, membership=membership, knowledge=knowledge)
-        intake = IntakeService(cases=cases, catalogue=catalogue, label_ocr=settings.label_ocr)
-        debouncer = Debouncer()
         alerts = AdminAlerts(db=db, outbox=outbox, settings=settings, schedule=schedule)
+        mail = (MailSender(bot=bot, db=db, settings=settings, cases=case_repo, partners=partners, alerts=alerts)
+                if settings.mail_enabled else None)
+        cases = CaseService(db=db, cases=case_repo, outbox=outbox, clock=clock, settings=settings, schedule=schedule,
+                            buttons=keyboards, membership=membership, knowledge=knowledge, mail=mail)
+        intake = IntakeService(cases=cases, catalogue=catalogue, label_ocr=settings.label_ocr, knowledge=knowledge)
+        debouncer = Debouncer()
         error_reports = ErrorReports(clock=clock)
         broadcasts = Broadcasts(db=db, outbox=outbox, partners=partners)
         engineers = EngineerRepository(db)
+        group_check = GroupCheck(probe=telegram_probe(bot, outbox.topics), groups=[settings.engineers_chat_id])
         dp = make_dispatcher(
             settings=settings, db=db, clock=clock, partners=partners, case_repo=case_repo, links=links,
             outbox=outbox, cases=cases, intake=intake, schedule=schedule, catalogue=catalogue, debouncer=debouncer,
@@ -276,7 +317,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
             contacts=Contacts(partners),
             administration=Administration(cases=case_repo, partners=partners, engineers=engineers,
                                           membership=membership, settings=settings),
-            error_reports=error_reports, knowledge=knowledge,
+            error_reports=error_reports, knowledge=knowledge, group_check=group_check,
         )
     except BaseException:
         await db.close()
@@ -284,7 +325,11 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     app = App(
         settings=settings, bot=bot, dp=dp, db=db, clock=clock, partners=partners, cases=cases, intake=intake,
         outbox=outbox, schedule=schedule, catalogue=catalogue, debouncer=debouncer, alerts=alerts,
-        broadcasts=broadcasts,
+        broadcasts=broadcasts, group_check=group_check, mail=mail,
     )
+    if mail is not None:
+        from bot.delivery.mail_in import MailInbox
+
+        app.mail_inbox = MailInbox(bot=bot, db=db, settings=settings, cases=case_repo, outbox=outbox, mail=mail)
     dp.startup.register(app.on_startup)
     return app

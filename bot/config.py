@@ -14,6 +14,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 # tolerant of future formats while still catching obvious typos and placeholders.
 TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{30,}$")
 DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
+EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+MAIL_SECURITY = ("none", "starttls", "tls")
+# The port each kind of connection usually has when SMTP_PORT / IMAP_PORT is left empty.
+SMTP_PORTS = {"none": 25, "starttls": 587, "tls": 465}
+IMAP_PORTS = {"none": 143, "tls": 993}
 
 
 class SettingsError(Exception):
@@ -66,6 +71,26 @@ class Settings(BaseSettings):
     outbox_chat_interval: float = Field(default=1.0, ge=0, le=10)
     # Telegram's overall limit is about 30 messages a second; 0 switches the pacing off (sandbox).
     outbox_global_per_second: int = Field(default=30, ge=0, le=1000)
+
+    # The HelpDesk bridge (e-mail): HELPDESK_EMAIL empty turns it off. See `check_mail`.
+    helpdesk_email: str = ""
+    mail_from: str = ""
+    smtp_host: str = ""
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_security: str = "starttls"
+    imap_host: str = ""
+    imap_port: int | None = Field(default=None, ge=1, le=65535)
+    imap_user: str = ""
+    imap_password: SecretStr | None = None
+    imap_security: str = "tls"
+    imap_folder: str = "INBOX"
+    mail_allowed_senders: Annotated[tuple[str, ...], NoDecode] = ()
+    # Seconds between two mails (the mail server's own pacing) and between two looks into a
+    # mailbox without IDLE.
+    mail_send_interval: float = Field(default=1.0, ge=0, le=600)
+    mail_poll_interval: float = Field(default=60.0, gt=0, le=3600)
 
     @field_validator("bot_token", mode="before")
     @classmethod
@@ -195,6 +220,106 @@ class Settings(BaseSettings):
             result[kind.strip()] = int(level)
         return result
 
+    @field_validator("helpdesk_email", "mail_from")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        value = value.strip()
+        if value and not EMAIL_RE.match(value):
+            raise ValueError(f"'{value}' is not an e-mail address (expected name@example.ru)")
+        return value
+
+    @field_validator("smtp_host", "imap_host", "smtp_user", "imap_user")
+    @classmethod
+    def _stripped(cls, value: str) -> str:
+        value = value.strip()
+        if any(ch.isspace() for ch in value):
+            raise ValueError("must not contain spaces")
+        return value
+
+    @field_validator("smtp_port", "imap_port", mode="before")
+    @classmethod
+    def _port(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("smtp_password", "imap_password", mode="before")
+    @classmethod
+    def _password(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value):
+            return None
+        return value
+
+    @field_validator("smtp_security", "imap_security")
+    @classmethod
+    def _security(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in MAIL_SECURITY:
+            raise ValueError("must be none, starttls or tls")
+        return value
+
+    @field_validator("imap_folder")
+    @classmethod
+    def _folder(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must name a folder, e.g. INBOX")
+        return value
+
+    @field_validator("mail_allowed_senders", mode="before")
+    @classmethod
+    def _senders(cls, value: Any) -> Any:
+        parts = value if isinstance(value, (list, tuple)) else re.split(r"[,\s;]+", str(value or ""))
+        senders = []
+        for part in (str(p).strip().lower() for p in parts):
+            if not part:
+                continue
+            if part.startswith("@"):
+                if not re.fullmatch(r"@[^@\s]+\.[^@\s]+", part):
+                    raise ValueError(f"'{part}' is not a domain entry (expected @example.ru)")
+            elif not EMAIL_RE.match(part):
+                raise ValueError(f"'{part}' is neither an address nor an @domain entry")
+            senders.append(part)
+        return tuple(senders)
+
+    @property
+    def mail_enabled(self) -> bool:
+        return bool(self.helpdesk_email)
+
+    @property
+    def smtp_port_or_default(self) -> int:
+        return self.smtp_port or SMTP_PORTS[self.smtp_security]
+
+    @property
+    def imap_port_or_default(self) -> int:
+        return self.imap_port or IMAP_PORTS.get(self.imap_security, 143)
+
+    def check_mail(self) -> None:
+        """A bridge is either off (no HELPDESK_EMAIL and no other mail setting) or complete."""
+        others = {
+            "MAIL_FROM": self.mail_from, "SMTP_HOST": self.smtp_host, "SMTP_USER": self.smtp_user,
+            "SMTP_PASSWORD": self.smtp_password, "IMAP_HOST": self.imap_host, "IMAP_USER": self.imap_user,
+            "IMAP_PASSWORD": self.imap_password, "MAIL_ALLOWED_SENDERS": self.mail_allowed_senders,
+        }
+        if not self.helpdesk_email:
+            given = [name for name, value in others.items() if value]
+            if given:
+                raise SettingsError(
+                    f"HELPDESK_EMAIL: not set, but {', '.join(given)} is; set it to the HelpDesk's address "
+                    "or clear the mail settings"
+                )
+            return
+        missing = [name for name in ("MAIL_FROM", "SMTP_HOST", "IMAP_HOST", "IMAP_USER", "IMAP_PASSWORD",
+                                     "MAIL_ALLOWED_SENDERS") if not others[name]]
+        if missing:
+            raise SettingsError(f"{missing[0]}: not set, and the HelpDesk bridge (HELPDESK_EMAIL) needs it"
+                                + (f" (also missing: {', '.join(missing[1:])})" if missing[1:] else ""))
+        if bool(self.smtp_user) != bool(self.smtp_password):
+            name = "SMTP_PASSWORD" if self.smtp_user else "SMTP_USER"
+            raise SettingsError(f"{name}: not set, but its pair is (give both SMTP_USER and SMTP_PASSWORD, or neither)")
+        if self.imap_security == "starttls":
+            raise SettingsError("IMAP_SECURITY: starttls is not available for IMAP here; use tls (port 993) or none")
+
     def check_levels(self) -> None:
         unknown = {t: lvl for t, lvl in self.default_levels.items() if lvl not in self.reaction_levels}
         if unknown:
@@ -231,4 +356,5 @@ def load_settings(**overrides: Any) -> Settings:
         message = message.removeprefix("Value error, ")
         raise SettingsError(f"{name}: {message}") from None
     settings.check_levels()
+    settings.check_mail()
     return settings

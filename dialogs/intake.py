@@ -166,6 +166,15 @@ async def ask_description(a: Asking) -> None:
     await a.question(texts.INTAKE_DESCRIPTION)
 
 
+async def ask_bulletins(a: Asking) -> None:
+    await a.question(texts.bulletins_offer(a.draft.bulletins), bulletin_rows())
+
+
+def bulletin_rows() -> list[list[tuple[str, str]]]:
+    return [[(texts.BTN_BULLETIN_HELPED, cb("bulletin", "helped"))],
+            [(texts.BTN_BULLETIN_NOT_HELPED, cb("bulletin", "no"))]]
+
+
 async def ask_attachments(a: Asking) -> None:
     text = texts.INTAKE_ATTACHMENTS.format(limit=MAX_ATTACHMENTS)
     if a.draft.attachments:
@@ -227,6 +236,8 @@ STEPS: tuple[Step, ...] = (
     Step("model", ask_model, lambda d: texts.summary_equipment(d.brand, d.model, d.model_matched)),
     Step("serial", ask_serial, lambda d: texts.summary_serial(d.serial)),
     Step("description", ask_description, lambda d: texts.summary_description(d.description)),
+    # General and documentation questions: bulletins that may answer it, before a case is filed.
+    Step("bulletins", ask_bulletins, applies=IntakeService.offers_bulletins, editable=False),
     Step("attachments", ask_attachments, lambda d: texts.summary_attachments(len(d.attachments))),
     Step("web_access", ask_web_access, lambda d: texts.summary_web_access(d.web_access), applies=asks_web_access),
     Step("contact", ask_contact, lambda d: texts.summary_contact(d.contact), edit=edit_contact,
@@ -586,29 +597,31 @@ async def wrong_serial(message: Message) -> None:
 # --- description ------------------------------------------------------------------------------------
 
 @router.message(Intake.description, F.text)
-async def on_description(message: Message, state: FSMContext, partner: Partner) -> None:
+async def on_description(message: Message, state: FSMContext, partner: Partner, intake: IntakeService) -> None:
     check = intake_rules.check_description(message.text)
     if not check.ok:
         await message.answer(texts.INTAKE_DESCRIPTION_SHORT)
         return
-    await described(message, state, partner, (await load(state)), check.value)
+    await described(message, state, partner, (await load(state)), check.value, intake)
 
 
-async def described(message: Message, state: FSMContext, partner: Partner, draft: IntakeDraft, text: str) -> None:
+async def described(message: Message, state: FSMContext, partner: Partner, draft: IntakeDraft, text: str,
+                    intake: IntakeService) -> None:
     excluded = scope.detect(text)
     if excluded:
         # Said once, politely, and the partner goes on: the rest of the request may well be ours.
         await message.answer(texts.out_of_scope_notice(excluded))
-    await advance(message, state, partner, draft.answer("description", description=text))
+    draft = await intake.with_bulletins(draft.answer("description", description=text))
+    await advance(message, state, partner, draft)
 
 
 @router.message(Intake.description, F.voice | F.audio | F.photo | F.video | F.document)
-async def on_description_media(message: Message, state: FSMContext, partner: Partner) -> None:
+async def on_description_media(message: Message, state: FSMContext, partner: Partner, intake: IntakeService) -> None:
     """Media here is kept as an attachment; a caption long enough serves as the description."""
     draft, added = add_attachments(await load(state), [attachment_of(message)])
     caption_check = intake_rules.check_description(message.caption or "")
     if caption_check.ok:
-        await described(message, state, partner, draft, caption_check.value)
+        await described(message, state, partner, draft, caption_check.value, intake)
         return
     await save(state, draft)
     await message.answer(texts.INTAKE_DESCRIPTION_VOICE if added else texts.INTAKE_DESCRIPTION_HINT)
@@ -617,6 +630,35 @@ async def on_description_media(message: Message, state: FSMContext, partner: Par
 @router.message(Intake.description)
 async def wrong_description(message: Message) -> None:
     await message.answer(texts.INTAKE_DESCRIPTION_HINT)
+
+
+# --- bulletins (general and documentation questions) ----------------------------------------------
+
+@router.callback_query(Intake.bulletins, IntakeCb.filter(F.action == "bulletin"))
+async def on_bulletin_answer(callback: CallbackQuery, callback_data: IntakeCb, state: FSMContext, partner: Partner,
+                             intake: IntakeService) -> None:
+    draft = await load(state)
+    if callback_data.value not in ("helped", "no") or not intake.offers_bulletins(draft):
+        await callback.answer(texts.INTAKE_EXPIRED)
+        return
+    await callback.answer()
+    helped = callback_data.value == "helped"
+    choice = texts.BTN_BULLETIN_HELPED if helped else texts.BTN_BULLETIN_NOT_HELPED
+    await replace_text(callback, f"{texts.bulletins_offer(draft.bulletins)}\n\n✔️ {choice}")
+    if not helped:
+        await advance(callback.message, state, partner, draft.answer("bulletins"), pressed=callback.message)
+        return
+    # Counted before the dialog ends: a crash in between leaves a draft to resume, not a lost answer.
+    await intake.bulletin_helped(partner.user_id, draft)
+    await clear_buttons(callback.bot, callback.message.chat.id, draft, keep=callback.message)
+    await state.clear()
+    await callback.message.answer(texts.INTAKE_BULLETIN_HELPED, reply_markup=keyboards.main_menu())
+
+
+@router.message(Intake.bulletins)
+async def wrong_bulletins(message: Message, state: FSMContext, partner: Partner) -> None:
+    await message.answer(texts.INTAKE_BULLETINS_HINT)
+    await ask("bulletins", message, state, partner)
 
 
 # --- attachments -------------------------------------------------------------------------------------

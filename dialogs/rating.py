@@ -36,8 +36,7 @@ async def on_solved(callback: CallbackQuery, callback_data: FeedbackCb, cases: C
 
 @router.callback_query(FeedbackCb.filter(F.action == "rate"))
 async def on_rate(callback: CallbackQuery, callback_data: FeedbackCb, state: FSMContext, cases: CaseService) -> None:
-    outcome = await cases.rate(callback_data.case_id, callback.from_user.id, callback_data.value,
-                               callback.message.message_id)
+    outcome = await cases.rate(callback_data.case_id, callback.from_user.id, callback_data.value)
     if not outcome.ok:
         await callback.answer(outcome.message, show_alert=True)
         return
@@ -45,7 +44,7 @@ async def on_rate(callback: CallbackQuery, callback_data: FeedbackCb, state: FSM
     await replace_text(callback, f"{texts.RATE_ASK}\n\n✔️ {callback_data.value}")
     if await state.get_state() is None:
         await state.set_state(Rating.comment)
-        await state.update_data(rating_case=callback_data.case_id, rating_question=callback.message.message_id)
+        await state.update_data(rating_case=callback_data.case_id)
     await callback.message.answer(texts.RATE_COMMENT_ASK, reply_markup=keyboards.skip_comment(callback_data.case_id))
 
 
@@ -60,15 +59,14 @@ async def on_skip(callback: CallbackQuery, state: FSMContext) -> None:
 
 @router.message(Rating.comment, F.text)
 async def on_comment(message: Message, state: FSMContext, cases: CaseService) -> None:
-    data = await state.get_data()
-    case_id = data.get("rating_case")
+    case_id = (await state.get_data()).get("rating_case")
     check = intake_rules.clean_line(message.text, 1000)
     if not check.ok:
         await message.answer(texts.RATE_HINT)
         return
     await state.set_state(None)
     if case_id:
-        await cases.rating_comment(case_id, message.from_user.id, check.value, data.get("rating_question"))
+        await cases.rating_comment(case_id, message.from_user.id, check.value)
     await message.answer(texts.RATE_THANKS, reply_markup=keyboards.main_menu())
 
 

@@ -13,6 +13,7 @@ class Intake(StatesGroup):
     model = State()
     serial = State()
     description = State()
+    bulletins = State()
     attachments = State()
     web_access = State()
     contact = State()

@@ -16,6 +16,7 @@ from bot.services import chart, stats
 from bot.services.administration import Administration, BanRefusal
 from bot.services.calendar import CalendarError, store_calendar_file
 from bot.services.catalogue import CatalogueService
+from bot.services.group_check import GroupCheck
 from bot.services.knowledge import KnowledgeService
 from bot.delivery.outbox import Outbox
 from bot.services.schedule import Schedule
@@ -49,10 +50,13 @@ async def reload_calendar(schedule: Schedule) -> str:
 
 @router.message(Command("reload"))
 async def cmd_reload(message: Message, catalogue: CatalogueService, schedule: Schedule, outbox: Outbox,
-                     knowledge: KnowledgeService) -> None:
+                     knowledge: KnowledgeService, group_check: GroupCheck) -> None:
     report = await catalogue.reload()
     answer = texts.catalogue_report(report) + "\n\n" + await reload_calendar(schedule)
     answer += "\n\n" + texts.bulletins_report(await knowledge.sync_bulletins())
+    # The group's set-up again (getChat, getChatMember): what the operator fixed, what is still wrong.
+    if groups := texts.setup_report(await group_check.run()):
+        answer += "\n\n" + groups
     # An operator who fixed the group's rights says so with /reload: what waited goes out now.
     if retried := await outbox.retry_held():
         answer += "\n\n" + texts.outbox_retried(retried)
@@ -84,7 +88,7 @@ async def cmd_help(message: Message) -> None:
 
 @router.message(Command("stats"))
 async def cmd_stats(message: Message, command: CommandObject, administration: Administration, schedule: Schedule,
-                    clock: Clock) -> None:
+                    clock: Clock, knowledge: KnowledgeService) -> None:
     now = clock.now()
     try:
         period = stats.parse_period(command.args or "", now)
@@ -92,7 +96,8 @@ async def cmd_stats(message: Message, command: CommandObject, administration: Ad
         await message.answer(texts.stats_bad_period(exc))
         return
     cases = await administration.cases_between(period.start, period.end)
-    result = stats.compute(cases, period, schedule, now)
+    answered = await knowledge.bulletin_answers_between(period.start, period.end)
+    result = stats.compute(cases, period, schedule, now, bulletin_answers=answered)
     await message.answer(texts.stats_report(result))
     if result.total and len(period.days) > 1:
         image = chart.cases_per_day(period.days, result.by_day)

@@ -7,4 +7,6 @@ cd "$(dirname "$0")/.."
 # TEST_LOCK=requirements-ocr.txt adds the [ocr] extra (CI does), so the OCR tests run instead of skipping.
 .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r "${TEST_LOCK:-requirements-test.txt}"
 .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
-exec .venv/bin/python -m pytest "$@"
+# Tests run in as many worker processes as the machine has cores (pytest-xdist; each test starts its
+# own emulator on a free port and its own database, so they share nothing). TEST_WORKERS=0 runs in one.
+exec .venv/bin/python -m pytest -n "${TEST_WORKERS:-auto}" "$@"

@@ -19,7 +19,7 @@ async def test_case_gets_a_topic_with_card_and_files(desk):
     number = await file_case(desk, photos=2)
     thread = thread_of(desk, number)
     topic = desk.emu.topics(desk.group)[thread]
-    assert topic.name == f"🆕 №{number} · DH-IPC-HFW2431SP-S-0280B · ООО Ромашка"
+    assert topic.name == f"№{number} · DH-IPC-HFW2431SP-S-0280B · ООО Ромашка"  # the status is on the card
     messages = desk.emu.bot_messages(desk.group, thread)
     card = messages[0]
     assert f"Заявка №{number}" in card.text and "7J0123456789ABC" in card.text
@@ -38,6 +38,7 @@ async def test_company_name_is_shown_literally(desk):
     await desk.partner_says("DH-IPC-HFW2431SP-S-0280B")
     await desk.partner_presses("Нет под рукой")
     await desk.partner_says("Как настроить <i>детектор</i> & запись по событию на регистраторе?")
+    await desk.partner_presses("Не помогло")  # a general question: the recording bulletin was offered first
     await desk.partner_presses("Готово")
     await desk.partner_says("Иван")
     await desk.partner_says(nasty)

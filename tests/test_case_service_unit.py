@@ -122,13 +122,12 @@ async def test_filing_queues_the_card_first_then_the_partners_confirmation(servi
     ]
 
 
-async def test_resolving_queues_the_card_the_title_and_the_partners_question(service):
+async def test_resolving_queues_the_card_and_the_partners_question_and_no_rename(service):
     case_id = await in_status(service, Status.CLAIMED)
     await service.resolve(case_id, ENGINEER, "Пётр", "обновили прошивку")
     case = await service.get(case_id)
     assert service.outbox.items == [
         (GROUP, EditCard(), case_id),
-        (GROUP, TopicAction("rename"), case_id),
         (PARTNER, SendText(texts.resolved_for_partner(case.number, "обновили прошивку"),
                            buttons=PlainButtons().solved_question_rows(case_id)), case_id),
     ]
@@ -137,9 +136,17 @@ async def test_resolving_queues_the_card_the_title_and_the_partners_question(ser
 async def test_closing_and_reopening_open_and_close_the_topic(service):
     case_id = await in_status(service, Status.RESOLVED)
     await service.close(case_id, ENGINEER, "Пётр")
-    assert [d for _, d, _ in service.outbox.items if isinstance(d, TopicAction)] == [
-        TopicAction("rename"), TopicAction("close")]
+    assert [d for _, d, _ in service.outbox.items if isinstance(d, TopicAction)] == [TopicAction("close")]
     service.outbox.items.clear()
     await service.reopen(case_id, ENGINEER, "Пётр")
-    assert [d for _, d, _ in service.outbox.items if isinstance(d, TopicAction)] == [
-        TopicAction("rename"), TopicAction("reopen")]
+    assert [d for _, d, _ in service.outbox.items if isinstance(d, TopicAction)] == [TopicAction("reopen")]
+
+
+async def test_a_rating_and_its_comment_go_onto_the_card_not_into_the_closed_topic(service):
+    case_id = await in_status(service, Status.CLOSED)
+    service.outbox.items.clear()
+    await service.rate(case_id, PARTNER, 4)
+    await service.rating_comment(case_id, PARTNER, "Спасибо")
+    assert service.outbox.items == [(GROUP, EditCard(), case_id), (GROUP, EditCard(), case_id)]
+    case = await service.get(case_id)
+    assert (case.rating, case.rating_comment) == (4, "Спасибо")

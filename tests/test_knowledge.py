@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from bot.app import make_schedule
+from bot.clock import MSK, FixedClock
 from bot.config import Settings
 from bot.domain import NewCase, RequestType
 from bot.services.cases import CaseService
+from bot.services.intake import IntakeService
+from bot.services.intake_draft import IntakeDraft
 from bot.services.knowledge import (
-    BulletinOffer, HistoryRecord, KnowledgeService, excerpt_for, model_family, read_bulletin, terms_of,
+    BulletinOffer, Found, HistoryRecord, KnowledgeService, excerpt_for, model_family, read_bulletin, terms_of,
 )
 from bot.services.membership import Access
 from bot.storage.cases import CaseRepository
@@ -124,6 +128,44 @@ async def test_a_case_is_indexed_when_it_is_resolved_and_forgotten_when_reopened
     assert await knowledge.search("не идёт запись") == []
 
 
+async def test_similar_cases_are_searched_after_the_card_is_queued_and_kept_for_it(cases, knowledge):
+    solved = await file(cases, "Регистратор перестал писать архив после обновления", "a")
+    await cases.claim(solved, ENGINEER, "Пётр")
+    assert (await cases.resolve(solved, ENGINEER, "Пётр", "Включили расписание записи")).ok
+    new = await file(cases, "После прошивки регистратор не записывает архив", "b")
+    queued = [(type(d).__name__, case_id) for _, d, case_id in cases.outbox.items if case_id == new]
+    assert queued == [("CaseCard", new)]  # the card is queued by itself: nothing was searched yet
+
+    searched_when: list[list] = []
+    real = knowledge.similar_cases
+
+    async def watching(case, limit=3):
+        searched_when.append([type(d).__name__ for _, d, case_id in cases.outbox.items if case_id == new])
+        return await real(case, limit)
+
+    knowledge.similar_cases = watching
+    found = await cases.find_similar(await cases.get(new))
+    assert searched_when == [["CaseCard"]]
+    assert [(f.id, f.title) for f in found] == [(str(solved), "Включили расписание записи")]
+    assert [type(d).__name__ for _, d, case_id in cases.outbox.items if case_id == new] == ["CaseCard", "EditCard"]
+    stored = [Found.from_stored(item) for item in await knowledge.repo.similar_for(new)]
+    assert [(f.kind, f.id, f.title, f.model) for f in stored] == [
+        ("case", str(solved), "Включили расписание записи", "NVR4108HS-4KS2")]
+
+
+async def test_a_failing_or_empty_search_leaves_the_card_alone(cases, knowledge):
+    new = await file(cases, "Нет звука с микрофона камеры в приложении", "c")
+
+    async def broken(case, limit=3):
+        raise RuntimeError("index is gone")
+
+    assert await cases.find_similar(await cases.get(new)) == []  # nothing solved yet
+    knowledge.similar_cases = broken
+    assert await cases.find_similar(await cases.get(new)) == []
+    assert [type(d).__name__ for _, d, case_id in cases.outbox.items if case_id == new] == ["CaseCard"]
+    assert await knowledge.repo.similar_for(new) == []
+
+
 def write_pdf(path: Path, text: str) -> None:
     """A one-page PDF with `text` in Helvetica, built by hand (the suite has no PDF writer)."""
     stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
@@ -211,3 +253,115 @@ async def test_the_benchmark_runs_on_a_small_scale_and_its_set_is_complete():
     result = await bench_knowledge.measure(items[:10], total=50)
     assert result["indexed"] == 50 and result["questions"] == 10
     assert 0 <= result["recall@1"] <= result["recall@3"] <= 1
+
+
+# --- the intake's rules for bulletins (IntakeService, no Telegram) ---------------------------------------
+
+async def shipped_bulletins(db) -> KnowledgeService:
+    knowledge = KnowledgeService(db=db, bulletins_dir=ROOT / "data" / "bulletins")
+    await knowledge.sync_bulletins()
+    return knowledge
+
+
+def intake_with(knowledge, clock) -> IntakeService:
+    return IntakeService(cases=SimpleNamespace(clock=clock), catalogue=None, knowledge=knowledge)
+
+
+DESCRIBED = IntakeDraft(submit_key="k1", request_type="general", model="DHI-NVR4108HS-4KS3").answer(
+    "description", description="Регистратор после обновления прошивки перестал писать архив")
+
+
+async def test_bulletins_are_offered_for_general_and_docs_questions_only(db):
+    intake = intake_with(await shipped_bulletins(db), FixedClock(datetime(2026, 3, 2, 10, 0, tzinfo=MSK)))
+    for kind in ("general", "docs"):
+        draft = await intake.with_bulletins(DESCRIBED.changed(request_type=kind))
+        assert [b["id"] for b in draft.bulletins] == ["nvr-recording-after-firmware.md"]
+        assert draft.bulletins[0]["title"] == "Регистратор не пишет архив после обновления прошивки"
+        assert IntakeService.offers_bulletins(draft) and not draft.is_answered("bulletins")
+    for kind in ("config", "malfunction", "wish"):
+        draft = await intake.with_bulletins(DESCRIBED.changed(request_type=kind))
+        assert draft.bulletins == () and not IntakeService.offers_bulletins(draft)
+    # nothing in the bulletins like it: no step
+    quiet = await intake.with_bulletins(DESCRIBED.changed(description="Хотим заказать сорок коробок"))
+    assert quiet.bulletins == ()
+    # no index at all (a desk without one): the dialog goes on as before
+    assert (await intake_with(None, None).with_bulletins(DESCRIBED)).bulletins == ()
+
+
+async def test_an_offer_turned_down_is_not_made_again_but_a_new_one_is(db):
+    intake = intake_with(await shipped_bulletins(db), FixedClock(datetime(2026, 3, 2, 10, 0, tzinfo=MSK)))
+    declined = (await intake.with_bulletins(DESCRIBED)).answer("bulletins")
+    # the same description edited from the summary: the same offer, still declined
+    again = await intake.with_bulletins(declined.reopen("description").answer("description"))
+    assert again.is_answered("bulletins") and again.bulletins == declined.bulletins
+    # another question: offered afresh
+    other = await intake.with_bulletins(declined.answer("description", description="Камера в DMSS офлайн, P2P не в сети"))
+    assert [b["id"] for b in other.bulletins] == ["p2p-offline.md"] and not other.is_answered("bulletins")
+
+
+async def test_helped_is_counted_once_per_draft_in_its_period(db):
+    knowledge = await shipped_bulletins(db)
+    at = datetime(2026, 3, 2, 10, 0, tzinfo=MSK)
+    intake = intake_with(knowledge, FixedClock(at))
+    draft = await intake.with_bulletins(DESCRIBED)
+    assert await intake.bulletin_helped(PARTNER, draft) is True
+    assert await intake.bulletin_helped(PARTNER, draft) is False  # the same press handled again
+    assert await intake.bulletin_helped(PARTNER, DESCRIBED) is False  # nothing was offered: nothing to count
+    day = timedelta(days=1)
+    assert await knowledge.bulletin_answers_between(at - day, at + day) == 1
+    assert await knowledge.bulletin_answers_between(at + timedelta(seconds=1), at + day) == 0
+
+
+def test_a_draft_keeps_its_offer_through_json_and_tolerates_a_bad_one():
+    draft = DESCRIBED.changed(bulletins=({"id": "a.md", "title": "А", "excerpt": "текст"},))
+    assert IntakeDraft.from_json(draft.to_json()) == draft
+    stored = {**draft.to_dict(), "bulletins": [{"id": "a.md", "title": "А", "excerpt": ""}, "junk", None]}
+    assert IntakeDraft.from_dict(stored).bulletins == ({"id": "a.md", "title": "А", "excerpt": ""},)
+    assert IntakeDraft.from_dict({**draft.to_dict(), "bulletins": None}).bulletins == ()
+
+
+def test_the_cards_block_fits_the_room_the_card_keeps_for_it():
+    from bot import texts
+
+    longest = [Found(kind="case", id=str(10_000 + n), title="Заменили блок питания & <кабель> " * 10, score=1.0,
+                     model="DHI-NVR5864-EI-256-ЧТО-ТО-ОЧЕНЬ-ДЛИННОЕ-" * 3, thread_id=99_999) for n in range(5)]
+    block = texts.similar_block(longest, -1001234567890)
+    assert len(block) <= texts.SIMILAR_CARD_ROOM
+    assert block.count("• ") == texts.SIMILAR_ON_CARD == 3
+    assert "&amp;" in block and "<кабель>" not in block  # escaped
+
+
+async def test_words_every_bulletin_has_offer_none_and_a_word_only_one_has_picks_it(db):
+    knowledge = await shipped_bulletins(db)
+
+    async def offered(question: str) -> list[str]:
+        return [o.id for o in await knowledge.bulletins_for(question)]
+
+    # «камера», «включить» are in most bulletins: a question about SMD Plus shares nothing else with them
+    assert await offered("Подскажите, как работает функция SMD Plus на этой камере и где её включить?") == []
+    assert await offered("камера") == []
+    assert await offered("Хотим заказать сорок коробок") == []
+    # «onvif» is in one bulletin only: that is the one, though the rest of the words are common
+    assert await offered("как подключить камеру hikvision к регистратору по onvif") == ["onvif-third-party.txt"]
+    assert await offered("Камера не видна в облаке, статус не в сети") == ["p2p-offline.md"]
+
+
+async def test_a_latin_name_typed_in_cyrillic_is_read_back(knowledge):
+    await knowledge.import_history([
+        record("1", "Камера в приложении DMSS показывает статус офлайн"),
+        record("2", "Регистратор не даёт подключить больше 8 камер"),
+    ])
+    # «дмсс» is no word the index has; read as dmss it is the cloud app, as the first ticket says
+    assert [f.id for f in await knowledge.search("висит в дмсс")] == ["1"]
+    # a word the index knows is taken as it is, not read as Latin
+    assert [f.id for f in await knowledge.search("камер больше восьми")][:1] == ["2"]
+
+
+async def test_a_failing_bulletin_search_lets_the_partner_go_on(db):
+    class Broken:
+        async def bulletins_for(self, text, model="", limit=3):
+            raise RuntimeError("index is gone")
+
+    draft = await intake_with(Broken(), None).with_bulletins(DESCRIBED)
+    assert draft.bulletins == () and not IntakeService.offers_bulletins(draft)
+    assert draft.is_answered("description")

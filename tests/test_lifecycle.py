@@ -42,7 +42,9 @@ async def test_whole_lifecycle_two_engineers_two_partners(desk, clock):
     assert case.status.value == "waiting" and case.waiting_since is not None
     ask = desk.last_to_partner(desk.partner)
     assert "фото раздела «Событие» и журнал" in ask.text
-    assert "⏳" in desk.emu.topics(desk.group)[t1].name
+    assert "⏳ ждёт" in desk.card_of(first).text
+    title = desk.emu.topics(desk.group)[t1].name
+    assert title.startswith(f"№{first} · ")  # the status is on the card, so the title never changes
     clock.advance(timedelta(hours=2))
     await desk.partner_sends_photo(data=PNG, caption="Событие")
     await desk.partner_sends("document", file_name="journal.log", data=b"log line\n")
@@ -55,12 +57,15 @@ async def test_whole_lifecycle_two_engineers_two_partners(desk, clock):
     assert case.due_at == datetime(2026, 11, 25, 9, 0, tzinfo=MSK) and case.waiting_since is None
     topic_kinds = [m.kind for m in desk.emu.bot_messages(desk.group, t1)]
     assert "photo" in topic_kinds and "document" in topic_kinds
-    assert texts.PARTNER_ANSWERED in desk.texts_to(desk.group, t1)
+    # The answers say they answer the request (no note of its own); the card is back in work.
+    answers = [t for t in desk.texts_to(desk.group, t1) if "ответ на запрос" in t]
+    assert len(answers) == 2 and "Событие" in answers[0]
+    assert "🛠 в работе" in desk.card_of(first).text
 
     # The malfunction goes to the manufacturer; the partner is told.
     await desk.engineer_writes("/vendor запись по SMD не идёт на прошивке 2.840", t1, user=desk.engineer2)
     assert "передали её производителю" in desk.last_to_partner(desk.partner).text
-    assert "🏭" in desk.emu.topics(desk.group)[t1].name
+    assert "🏭 у производителя" in desk.card_of(first).text
 
     # Resolved -> "no" reopens -> resolved again -> "yes" closes the topic -> rating with a comment.
     await desk.engineer_writes("/resolve производитель выпустил исправленную прошивку", t1, user=desk.engineer2)
@@ -77,7 +82,12 @@ async def test_whole_lifecycle_two_engineers_two_partners(desk, clock):
     assert desk.last_to_partner().text == texts.RATE_THANKS
     case = await repo.get(first)
     assert case.rating == 5 and case.rating_comment == "Спасибо, быстро помогли!"
-    assert any("★★★★★" in t and "быстро помогли" in t for t in desk.texts_to(desk.group, t1))
+    # How it ended is on the card; the closed topic is not reopened for it, nor renamed.
+    card = desk.card_of(first).text
+    assert "🔒 закрыта" in card and texts.CLOSED_BY_PARTNER_CARD in card
+    assert "★★★★★ (5/5)" in card and "Спасибо, быстро помогли!" in card
+    assert desk.emu.topics(desk.group)[t1].closed and desk.emu.topics(desk.group)[t1].name == title
+    assert not any("★" in t for t in desk.texts_to(desk.group, t1)[1:])
     assert statuses(await repo.history(first)) == [
         "new", "claimed", "waiting", "claimed", "vendor", "resolved", "claimed", "resolved", "closed"]
 

@@ -156,6 +156,33 @@ async def test_api_acts_as_people_and_sets_the_clock(sandbox, http):
     assert group["id"] == GROUP_ID and group["topics"][0]["name"] == "Общий чат"
 
 
+async def test_the_label_sample_button_reads_the_label_at_the_model_step(sandbox, http):
+    """The 🏷 button sends the sample label photo; the bot reads it and asks for one confirmation."""
+    partner = PARTNERS[0].user_id
+    sandbox.clock.set(TUESDAY_MORNING)
+
+    async def last() -> dict:
+        return (await state(http))["chats"][str(partner)]["messages"][-1]
+
+    async def press(message: dict, label: str) -> None:
+        button = next(b for row in message["buttons"] for b in row if b["text"] == label)
+        await act(http, "/api/press", {"user": partner, "message": message["id"], "data": button["data"]}, sandbox)
+
+    await act(http, "/api/send", {"user": partner, "text": "📝 Новая заявка"}, sandbox)
+    await press(await last(), "Проблема с настройкой")
+    await press(await last(), "Dahua")
+    async with http.post("/api/label-sample", json={"user": partner, "chat": GROUP_ID}, headers=ACT) as response:
+        assert response.status == 400  # engineers have no label to send
+    await act(http, "/api/label-sample", {"user": partner}, sandbox)
+    messages = (await state(http))["chats"][str(partner)]["messages"]
+    assert messages[-2]["media"]["type"] == "photo" and not messages[-2]["from_bot"]
+    question = messages[-1]
+    assert question["text"] == "На наклейке: модель DH-IPC-HFW2431SP-S-0280B, S/N 7J0A23B5C789DEF — всё верно?"
+    assert [b["text"] for row in question["buttons"] for b in row] == ["✅ Да, верно", "✏️ Исправить"]
+    await press(question, "✅ Да, верно")
+    assert "Опишите" in (await last())["text"]
+
+
 async def test_events_stream_pushes_the_snapshot(sandbox, http):
     async with http.get("/api/events") as response:
         assert response.headers["Content-Type"].startswith("text/event-stream")
@@ -187,8 +214,13 @@ def browser_or_skip() -> None:
     pytest.skip(reason)
 
 
+# A desktop, a tablet and a phone: below 900 px the phone and the group are two tabs.
+WIDTHS = {1400: 960, 800: 1100, 390: 844}
+
+
 @pytest.mark.slow
-async def test_partner_files_a_case_and_the_engineer_answers_in_the_browser(sandbox, tmp_path):
+@pytest.mark.parametrize("width", list(WIDTHS))
+async def test_partner_files_a_case_and_the_engineer_answers_in_the_browser(sandbox, tmp_path, width):
     browser_or_skip()
     from playwright.async_api import async_playwright, expect
 
@@ -200,7 +232,7 @@ async def test_partner_files_a_case_and_the_engineer_answers_in_the_browser(sand
             executable_path=str(CHROMIUM),
             headless=True,
             args=CHROMIUM_ARGS,
-            viewport={"width": 1440, "height": 960},
+            viewport={"width": width, "height": WIDTHS[width]},
             locale="ru-RU",
         )
         try:
@@ -212,13 +244,40 @@ async def test_partner_files_a_case_and_the_engineer_answers_in_the_browser(sand
 
             partner = page.locator("#partner-pane")
             group = page.locator("#group-pane")
+            tabs = page.locator("#pane-tabs")
+            narrow = width < 900
             await expect(page.locator("#conn")).to_have_text("онлайн")
+            if narrow:
+                await expect(group).to_be_hidden()
+                await expect(page.locator("#clock")).to_be_hidden()  # folded: the header is one line
+                assert (await page.locator("header.top").bounding_box())["height"] < 50
+                for needed in ("#clock-label", "#clock-toggle", "#desk-status"):
+                    await expect(page.locator(needed)).to_be_in_viewport()
+                await page.locator("#clock-toggle").click()
+            else:
+                await expect(tabs).to_be_hidden()
+
+            async def show(pane: str) -> None:
+                """Bring a pane into view: on a narrow screen by its tab, whose counter then clears."""
+                if narrow:
+                    tab = tabs.locator(f'[data-pane="{pane}"]')
+                    await tab.click()
+                    await expect(tab.locator(".badge")).to_be_hidden()
+                await expect(partner if pane == "partner" else group).to_be_visible()
+
+            async def waiting_in(pane: str) -> None:
+                """On a narrow screen, the hidden pane's tab counts what arrived there."""
+                if narrow:
+                    await expect(tabs.locator(f'[data-pane="{pane}"] .badge')).to_have_text(re.compile(r"^[1-9]\d*$"))
 
             # A working Tuesday morning, so the answers do not depend on when the test runs.
             await page.locator("#clock-input").fill("2026-11-24T10:00")
             await page.locator("#clock-set").click()
             await expect(page.locator("#clock-label")).to_contain_text("вт 24.11.2026 10:0")
             await expect(page.locator("#desk-status")).to_contain_text("работает")
+            if narrow:
+                await page.locator("#clock-toggle").click()  # folded again
+                await expect(page.locator("#clock")).to_be_hidden()
 
             async def say(text: str) -> None:
                 await partner.locator("#partner-input").fill(text)
@@ -265,7 +324,15 @@ async def test_partner_files_a_case_and_the_engineer_answers_in_the_browser(sand
             await bot_says("Проверьте заявку")
             await press("📨 Отправить")
             await bot_says("Заявка №1001 принята")
+            if narrow:
+                # The main menu is back and reachable without scrolling the page.
+                menu = partner.locator(".kb-btn", has_text="📝 Новая заявка")
+                box = await menu.bounding_box()
+                assert box is not None and box["y"] + box["height"] <= WIDTHS[width]
+                await page.screenshot(path=str(tmp_path / "partner.png"))
 
+            await waiting_in("group")
+            await show("group")
             await group.locator('.persona[data-user="2002"]').click()
             await group.locator('.persona[data-user="2001"]').click()
             topic = group.locator(".topic", has_text="№1001")
@@ -274,7 +341,10 @@ async def test_partner_files_a_case_and_the_engineer_answers_in_the_browser(sand
             await expect(group.locator(".msg.bot .text", has_text="Заявка №1001").first).to_be_visible()
             await expect(group.locator(".msg .photo img")).to_be_visible()
             await group.locator(".ikb-btn", has_text="✋ Взять в работу").click()
-            await bot_says("взял в работу инженер Алексей")
+            await waiting_in("partner")
+            await show("partner")
+            await bot_says("занимается Алексей, инженер поддержки")
+            await show("group")
             answer = "Иван, добрый день! Включите «Отправлять на регистратор»."
 
             async def refuse(route) -> None:
@@ -294,19 +364,28 @@ async def test_partner_files_a_case_and_the_engineer_answers_in_the_browser(sand
             await group.locator("#group-send").click()
             await expect(group.locator("#group-input")).to_have_value("")
 
-            reply = partner.locator(".msg.bot .text", has_text="💬 Поддержка · заявка №1001 (Алексей)")
-            await expect(reply).to_contain_text("Включите «Отправлять на регистратор»")
             await expect(group.locator(".msg.me .text", has_text="Иван, добрый день!")).to_be_visible()
             # The pictures are real downloads from the emulator, not broken images.
-            for img in (partner.locator(".msg.me .photo img"), group.locator(".msg .photo img")):
-                assert await img.evaluate("el => el.complete && el.naturalWidth") == 480
-
+            img = group.locator(".msg .photo img")
+            assert await img.evaluate("el => el.complete && el.naturalWidth") == 480
+            # Everything an engineer needs fits the screen at every width: the topics, the buttons, the composer.
+            for needed in (topic, group.locator("#group-send"), group.locator(".persona").first):
+                await expect(needed).to_be_in_viewport()
             shot = tmp_path / "sandbox.png"
             await page.screenshot(path=str(shot))
+            await waiting_in("partner")
+            await show("partner")
+            reply = partner.locator(".msg.bot .text", has_text="💬 Поддержка · заявка №1001 (Алексей)")
+            await expect(reply).to_contain_text("Включите «Отправлять на регистратор»")
+            img = partner.locator(".msg.me .photo img")
+            assert await img.evaluate("el => el.complete && el.naturalWidth") == 480
         finally:
             await context.close()
 
     assert not problems, problems
-    copy = ROOT / "screenshots" / "sandbox.png"
-    copy.parent.mkdir(exist_ok=True)
-    shutil.copyfile(shot, copy)
+    # Kept for a person to look at: screenshots/sandbox-<width>.png (and the partner's tab on narrow ones).
+    folder = ROOT / "screenshots"
+    folder.mkdir(exist_ok=True)
+    shutil.copyfile(shot, folder / f"sandbox-{width}.png")
+    if narrow:
+        shutil.copyfile(tmp_path / "partner.png", folder / f"sandbox-{width}-partner.png")

@@ -1083,9 +1083,20 @@ class BotApi:
 
     # --- chats and members ----------------------------------------------------------------------
 
+    def _readable(self, p: Params) -> ChatState:
+        """A private group answers only a bot that is in it, as Telegram does (public ones anybody)."""
+        chat = self._chat(p)
+        if not chat.is_private and not chat.username:
+            status = self.world.bot_member(chat).status
+            if status == "kicked":
+                raise forbidden("bot was kicked from the supergroup chat")
+            if status not in PRESENT_STATUSES:
+                raise forbidden("bot is not a member of the supergroup chat")
+        return chat
+
     @api("getChat")
     def get_chat(self, p: Params) -> Json:
-        chat = self._chat(p)
+        chat = self._readable(p)
         info = chat.as_chat()
         info.update(
             accent_color_id=0,
@@ -1105,7 +1116,7 @@ class BotApi:
 
     @api("getChatMember")
     def get_chat_member(self, p: Params) -> Json:
-        chat = self._chat(p)
+        chat = self._readable(p)
         user_id = p.integer("user_id", missing="user_id is empty")
         assert user_id is not None
         return self.world.chat_member_object(chat, user_id)

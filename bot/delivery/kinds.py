@@ -254,10 +254,21 @@ class SetReaction(Delivery):
     emoji: str
 
 
+@dataclass(frozen=True)
+class HelpDeskFile(Delivery):
+    """A file of a HelpDesk reply that came by e-mail (bot/delivery/mail_in.py): its bytes wait in the
+    database (`mail_files`) until this uploads them."""
+
+    kind: ClassVar[str] = "mail_file"
+    file: int  # the mail_files row
+    caption: str | None = None
+    to_topic: bool = False
+
+
 KINDS: dict[str, type[Delivery]] = {
     cls.kind: cls
     for cls in (SendText, CopyMessage, MediaGroup, SendFile, AlbumItem, EditText, EditCaption, CaseCard, EditCard,
-                TopicAction, SetReaction)
+                TopicAction, HelpDeskFile, SetReaction)
 }
 
 

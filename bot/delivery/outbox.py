@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import (
+    BufferedInputFile,
     InputMediaAudio,
     InputMediaDocument,
     InputMediaPhoto,
@@ -25,15 +26,15 @@ from bot import keyboards, texts
 from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.kinds import (
-    AlbumItem, CaseCard, CopyMessage, Delivery, EditCaption, EditCard, EditText, MediaGroup, SendFile, SendText,
-    SetReaction,
-    Source, TopicAction, decode,
+    AlbumItem, CaseCard, CopyMessage, Delivery, EditCaption, EditCard, EditText, HelpDeskFile, MediaGroup, SendFile,
+    SendText, SetReaction, Source, TopicAction, decode,
 )
 from bot.delivery.queue import PacedQueue, Sent
 from bot.delivery.topics import Topics
 from bot.domain import Case
 from bot.storage.cases import CaseRepository
 from bot.storage.database import Batch, Database, Transaction
+from bot.storage.mail import MailFileRepository
 from bot.storage.outbox import MessageLink, MessageLinkRepository, OutboxItem, OutboxRepository
 from bot.storage.partners import PartnerRepository
 
@@ -106,6 +107,8 @@ class Outbox:
         self.topics = Topics(bot=bot, db=db, settings=settings, clock=clock, cases=cases, partners=partners,
                              links=self.links)
         self.pacer = self.queue.pacer
+        # The HelpDesk's reply files, kept by the mail inbox until they are uploaded (HelpDeskFile).
+        self.mail_files = MailFileRepository(db)
 
     # --- what services and handlers use -------------------------------------------------------
 
@@ -135,6 +138,9 @@ class Outbox:
 
     async def partner_wrote(self, user_id: int) -> None:
         await self.queue.partner_wrote(user_id)
+
+    async def flood_wait_left(self, chat_id: int) -> float:
+        return await self.queue.flood_wait_left(chat_id)
 
     async def retry_held(self) -> int:
         return await self.queue.retry_held()
@@ -334,3 +340,16 @@ async def _topic_action(outbox: Outbox, item: OutboxItem, d: TopicAction, to: Ta
     else:
         await outbox.topics.reopen(to.thread_id)
     return Sent()
+
+
+@executes(HelpDeskFile)
+async def _helpdesk_file(outbox: Outbox, item: OutboxItem, d: HelpDeskFile, to: Target) -> Sent:
+    stored = await outbox.mail_files.get(d.file)
+    if stored is None:
+        return Sent()
+    message = await outbox.bot.send_document(
+        to.chat_id, BufferedInputFile(stored.data, filename=stored.file_name), caption=d.caption,
+        message_thread_id=to.thread_id,
+    )
+    return Sent(message.message_id, [MessageLink(to.case_id, "helpdesk", to.chat_id, message.message_id, to.chat_id,
+                                                 message.message_id, "media")])

@@ -234,6 +234,12 @@ class PacedQueue:
             self._holds = holds
             self._holds_loaded = True
 
+    async def flood_wait_left(self, chat_id: int) -> float:
+        """Seconds Telegram still asks this chat to wait (a 429, also one noted before a restart)."""
+        await self._load_holds()
+        hold = self._holds.get(chat_id)
+        return self._hold_left(chat_id) if hold is not None and hold.kind == "flood" else 0.0
+
     def _hold_left(self, chat_id: int, now: float | None = None) -> float:
         hold = self._holds.get(chat_id)
         if hold is None:

@@ -15,8 +15,10 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.domain import Case, RequestType, Status
 from bot.services import scope
+from bot.services.knowledge import Found
 from bot.storage.cases import CaseRepository
 from bot.storage.database import Database
+from bot.storage.knowledge import KnowledgeRepository
 from bot.storage.kv import KeyValueRepository
 from bot.storage.outbox import MessageLink, MessageLinkRepository
 from bot.storage.partners import PartnerRepository
@@ -44,6 +46,7 @@ class Topics:
         self.partners = partners
         self.links = links
         self.kv = KeyValueRepository(db)
+        self.knowledge = KnowledgeRepository(db)
         self.group_id = settings.engineers_chat_id
         self.levels = tuple(sorted(settings.reaction_levels))
         self.forum: bool | None = None  # learnt from the first topic we try to create
@@ -60,8 +63,17 @@ class Topics:
     async def render_card(self, case: Case, note: str | None = None) -> tuple[str, InlineKeyboardMarkup | None]:
         attachments = await self.cases.attachments(case.id)
         partner = await self.partners.get(case.partner_id)
-        text = texts.case_card(case, partner, len(attachments), note=note, out_of_scope=scope.detect(case.description))
+        found = [f for f in map(Found.from_stored, await self.knowledge.similar_for(case.id)) if f is not None]
+        similar = texts.similar_block(found, self.group_id) if found else None
+        text = texts.case_card(case, partner, len(attachments), note=note, out_of_scope=scope.detect(case.description),
+                               similar=similar, closed_by_partner=await self._closed_by_partner(case))
         return text, keyboards.case_card(case, self.levels)
+
+    async def _closed_by_partner(self, case: Case) -> bool:
+        if case.status != Status.CLOSED:
+            return False
+        closing = [row for row in await self.cases.history(case.id) if row["to_status"] == Status.CLOSED.value]
+        return bool(closing) and closing[-1]["actor_id"] == case.partner_id
 
     async def post_card(self, case: Case, thread_id: int | None, note: str | None = None) -> Message:
         text, markup = await self.render_card(case, note)

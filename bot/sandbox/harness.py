@@ -141,6 +141,7 @@ class Sandbox:
             "OUTBOX_CHAT_INTERVAL": str(s.outbox_chat_interval),
             "OUTBOX_GROUP_PER_MINUTE": str(s.outbox_group_per_minute),
             "OUTBOX_GLOBAL_PER_SECOND": str(s.outbox_global_per_second),
+            **mail_environment(s),
         }
 
     async def start_bot(self) -> None:
@@ -197,3 +198,22 @@ async def settle(sandbox: Sandbox, *, outbox: bool = True) -> None:
             # Updates fetched but unconfirmed may not have reached a handler yet: wait for them by id.
             await sandbox.app.settle(outbox=outbox, through=sandbox.emu.world.updates.last_delivered())
     await sandbox.emu.wait_idle(timeout=10)
+
+
+def mail_environment(s: Settings) -> dict[str, str]:
+    """The HelpDesk bridge's settings as environment variables (none when it is off)."""
+    if not s.mail_enabled:
+        return {}
+    env = {
+        "HELPDESK_EMAIL": s.helpdesk_email, "MAIL_FROM": s.mail_from, "SMTP_HOST": s.smtp_host,
+        "SMTP_PORT": str(s.smtp_port or ""), "SMTP_USER": s.smtp_user, "SMTP_SECURITY": s.smtp_security,
+        "IMAP_HOST": s.imap_host, "IMAP_PORT": str(s.imap_port or ""), "IMAP_USER": s.imap_user,
+        "IMAP_SECURITY": s.imap_security, "IMAP_FOLDER": s.imap_folder,
+        "MAIL_ALLOWED_SENDERS": ",".join(s.mail_allowed_senders),
+        "MAIL_SEND_INTERVAL": str(s.mail_send_interval), "MAIL_POLL_INTERVAL": str(s.mail_poll_interval),
+    }
+    if s.smtp_password is not None:
+        env["SMTP_PASSWORD"] = s.smtp_password.get_secret_value()
+    if s.imap_password is not None:
+        env["IMAP_PASSWORD"] = s.imap_password.get_secret_value()
+    return env

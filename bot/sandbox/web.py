@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from bot.sandbox.harness import Sandbox
 
 STATIC_DIR = Path(__file__).with_name("static")
+# A Dahua label photographed on a wall (drawn by tests/label_images.py): the partner's 🏷 button sends it,
+# so the label step can be tried without a device at hand.
+LABEL_SAMPLE = STATIC_DIR / "label-sample.jpg"
 STATIC_TYPES = {"index.html": "text/html", "app.css": "text/css", "app.js": "text/javascript"}
 # The page loads nothing from elsewhere; the policy makes sure of it (and of no inline script).
 PAGE_POLICY = (
@@ -68,6 +71,7 @@ def setup(app: web.Application, sandbox: Sandbox) -> SandboxPage:
     app.router.add_post("/api/press", page.press)
     app.router.add_post("/api/contact", page.contact)
     app.router.add_post("/api/upload", page.upload)
+    app.router.add_post("/api/label-sample", page.label_sample)
     app.router.add_post("/api/clock", page.set_clock)
     return page
 
@@ -325,6 +329,17 @@ class SandboxPage:
                 chat_id=chat_id,
                 thread_id=thread_id,
             )
+
+        return await self._act(request, action)
+
+    async def label_sample(self, request: web.Request) -> web.Response:
+        """The partner sends the sample label photo, as a phone would send a picture of one."""
+        async def action() -> None:
+            body = await _json_body(request)
+            user, chat_id, thread_id = self._where(body)
+            if chat_id is not None:
+                raise PageError("образец наклейки отправляет партнёр в чате с ботом")
+            await self.emu.send_photo(user, data=LABEL_SAMPLE.read_bytes())
 
         return await self._act(request, action)
 

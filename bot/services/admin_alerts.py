@@ -30,6 +30,12 @@ class AdminAlerts:
                 await self.outbox.enqueue(conn, admin_id, SendText(text))
         self.outbox.wake()
 
+    async def report_group_problems(self, reports) -> None:
+        """One message per problem the set-up check found (bot.services.group_check.GroupReport)."""
+        for report in reports:
+            for problem in report.problems:
+                await self.notify(texts.setup_problem(report.group_id, report.title, problem.value, report.facts.error))
+
     async def check_calendar(self) -> None:
         """Warn once per year answered by the `holidays` package instead of a calendar file."""
         years = self.schedule.calendar.pop_unreported_fallback_years()

@@ -20,9 +20,9 @@ from bot.delivery.kinds import (
     AlbumItem, CaseCard, CopyMessage, EditCaption, EditCard, EditText, MediaEntry, MediaGroup, SendFile, SendText,
     TopicAction,
 )
-from bot.services.knowledge import KnowledgeService
+from bot.services.knowledge import Found, KnowledgeService
 from bot.services.membership import Access, Membership
-from bot.services.ports import Buttons, Outbox, Rows
+from bot.services.ports import Buttons, MailQueue, Outbox, Rows
 from bot.services.schedule import Schedule, reaction_due, reminder_points
 from bot.storage.cases import CaseRepository
 from bot.storage.database import Database
@@ -30,6 +30,9 @@ from bot.storage.database import Database
 log = logging.getLogger(__name__)
 
 ALBUM_KINDS = {"photo": "visual", "video": "visual", "document": "document", "audio": "audio"}
+# Status changes the HelpDesk hears of by mail (bot/delivery/mail.py), by the status reached.
+MAIL_EVENTS = {Status.WAITING: "info_requested", Status.VENDOR: "escalated", Status.RESOLVED: "resolved",
+               Status.CLOSED: "closed"}
 
 
 @dataclass(frozen=True)
@@ -118,9 +121,11 @@ class CaseService:
         buttons: Buttons,
         membership: Membership | None = None,
         knowledge: KnowledgeService | None = None,
+        mail: MailQueue | None = None,
     ) -> None:
         self.db = db
         self.knowledge = knowledge
+        self.mail = mail
         self.membership = membership
         self.schedule = schedule
         self.buttons = buttons
@@ -149,7 +154,9 @@ class CaseService:
             case_id = await self.cases.insert(conn, new)
             if case_id is not None:
                 await self.outbox.enqueue(conn, self.group_id, CaseCard(), case_id)
-                card_room = texts.MESSAGE_LIMIT - 1200
+                await self._mail(conn, case_id, "new_case", {})
+                # Room is kept for the similar solved cases the card may show later (find_similar).
+                card_room = texts.MESSAGE_LIMIT - 1200 - texts.SIMILAR_CARD_ROOM
                 if len(escape(new.description)) > card_room:
                     # The card shows the start; the whole text follows so nothing is cut off.
                     for chunk in split_text(escape(new.description), texts.MESSAGE_LIMIT - 100):
@@ -169,10 +176,30 @@ class CaseService:
             assert case is not None
             return SubmitResult(case, created=False)
         self.outbox.wake()
+        self._wake_mail()
         case = await self.cases.get(case_id)
         assert case is not None
         log.info("Case %s filed by partner %s", case.id, case.partner_id)
         return SubmitResult(case, created=True, notes=list(confirm or []))
+
+    async def find_similar(self, case: Case) -> list[Found]:
+        """Solved cases like a new one, for its card. Called once the card is queued (and the outbox
+        woken), so the search never holds the card back: the card goes out as it is and is edited when
+        they are found (or drawn with them, if the search was quicker than the queue)."""
+        if self.knowledge is None:
+            return []
+        try:
+            found = await self.knowledge.similar_cases(case, limit=texts.SIMILAR_ON_CARD)
+        except Exception:  # the card is out already; without the list it is still a whole card
+            log.exception("Similar cases for case %s not searched", case.id)
+            return []
+        if not found:
+            return []
+        async with self.db.transaction() as conn:
+            await self.knowledge.remember_similar(conn, case.id, found)
+            await self.outbox.enqueue(conn, self.group_id, EditCard(), case.id)
+        self.outbox.wake()
+        return found
 
     async def _enqueue_files(self, conn, case_id: int, batch: list[Attachment]) -> None:
         if len(batch) == 1:
@@ -199,24 +226,35 @@ class CaseService:
                                              Status.NEW, next_status(Action.CLAIM, Status.NEW), None)
                 await self.outbox.enqueue(conn, self.group_id, EditCard(), case_id)
                 case = await self._get_in(conn, case_id)
-                await self._enqueue_topic_update(conn, case)
                 await self.outbox.enqueue(
                     conn, case.partner_id, SendText(texts.case_claimed_for_partner(case.number, engineer_name)), case_id,
                 )
+                await self._mail(conn, case_id, "claimed", {"engineer": engineer_name})
         case = await self.cases.get(case_id)
         if won:
             self.outbox.wake()
+            self._wake_mail()
             log.info("Case %s claimed by engineer %s", case_id, engineer_id)
             return ClaimResult(True, case, engineer_name)
         return ClaimResult(False, case, case.claimed_by_name if case else None)
+
+    async def _mail(self, conn, case_id: int, event: str, payload: dict[str, Any], dedupe_key: str | None = None) -> None:
+        """The HelpDesk's copy of a change, in the change's own transaction (when the bridge is on)."""
+        if self.mail is not None:
+            await self.mail.enqueue(conn, case_id, event, payload, dedupe_key)
+
+    def _wake_mail(self) -> None:
+        if self.mail is not None:
+            self.mail.wake()
 
     async def _get_in(self, conn, case_id: int) -> Case:
         case = await self.cases.get(case_id)
         assert case is not None
         return case
 
-    async def _enqueue_topic_update(self, conn, case: Case, action: str = "rename") -> None:
-        # Wishes share one topic: its title and open/closed state belong to no single case.
+    async def _enqueue_topic_update(self, conn, case: Case, action: str) -> None:
+        # The title shows no status (texts.topic_name), so a status change renames nothing; a closed
+        # case's topic is closed. Wishes share one topic: its open/closed state belongs to no single case.
         if case.request_type != RequestType.WISH:
             await self.outbox.enqueue(conn, self.group_id, TopicAction(action), case.id)
 
@@ -254,7 +292,6 @@ class CaseService:
                     await self.knowledge.index_resolved(conn, fresh, comment or "")
                 elif case.status in (Status.RESOLVED, Status.CLOSED) and to.is_open:
                     await self.knowledge.forget_case(conn, case.id)
-            await self._enqueue_topic_update(conn, fresh)
             if case.status == Status.CLOSED:
                 await self._enqueue_topic_update(conn, fresh, "reopen")
             if topic_text:
@@ -264,7 +301,14 @@ class CaseService:
             if partner_text:
                 await self.outbox.enqueue(conn, case.partner_id, SendText(partner_text, buttons=partner_buttons),
                                           case.id)
+            event = MAIL_EVENTS.get(to) or ("reopened" if not case.status.is_open and to.is_open else None)
+            if to == Status.CLAIMED and fields.get("claimed_by_name"):
+                event = "claimed"  # assigned by a colleague
+            if event is not None:
+                await self._mail(conn, case.id, event, {"actor": actor_name, "comment": comment,
+                                                        "engineer": fields.get("claimed_by_name")})
         self.outbox.wake()
+        self._wake_mail()
         log.info("Case %s: %s -> %s by %s", case.id, case.status, to, actor_id)
         return Outcome(True, fresh, "")
 
@@ -309,8 +353,7 @@ class CaseService:
         case = await self.cases.get(case_id)
         if case is None or case.partner_id != partner_id or not allowed(Action.PARTNER_ANSWERED, case.status):
             return Outcome(False, case, "")
-        return await self._transition(case, next_status(Action.PARTNER_ANSWERED, case.status), partner_id, case.contact_name, texts.PARTNER_ANSWERED_HISTORY,
-                                      topic_text=texts.PARTNER_ANSWERED)
+        return await self._transition(case, next_status(Action.PARTNER_ANSWERED, case.status), partner_id, case.contact_name, texts.PARTNER_ANSWERED_HISTORY)
 
     async def to_vendor(self, case_id: int, engineer_id: int, engineer_name: str, comment: str) -> Outcome:
         case, refusal = await self._require(case_id, Action.TO_VENDOR)
@@ -336,7 +379,6 @@ class CaseService:
             case, next_status(Action.CLOSE, case.status), actor_id, actor_name, texts.HISTORY_CLOSED_BY_PARTNER if by_partner else None,
             fields={"closed_at": self.clock.now()},
             partner_text=None if by_partner else texts.closed_for_partner(case.number),
-            topic_text=texts.CLOSED_BY_PARTNER if by_partner else None,
         )
 
     async def reopen(self, case_id: int, actor_id: int, actor_name: str, *, by_partner: bool = False) -> Outcome:
@@ -397,35 +439,36 @@ class CaseService:
             return await self.close(case_id, partner_id, name, by_partner=True)
         return await self.reopen(case_id, partner_id, name, by_partner=True)
 
-    async def rate(self, case_id: int, partner_id: int, rating: int, question_id: int | None = None) -> Outcome:
-        """`question_id`: the partner's "rate the help" message; the topic's rating post is linked to it
-        so that a comment edits that post instead of posting the stars a second time."""
+    async def rate(self, case_id: int, partner_id: int, rating: int) -> Outcome:
         case = await self.cases.get(case_id)
         if case is None or case.partner_id != partner_id or not 1 <= rating <= 5:
             return Outcome(False, None, texts.CASE_NOT_FOUND)
         if not allowed(Action.RATE, case.status):
             return Outcome(False, case, texts.FEEDBACK_TOO_LATE)
         await self.cases.set_rating(case_id, rating)
-        source = (partner_id, question_id) if question_id else None
-        async with self.db.batch() as conn:
-            await self.outbox.enqueue(conn, self.group_id, SendText(
-                texts.rating_for_topic(rating, None), to_topic=True, source=source, link_kind="rating"), case.id)
-        self.outbox.wake()
+        await self._show_on_card(case_id)
+        await self._mail_now(case_id, "rating", {"rating": rating})
         return Outcome(True, await self.cases.get(case_id), "")
 
-    async def rating_comment(self, case_id: int, partner_id: int, comment: str, question_id: int | None = None) -> None:
+    async def rating_comment(self, case_id: int, partner_id: int, comment: str) -> None:
         case = await self.cases.get(case_id)
         if case is None or case.partner_id != partner_id:
             return
         await self.cases.set_rating_comment(case_id, comment)
-        text = texts.rating_for_topic(case.rating, comment)
-        if question_id is None:
-            await self.note_in_topic(case, text)
-            return
+        await self._show_on_card(case_id)
+        await self._mail_now(case_id, "rating", {"rating": case.rating, "comment": comment})
+
+    async def _show_on_card(self, case_id: int) -> None:
+        """The rating goes onto the card: no note in a closed topic (that cost a reopen, the note and a close)."""
         async with self.db.batch() as conn:
-            await self.outbox.enqueue(conn, self.group_id, EditText((partner_id, question_id), text, to_topic=True),
-                                      case.id)
+            await self.outbox.enqueue(conn, self.group_id, EditCard(), case_id)
         self.outbox.wake()
+
+    async def _mail_now(self, case_id: int, event: str, payload: dict[str, Any]) -> None:
+        if self.mail is not None:
+            async with self.db.batch() as conn:
+                await self.mail.enqueue(conn, case_id, event, payload)
+            self.mail.wake()
 
     async def set_level(self, case_id: int, level: int, engineer_id: int, engineer_name: str) -> Case | None:
         """A new level means a new reaction time, counted again from when the case was filed."""
@@ -561,7 +604,12 @@ class CaseService:
                     conn, chat_id, CopyMessage(message.chat_id, message.message_id, caption, **common), case.id,
                     dedupe_key=key,
                 )
+            # The HelpDesk hears the conversation too: an album once, not once per file.
+            mail_key = f"mail:album:{message.media_group_id}:{origin}" if message.media_group_id else f"mail:{key}"
+            await self._mail(conn, case.id, f"{origin}_message",
+                             {"text": message.html, "kind": message.kind, "header": header}, dedupe_key=mail_key)
         self.outbox.wake()
+        self._wake_mail()
 
     async def case_of_relayed(self, chat_id: int, message_id: int) -> Case | None:
         """The case a message was relayed for, if the bot relayed it or has it queued to relay

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from bot import texts
@@ -16,16 +17,24 @@ from bot.services.intake_draft import IntakeDraft
 from bot.services.intake_rules import MODEL_BUTTONS, ModelChoice
 
 if TYPE_CHECKING:  # the label reader pulls in zxing-cpp and Pillow: loaded on the first label photo only
+    from bot.services.knowledge import KnowledgeService
     from bot.services.label import LabelReader
 
 log = logging.getLogger(__name__)
 
+# The request types a bulletin can answer before a case is filed (the regulation's general questions
+# and documentation requests); a configuration problem or a fault goes to an engineer as before.
+BULLETIN_TYPES = (RequestType.GENERAL, RequestType.DOCS)
+BULLETINS_OFFERED = 3
+
 
 class IntakeService:
-    def __init__(self, *, cases: CaseService, catalogue: Any, label_ocr: bool = True) -> None:
+    def __init__(self, *, cases: CaseService, catalogue: Any, label_ocr: bool = True,
+                 knowledge: KnowledgeService | None = None) -> None:
         self.cases = cases
         self.catalogue = catalogue  # anything with match(text, limit): the reloadable CatalogueService
         self.label_ocr = label_ocr
+        self.knowledge = knowledge
         self._reader: LabelReader | None = None
 
     # --- the model ---------------------------------------------------------------------------------
@@ -97,6 +106,39 @@ class IntakeService:
             draft = draft.answer("serial", serial=label["serial"])
         return draft.changed(label=None)
 
+    # --- bulletins before a case ---------------------------------------------------------------------
+
+    @staticmethod
+    def offers_bulletins(draft: IntakeDraft) -> bool:
+        """The bulletins step applies: a general or documentation question that bulletins matched."""
+        return draft.kind in BULLETIN_TYPES and bool(draft.bulletins)
+
+    async def with_bulletins(self, draft: IntakeDraft) -> IntakeDraft:
+        """The draft after its description: the bulletins that may answer it (only bulletins, never
+        another partner's case). The same offer the partner already turned down is not made again;
+        a new one (the description was edited) is asked afresh."""
+        offers: tuple[dict[str, Any], ...] = ()
+        if self.knowledge is not None and draft.kind in BULLETIN_TYPES and draft.description:
+            try:
+                found = await self.knowledge.bulletins_for(draft.description, draft.model or "",
+                                                           limit=BULLETINS_OFFERED)
+            except Exception:  # the index failing must not stop a partner filing the case
+                log.exception("intake: bulletins not searched")
+                found = []
+            offers = tuple({"id": o.id, "title": o.title, "excerpt": o.excerpt} for o in found)
+        if offers == draft.bulletins:
+            return draft
+        return draft.reopen("bulletins", bulletins=offers)
+
+    async def bulletin_helped(self, partner_id: int, draft: IntakeDraft) -> bool:
+        """«Помогло»: the dialog ends without a case and the statistics count a question answered by a
+        bulletin. False when this draft was counted before (the press handled again)."""
+        if self.knowledge is None or not self.offers_bulletins(draft):
+            return False
+        return await self.knowledge.record_bulletin_answer(
+            draft.submit_key or uuid.uuid4().hex, partner_id, draft.request_type or "", [b["id"] for b in draft.bulletins],
+            self.cases.clock.now())
+
     # --- filing ------------------------------------------------------------------------------------
 
     def new_case(self, partner_id: int, draft: IntakeDraft) -> NewCase:
@@ -131,4 +173,7 @@ class IntakeService:
         it, and a "Send" handled again cannot repeat it."""
         new = self.new_case(partner_id, draft)
         notes = [texts.after_hours_notice(self.cases.schedule, new.created_at)] if new.after_hours else []
-        return await self.cases.submit(new, confirm=notes)
+        result = await self.cases.submit(new, confirm=notes)
+        if result.created:
+            await self.cases.find_similar(result.case)  # after the card is queued: it never waits for this
+        return result

@@ -34,6 +34,8 @@ class IntakeDraft:
     contact: dict[str, Any] | None = None  # name, company, phone
     # A label reading shown for confirmation: serial, model, model_matched, model_folders (any may be empty).
     label: dict[str, Any] | None = None
+    # Bulletins offered after the description of a general or documentation question: id, title, excerpt.
+    bulletins: tuple[dict[str, Any], ...] = ()
     answered: tuple[str, ...] = ()  # the steps done, in the order they were answered
     buttons: tuple[int, ...] = ()  # messages whose buttons still ask something; they go once it is answered
     version: int = VERSION
@@ -66,6 +68,7 @@ class IntakeDraft:
         data["attachments"] = [a.as_dict() for a in self.attachments]
         data["model_folders"] = list(self.model_folders)
         data["candidates"] = [dict(c) for c in self.candidates]
+        data["bulletins"] = [dict(b) for b in self.bulletins]
         data["answered"] = list(self.answered)
         data["buttons"] = list(self.buttons)
         return data
@@ -88,6 +91,7 @@ class IntakeDraft:
         values["attachments"] = tuple(Attachment.from_dict(a) for a in values.get("attachments") or ())
         values["model_folders"] = tuple(values.get("model_folders") or ())
         values["candidates"] = tuple(dict(c) for c in values.get("candidates") or ())
+        values["bulletins"] = tuple(dict(b) for b in values.get("bulletins") or () if isinstance(b, dict))
         values["model_matched"] = bool(values.get("model_matched"))
         values["answered"] = tuple(values.get("answered") or ())
         values["buttons"] = tuple(values.get("buttons") or ())

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +24,7 @@ from rapidfuzz.distance import Levenshtein
 
 from bot.domain import Case
 from bot.services.knowledge_lexicon import (
-    CYRILLIC, FOLD_YO, MODELS_LINE_PREFIXES, STEM_EXCEPTIONS, STOP_WORDS, SYNONYM_GROUPS, WORD,
+    CYRILLIC, FOLD_YO, MODELS_LINE_PREFIXES, STEM_EXCEPTIONS, STOP_WORDS, SYNONYM_GROUPS, TO_LATIN, WORD,
 )
 from bot.services.model_normalize import model_keys
 from bot.storage.database import Database, Transaction, to_db_time
@@ -40,7 +42,10 @@ STEM_LENGTH = 6
 TITLE_LIMIT = 120
 EXCERPT_LIMIT = 220
 BODY_LIMIT = 20_000  # a bulletin's text kept for excerpts; the index takes all of its words
-TERMS_PER_QUERY = 40  # a long description is searched by its first words
+TERMS_PER_QUERY = 40
+# Among this many bulletins or more, a word only one of them has is enough to offer it.
+UNIQUE_AMONG = 5
+BULLETIN_SHARE_OF_BEST = 0.3  # a bulletin is offered when it scores at least this share of the best one  # a long description is searched by its first words
 
 _SERIES = re.compile(r"[A-Z]*\d{2}")
 
@@ -124,6 +129,20 @@ class Found:
     def as_json_dict(self) -> dict:
         return {"kind": self.kind, "id": self.id, "title": self.title, "score": self.score}
 
+    def as_stored(self) -> dict:
+        return {"kind": self.kind, "id": self.id, "title": self.title, "model": self.model,
+                "thread_id": self.thread_id, "score": self.score}
+
+    @classmethod
+    def from_stored(cls, item: dict) -> Found | None:
+        """A stored result; None for one this version cannot read."""
+        try:
+            return cls(kind=str(item["kind"]), id=str(item["id"]), title=str(item["title"]),
+                       score=float(item.get("score") or 0), model=str(item.get("model") or ""),
+                       thread_id=int(item["thread_id"]) if item.get("thread_id") is not None else None)
+        except (KeyError, TypeError, ValueError):
+            return None
+
 
 @dataclass(frozen=True)
 class BulletinOffer:
@@ -203,6 +222,25 @@ def excerpt_for(text: str, query_terms: set[str], limit: int = EXCERPT_LIMIT, ti
     return _one_line(best.lstrip("-* "), limit)
 
 
+def _latin_readings(text: str, known: set[str]) -> list[str]:
+    """Known stems of the Latin names a text spells in Cyrillic («дмсс» → dmss, the cloud), for its
+    words whose own stem the index does not know."""
+    readings = []
+    for word in WORD.findall(text.lower().translate(FOLD_YO)):
+        if not CYRILLIC.search(word) or word in STOP_WORDS or len(word) < 3:
+            continue
+        own = terms_of(word)
+        if own and own[0] in known:
+            continue
+        readings += [term for term in terms_of(word.translate(TO_LATIN)) if term in known]
+    return readings
+
+
+def _shared(wanted: set[str], text: str) -> int:
+    """How many of a query's stems a text has, as written (typo neighbours left out)."""
+    return len(wanted & set(terms_of(text)))
+
+
 class KnowledgeService:
     def __init__(self, *, db: Database, repo: KnowledgeRepository | None = None,
                  bulletins_dir: Path | None = None) -> None:
@@ -211,10 +249,30 @@ class KnowledgeService:
         self.bulletins_dir = bulletins_dir
         self._vocabulary: list[str] | None = None
         self._known: set[str] = set()
+        self._bulletin_df: tuple[int, Counter] | None = None  # (bulletins, in how many each stem is)
         self._sync_lock = asyncio.Lock()
 
     def _changed(self) -> None:
         self._vocabulary = None
+        self._bulletin_df = None
+
+    async def _weight(self) -> Callable[[str], int]:
+        """What a stem a question shares with a bulletin says about it: one in more than half of the
+        bulletins («камера», «включить») matches any question about a camera: 0; one that only a
+        single bulletin of UNIQUE_AMONG or more has («onvif», «dmss») picks it out: 2; others: 1.
+        With fewer than three bulletins there is nothing to compare: every stem counts 1."""
+        if self._bulletin_df is None:
+            rows = await self.repo.terms_by_item(BULLETIN)
+            self._bulletin_df = (len(rows), Counter(t for row in rows for t in set(row.split())))
+        total, df = self._bulletin_df
+
+        def weight(term: str) -> int:
+            if total < 3:
+                return 1
+            if df[term] == 1 and total >= UNIQUE_AMONG:
+                return 2
+            return 1 if df[term] <= total // 2 else 0
+        return weight
 
     # --- indexing --------------------------------------------------------------------------------
 
@@ -314,6 +372,7 @@ class KnowledgeService:
             for candidate, _, _ in process.extract(term, vocabulary, scorer=Levenshtein.distance,
                                                    score_cutoff=cutoff, limit=3):
                 alternatives.append(candidate)
+        alternatives += _latin_readings(text, known)
         unique = list(dict.fromkeys(alternatives))
         return " OR ".join(f'"{term}"' for term in unique), set(wanted)
 
@@ -341,16 +400,40 @@ class KnowledgeService:
 
     async def similar_cases(self, case: Case, limit: int = 3) -> list[Found]:
         """Solved cases and imported tickets like this case (never the case itself), for engineers."""
-        hits, wanted = await self._search(case.description, case.model, limit, (CASE, IMPORTED),
+        hits, wanted = await self._search(case.description, case.model, limit * 3, (CASE, IMPORTED),
                                           exclude=(CASE, str(case.id)))
-        return [self._found(hit, wanted) for hit in hits]
+        # One shared common word («камера») does not make a case like another one; a word matched
+        # only as a typo of one is not counted (typo neighbours of a word the index lacks are loose).
+        needed = min(2, len(wanted))
+        return [self._found(hit, wanted) for hit in hits
+                if _shared(wanted, f"{hit.body}\n{hit.answer}\n{hit.model}") >= needed][:limit]
+
+    async def remember_similar(self, conn: Transaction, case_id: int, found: list[Found]) -> None:
+        """Kept with the case, so its card shows them whenever it is drawn."""
+        await self.repo.save_similar(conn, case_id, [f.as_stored() for f in found])
 
     async def bulletins_for(self, text: str, model: str = "", limit: int = 3) -> list[BulletinOffer]:
         """Bulletins that may answer a partner's question: (title, excerpt, id). Only bulletins:
         partners never see other partners' cases."""
         hits, wanted = await self._search(text, model, limit * 3, (BULLETIN,))
-        # One shared word («камера») is no answer to offer a partner: two are needed, if asked two.
+        # One shared word is no answer to offer a partner: two that tell bulletins apart are needed
+        # (one, if the question is one word), or one that only this bulletin has.
+        weight = await self._weight()
         needed = min(2, len(wanted))
+        # A bulletin far behind the best one matched by common words only («регистратор», «камера»):
+        # offered beside the right one it only makes the partner read more.
+        best = -hits[0].rank if hits else 0.0
         offers = [BulletinOffer(hit.title, excerpt_for(hit.body, wanted, title=hit.title), hit.ref) for hit in hits
-                  if len(wanted & set(terms_of(f"{hit.title}\n{hit.body}"))) >= needed]
+                  if sum(map(weight, wanted & set(terms_of(f"{hit.title}\n{hit.body}")))) >= needed
+                  and -hit.rank >= best * BULLETIN_SHARE_OF_BEST]
         return offers[:limit]
+
+    # --- questions the bulletins answered ---------------------------------------------------------
+
+    async def record_bulletin_answer(self, submit_key: str, partner_id: int, request_type: str,
+                                     bulletins: list[str], at: datetime) -> bool:
+        """The partner's «Помогло»: counted once per draft, however often the press is handled."""
+        return await self.repo.record_bulletin_answer(submit_key, partner_id, request_type, bulletins, to_db_time(at))
+
+    async def bulletin_answers_between(self, start: datetime, end: datetime) -> int:
+        return await self.repo.bulletin_answers_between(to_db_time(start), to_db_time(end))

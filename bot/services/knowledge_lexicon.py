@@ -8,6 +8,13 @@ import re
 WORD = re.compile(r"[0-9a-zа-я]+")
 CYRILLIC = re.compile(r"[а-я]")
 FOLD_YO = str.maketrans("ё", "е")
+# Latin names typed in Cyrillic letters («дмсс», «птз», «смд»): read back letter by letter.
+TO_LATIN = str.maketrans({
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ж": "zh", "з": "z", "и": "i", "й": "y",
+    "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u",
+    "ф": "f", "х": "h", "ц": "c", "ч": "ch", "ш": "sh", "щ": "sch", "ъ": "", "ы": "y", "ь": "", "э": "e",
+    "ю": "yu", "я": "ya",
+})
 
 # Words that say nothing about the problem: common Russian function words and what partners put
 # around every question. Compared in lower case with ё as е.
@@ -23,6 +30,7 @@ STOP_WORDS = frozenset(
     здравствуйте добрый день доброе утро вечер подскажите пожалуйста помогите спасибо заранее привет
     проблема проблемы вопрос вопросом клиент клиента клиенту объект объекте объекта почему что-то какие-то
     делать сделать что-нибудь так-то ещё просто вообще видимо кажется никак сам сама само
+    хочу хотим хотите хотел хотела хотели хотелось хотя
     the a an is are to of and in on for with it not do does my our
     """.split()
 )

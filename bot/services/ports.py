@@ -36,3 +36,15 @@ class Buttons(Protocol):
     def solved_question_rows(self, case_id: int) -> Rows: ...
 
     def info_done_rows(self, case_id: int) -> Rows: ...
+
+
+class MailQueue(Protocol):
+    """Mails to the HelpDesk, queued inside the transaction of the case change they tell of
+    (bot/delivery/mail.py sends them). Absent when the bridge is off."""
+
+    async def enqueue(
+        self, conn: Transaction | Batch, case_id: int, event: str, payload: dict[str, Any],
+        dedupe_key: str | None = None,
+    ) -> None: ...
+
+    def wake(self) -> None: ...

@@ -116,6 +116,7 @@ class Stats:
     breaches: int = 0
     after_hours: int = 0
     ratings: list[int] = field(default_factory=list)
+    bulletin_answers: int = 0  # questions a bulletin answered: «Помогло», no case filed
 
     @property
     def after_hours_share(self) -> float:
@@ -147,9 +148,9 @@ class Stats:
         return sorted(self.by_status.items(), key=lambda kv: list(Status).index(kv[0]))
 
 
-def compute(cases: list[Case], period: Period, schedule: Schedule, now: datetime) -> Stats:
+def compute(cases: list[Case], period: Period, schedule: Schedule, now: datetime, bulletin_answers: int = 0) -> Stats:
     """Times are working hours by the production calendar, as the regulation counts them."""
-    stats = Stats(period)
+    stats = Stats(period, bulletin_answers=bulletin_answers)
     for case in cases:
         stats.total += 1
         stats.by_status[case.status] += 1

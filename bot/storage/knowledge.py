@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from bot.storage.database import Batch, Database, Transaction
@@ -96,6 +97,12 @@ class KnowledgeRepository:
         row = await self.db.fetchone("SELECT count(*) AS n FROM knowledge")
         return row["n"]
 
+    async def terms_by_item(self, kind: str) -> list[str]:
+        """The stemmed words of every item of a kind (bulletins: a handful of rows)."""
+        rows = await self.db.fetchall("SELECT f.terms FROM knowledge_fts AS f JOIN knowledge AS k ON k.id = f.rowid "
+                                      "WHERE k.kind = ?", (kind,))
+        return [row["terms"] for row in rows]
+
     async def vocabulary(self) -> list[str]:
         rows = await self.db.fetchall("SELECT term FROM knowledge_vocab")
         return [row["term"] for row in rows]
@@ -125,3 +132,35 @@ class KnowledgeRepository:
         return [KnowledgeHit(row["kind"], row["ref"], row["title"], row["body"], row["answer"], row["model"],
                              row["model_key"], row["series"], row["thread_id"], row["rank"]) for row in rows]
 
+
+    # --- questions answered by a bulletin -------------------------------------------------------------
+
+    async def record_bulletin_answer(self, submit_key: str, partner_id: int, request_type: str,
+                                     bulletins: list[str], answered_at: str) -> bool:
+        """True when this draft's «Помогло» is new; a press handled again adds nothing."""
+        return await self.db.execute(
+            "INSERT INTO bulletin_answers (submit_key, partner_id, request_type, bulletins, answered_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (submit_key) DO NOTHING",
+            (submit_key, partner_id, request_type, "\n".join(bulletins), answered_at)) > 0
+
+    async def bulletin_answers_between(self, start: str, end: str) -> int:
+        row = await self.db.fetchone(
+            "SELECT count(*) AS n FROM bulletin_answers WHERE answered_at >= ? AND answered_at < ?", (start, end))
+        return row["n"]
+
+    # --- the similar solved cases shown on a case's card ---------------------------------------------
+
+    async def save_similar(self, conn: Transaction, case_id: int, items: list[dict]) -> None:
+        await conn.execute("INSERT INTO case_similar (case_id, items) VALUES (?, ?) "
+                           "ON CONFLICT (case_id) DO UPDATE SET items = excluded.items",
+                           (case_id, json.dumps(items, ensure_ascii=False)))
+
+    async def similar_for(self, case_id: int) -> list[dict]:
+        row = await self.db.fetchone("SELECT items FROM case_similar WHERE case_id = ?", (case_id,))
+        if row is None:
+            return []
+        try:
+            items = json.loads(row["items"])
+        except ValueError:
+            return []
+        return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []

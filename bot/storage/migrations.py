@@ -197,4 +197,56 @@ MIGRATIONS: list[str] = [
     CREATE VIRTUAL TABLE knowledge_fts USING fts5(terms, tokenize = 'unicode61 remove_diacritics 0');
     CREATE VIRTUAL TABLE knowledge_vocab USING fts5vocab(knowledge_fts, 'row');
     """,
+    # (i20-mail) the HelpDesk bridge: mails to the HelpDesk, queued in the transaction of the case
+    # change they announce; the files of the HelpDesk's replies until they are relayed; and how far
+    # the bridge has read each mailbox folder (IMAP UIDVALIDITY and UID)
+    """
+    CREATE TABLE mail_outbox (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        case_id     INTEGER NOT NULL REFERENCES cases(id),
+        event       TEXT NOT NULL,
+        payload     TEXT NOT NULL,
+        state       TEXT NOT NULL DEFAULT 'pending',
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        created_at  TEXT NOT NULL,
+        done_at     TEXT,
+        error       TEXT,
+        message_id  TEXT,
+        dedupe_key  TEXT
+    );
+    CREATE INDEX mail_outbox_pending ON mail_outbox (state, id);
+    CREATE UNIQUE INDEX mail_outbox_dedupe ON mail_outbox (dedupe_key) WHERE dedupe_key IS NOT NULL;
+    CREATE TABLE mail_files (
+        id        INTEGER PRIMARY KEY AUTOINCREMENT,
+        case_id   INTEGER REFERENCES cases(id),
+        file_name TEXT NOT NULL,
+        mime_type TEXT NOT NULL,
+        data      BLOB NOT NULL
+    );
+    CREATE TABLE mail_folders (
+        folder      TEXT PRIMARY KEY,
+        uidvalidity INTEGER NOT NULL,
+        last_uid    INTEGER NOT NULL
+    );
+    """,
+    # (i19-knowledge) questions a bulletin answered: the partner pressed «Помогло» and filed no case.
+    # One row per draft (`submit_key`), so a press handled twice counts once; statistics count them.
+    """
+    CREATE TABLE bulletin_answers (
+        submit_key   TEXT PRIMARY KEY,
+        partner_id   INTEGER NOT NULL,
+        request_type TEXT NOT NULL,
+        bulletins    TEXT NOT NULL,
+        answered_at  TEXT NOT NULL
+    );
+    CREATE INDEX bulletin_answers_at ON bulletin_answers (answered_at);
+    """,
+    # (i19-knowledge) the solved cases like a new one, found after its card was queued and shown on the
+    # card from then on (a JSON list: kind, id, title, model, thread_id, score)
+    """
+    CREATE TABLE case_similar (
+        case_id INTEGER PRIMARY KEY,
+        items   TEXT NOT NULL
+    );
+    """,
 ]

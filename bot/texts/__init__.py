@@ -15,3 +15,4 @@ from bot.texts.hours import *  # noqa: F401,F403
 from bot.texts.intake import *  # noqa: F401,F403
 from bot.texts.knowledge import *  # noqa: F401,F403
 from bot.texts.partner import *  # noqa: F401,F403
+from bot.texts.mail import *  # noqa: F401,F403

@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from bot.texts.common import engineer_status_label, request_type_label
+from bot.texts.knowledge import bulletin_answers_line
 
 
 # --- admins ---------------------------------------------------------------------------------------
@@ -151,6 +152,57 @@ def outbox_retried(count: int) -> str:
     return f"📤 Ожидавшие сообщения отправляются снова: {count}."
 
 
+# Set-up checks of the engineers' group (start-up, /reload, `python -m bot check`), keyed by problem.
+SETUP_FIXES = {
+    "missing": "Telegram не находит такую группу. Проверьте ENGINEERS_CHAT_ID (id супергруппы, например "
+               "-1001234567890) и что бот добавлен в группу.",
+    "not_member": "бот не состоит в группе. Добавьте его в группу администратором с правом «Управление темами».",
+    "not_admin": "бот — не администратор группы и не может создавать темы заявок. Сделайте его "
+                 "администратором с правами «Управление темами» и «Отправка сообщений».",
+    "no_topic_rights": "у бота нет права «Управление темами»: он не может создавать темы заявок. Включите это "
+                       "право боту в списке администраторов группы.",
+    "no_topics": "в группе выключены темы. Пока так, заявки приходят в общий чат группы (карточка, файлы и "
+                 "сообщения партнёра), а отвечать партнёру нужно ответом (reply) на сообщение заявки. Чтобы у "
+                 "каждой заявки была своя тема, включите «Темы» в настройках группы.",
+    "unchecked": "проверить группу сейчас не удалось, Telegram ответил: {error}.",
+}
+SETUP_FIXED = {
+    "missing": "Telegram находит группу",
+    "not_member": "бот снова в группе",
+    "not_admin": "бот — администратор",
+    "no_topic_rights": "у бота есть право «Управление темами»",
+    "no_topics": "темы включены: новые заявки получают свои темы",
+    "unchecked": "Telegram отвечает",
+}
+
+
+def setup_problem(group_id: int, title: str | None, problem: str, error: str | None = None) -> str:
+    fix = SETUP_FIXES[problem].format(error=escape(error or ""))
+    return (f"⚠️ Группа инженеров {_group_name(group_id, title)}: {fix}\n"
+            f"Заявки не теряются. После исправления отправьте /reload.")
+
+
+def setup_fixed(group_id: int, title: str | None, problems) -> str:
+    done = "; ".join(SETUP_FIXED[p] for p in problems)
+    return f"✅ Группа инженеров {_group_name(group_id, title)}: исправлено — {done}."
+
+
+def setup_all_good(group_id: int, title: str | None) -> str:
+    return f"✅ Группа инженеров {_group_name(group_id, title)}: бот — администратор с правом «Управление темами», темы включены."
+
+
+def setup_report(reports) -> str:
+    """/reload's part about the groups: what is fixed since the last check, what is still wrong."""
+    lines = []
+    for r in reports:
+        if r.fixed:
+            lines.append(setup_fixed(r.group_id, r.title, [p.value for p in r.fixed]))
+        lines += [setup_problem(r.group_id, r.title, p.value, r.facts.error) for p in r.problems]
+        if not r.fixed and not r.problems:
+            lines.append(setup_all_good(r.group_id, r.title))
+    return "\n\n".join(lines)
+
+
 PARTNER_UNREACHABLE = (
     "⚠️ Партнёр заблокировал бота: сообщения ему не доходят. Они сохранены и уйдут, "
     "как только партнёр снова напишет боту; дошедшие получат отметку 👌."
@@ -184,9 +236,10 @@ def _hours(value: float | None) -> str:
 
 def stats_report(stats) -> str:
     """For a phone screen: short lines, biggest numbers first."""
+    answered = [bulletin_answers_line(stats.bulletin_answers)] if stats.bulletin_answers else []
     if stats.total == 0:
-        return f"📊 <b>Статистика за {stats.period.label}</b>\nЗаявок не было."
-    lines = [f"📊 <b>Статистика за {stats.period.label}</b>", f"Всего заявок: <b>{stats.total}</b>"]
+        return "\n".join([f"📊 <b>Статистика за {stats.period.label}</b>", "Заявок не было.", *answered])
+    lines = [f"📊 <b>Статистика за {stats.period.label}</b>", f"Всего заявок: <b>{stats.total}</b>", *answered]
     lines.append("\n<b>По статусам</b>")
     lines += [f"{engineer_status_label(s)}: {n}" for s, n in stats.statuses_in_order]
     lines.append("\n<b>По типам</b>")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from bot.domain import Status
 from bot.texts.common import (
     MESSAGE_LIMIT, STATUS_ICONS, TOPIC_NAME_LIMIT, engineer_status_label, fmt_time, request_type_label,
 )
@@ -11,10 +12,9 @@ from bot.texts.hours import short_moment
 
 
 def topic_name(case) -> str:
-    """Status icon, number, model, company: engineers see where a case stands from the topic list."""
-    # Telegram draws its own lock on a closed topic: a second 🔒 in the name would read "🔒 🔒".
-    icon = "" if case.status.value == "closed" else STATUS_ICONS[case.status.value] + " "
-    parts = [f"{icon}{case.number}", case.model.strip() or "модель не указана"]
+    """Number, model, company. No status: every status in the title cost a rename from the group's
+    budget of 20 calls a minute; the card shows the status, and a closed case's topic is closed."""
+    parts = [case.number, case.model.strip() or "модель не указана"]
     if case.contact_company:
         parts.append(case.contact_company.strip())
     name = " · ".join(parts)
@@ -27,9 +27,11 @@ def _yes_no(value, yes: str, no: str, unknown: str = "—") -> str:
     return unknown if value is None else (yes if value else no)
 
 
-def case_card(case, partner, attachment_count: int, note: str | None = None, out_of_scope=()) -> str:
-    """The case as engineers see it; `out_of_scope`: what `scope.detect` found in the description.
-    Every value from a partner is escaped."""
+def case_card(case, partner, attachment_count: int, note: str | None = None, out_of_scope=(),
+              similar: str | None = None, closed_by_partner: bool = False) -> str:
+    """The case as engineers see it; `out_of_scope`: what `scope.detect` found in the description;
+    `similar`: the block of similar solved cases (texts.similar_block). How it ended (who closed it,
+    the partner's rating) is on the card too, not in notes of their own. Every value from a partner is escaped."""
     model = f"{escape(case.brand)} {escape(case.model)}"
     model += " ✅" if case.model_matched else " ⚠️ нет в каталоге"
     who = [escape(case.contact_name)]
@@ -42,7 +44,7 @@ def case_card(case, partner, attachment_count: int, note: str | None = None, out
     if note:
         lines += [note, ""]
     lines += [
-        f"📋 <b>Заявка {case.number}</b> · {engineer_status_label(case.status)}",
+        f"📋 <b>Заявка {case.number}</b> · {STATUS_ICONS[case.status.value]} {engineer_status_label(case.status)}",
         f"<b>Тип:</b> {escape(request_type_label(case.request_type))}",
         f"<b>Оборудование:</b> {model}",
         f"<b>Серийный номер:</b> {escape(case.serial) if case.serial else 'нет под рукой'}",
@@ -61,9 +63,18 @@ def case_card(case, partner, attachment_count: int, note: str | None = None, out
         lines.append(f"<b>Инженер:</b> {escape(case.claimed_by_name)}")
     if case.model_folders:
         lines.append("<b>Папка прошивок:</b> " + escape(case.model_folders[0]))
+    if case.status == Status.CLOSED and case.closed_at is not None:
+        closed = f"<b>Закрыта:</b> {fmt_time(case.closed_at)}"
+        lines.append(closed + (" · " + CLOSED_BY_PARTNER_CARD if closed_by_partner else ""))
+    if case.rating:
+        lines.append(f"<b>Оценка партнёра:</b> {rating_stars(case.rating)}")
+        if case.rating_comment:
+            lines.append(f"<b>Комментарий к оценке:</b> {escape(case.rating_comment[:RATING_COMMENT_ON_CARD])}")
     if out_of_scope:
         lines.append("⚠️ <b>Вне регламента:</b> " + ", ".join(scope_button(e.key).lower() for e in out_of_scope)
                      + " — см. «Шаблоны ответов»")
+    if similar:
+        lines += ["", similar]
     head = "\n".join(lines) + "\n\n<b>Описание</b>\n"
     room = MESSAGE_LIMIT - len(head) - 40
     description = case.description
@@ -118,9 +129,9 @@ def reminder_breach(case) -> str:
 
 STATUS_CHANGED_MEANWHILE = "Статус заявки только что изменился; обновите карточку и попробуйте снова."
 CLAIM_FIRST_SHORT = "Сначала возьмите заявку в работу."
-PARTNER_ANSWERED = "📨 Партнёр ответил на запрос, заявка снова в работе."
 PARTNER_ANSWERED_HISTORY = "ответ партнёра"
-CLOSED_BY_PARTNER = "🔒 Партнёр подтвердил, что проблема решена; заявка закрыта."
+CLOSED_BY_PARTNER_CARD = "партнёр подтвердил, что проблема решена"
+RATING_COMMENT_ON_CARD = 500
 REOPENED_BY_PARTNER = "🔄 Партнёр сообщает, что проблема НЕ решена: заявка снова открыта."
 FEEDBACK_TOO_LATE = "Статус заявки уже изменился."
 WISHES_TOPIC = "💡 Пожелания партнёров"
@@ -205,12 +216,8 @@ def assigned(name: str, by: str) -> str:
     return f"👤 Заявку теперь ведёт {escape(name)} (назначение: {escape(by)})."
 
 
-def rating_for_topic(rating, comment) -> str:
-    stars = "★" * (rating or 0) + "☆" * (5 - (rating or 0))
-    text = f"⭐ Оценка партнёра: {stars} ({rating}/5)"
-    if comment:
-        text += f"\nКомментарий: {escape(comment)}"
-    return text
+def rating_stars(rating: int) -> str:
+    return "★" * rating + "☆" * (5 - rating) + f" ({rating}/5)"
 
 
 def case_line(case, now=None, schedule=None) -> str:
@@ -374,8 +381,11 @@ def level_already(level: int) -> str:
 # --- relayed messages -------------------------------------------------------------------------------
 
 def partner_header(case) -> str:
-    """Above a partner's message in the case topic."""
+    """Above a partner's message in the case topic; while the engineer waits for an answer it says
+    this is one (instead of a note of its own that the case is back in work)."""
     who = escape(case.contact_name or "Партнёр")
+    if case.status == Status.WAITING:
+        return f"👤 <b>{who}</b> · партнёр, ответ на запрос:"
     return f"👤 <b>{who}</b> · партнёр:"
 
 

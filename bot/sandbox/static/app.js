@@ -28,7 +28,10 @@
     topic: null, // thread id of the open topic; null is the group's general chat
     topicChosen: false,
     seen: {}, // chat key -> newest message id the person has looked at
+    pane: 'partner', // on a narrow screen only one pane shows: 'partner' or 'group'
+    paneSeen: { partner: null, group: null }, // pane -> how many messages it held when last in view
   };
+  const narrow = window.matchMedia('(max-width: 900px)');
 
   // --- talking to the sandbox -------------------------------------------------------------------
 
@@ -231,6 +234,8 @@
       });
       const contact = $('.share-contact', this.form);
       if (contact) contact.addEventListener('click', () => this.shareContact());
+      const label = $('.label-sample', this.form);
+      if (label) label.addEventListener('click', () => this.sendLabelSample());
       this.form.addEventListener('submit', (event) => {
         event.preventDefault();
         this.submit();
@@ -293,6 +298,11 @@
     async sendText(text) {
       const where = this.options.where();
       if (where) await api('/api/send', { ...where, text });
+    }
+
+    async sendLabelSample() {
+      const where = this.options.where();
+      if (where) await api('/api/label-sample', where);
     }
 
     async shareContact() {
@@ -571,6 +581,7 @@
     const desk = $('#desk-status');
     desk.textContent = clock.desk ? `${clock.open ? '🟢' : '🌙'} ${clock.desk}` : '';
     desk.className = `desk ${clock.open ? 'open' : 'closed'}`;
+    desk.title = desk.textContent;  // cut short on a phone
     const input = $('#clock-input');
     if (document.activeElement !== input && !input.dataset.dirty) input.value = clock.value;
     const real = $('#clock-real');
@@ -584,9 +595,42 @@
     }
   }
 
+  // --- narrow screens: the two panes as tabs ---------------------------------------------------------
+
+  function paneTotals(state) {
+    // What the other side wrote: the bot's messages to partners, everything in the group.
+    const partner = Object.values(state.chats).reduce((n, chat) => n + chat.messages.filter((m) => m.from_bot).length, 0);
+    return { partner, group: state.group.messages.length };
+  }
+
+  function renderPaneTabs(state) {
+    document.body.dataset.pane = ui.pane;
+    const totals = paneTotals(state);
+    for (const tab of document.querySelectorAll('#pane-tabs [data-pane]')) {
+      const pane = tab.dataset.pane;
+      const inView = !narrow.matches || pane === ui.pane;
+      if (inView || ui.paneSeen[pane] === null) ui.paneSeen[pane] = totals[pane];
+      const fresh = totals[pane] - ui.paneSeen[pane];
+      tab.setAttribute('aria-selected', String(pane === ui.pane));
+      const badge = $('.badge', tab);
+      badge.hidden = fresh <= 0;
+      badge.textContent = fresh > 0 ? String(fresh) : '';
+    }
+  }
+
+  for (const tab of document.querySelectorAll('#pane-tabs [data-pane]')) {
+    tab.addEventListener('click', () => { ui.pane = tab.dataset.pane; render(); });
+  }
+  narrow.addEventListener('change', () => render());
+  $('#clock-toggle').addEventListener('click', (event) => {
+    const open = document.body.classList.toggle('clock-open');
+    event.currentTarget.setAttribute('aria-expanded', String(open));
+  });
+
   function render() {
     const state = ui.state;
     if (!state) return;
+    renderPaneTabs(state);
     if (!state.chats[ui.partner]) ui.partner = state.partners[0].id;
     if (!state.engineers.some((e) => e.id === ui.engineer)) ui.engineer = state.engineers[0].id;
     $('#bot-name').textContent = state.bot.name;
