@@ -92,7 +92,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(Action.RATE, Status.RESOLVED, Status.RESOLVED),
     Transition(Action.RATE, Status.CLOSED, Status.CLOSED),
     *(Transition(Action.SET_LEVEL, s, s, on_card=True) for s in _OPEN),
-    *(Transition(Action.CANNED, s, s, on_card=True) for s in _OPEN),
+    # Like typing in the topic: a ready answer goes to the partner only once somebody has claimed the case.
+    *(Transition(Action.CANNED, s, s, on_card=True) for s in _WORKED),
 )
 
 _TABLE: dict[tuple[Action, Status], Transition] = {(t.action, t.source): t for t in TRANSITIONS}

@@ -107,6 +107,11 @@ def canned_reply_rows(case_id: int, items) -> Rows:
             for index, item in enumerate(items)]
 
 
+def canned_preview(case_id: int, index: int) -> InlineKeyboardMarkup:
+    return inline([[(texts.BTN_CANNED_SEND, CaseCb(action="reply_send", case_id=case_id, value=index).pack()),
+                    (texts.BTN_CANNED_CANCEL, CaseCb(action="reply_cancel", case_id=case_id, value=index).pack())]])
+
+
 def canned_replies(case_id: int, items) -> InlineKeyboardMarkup:
     return inline(canned_reply_rows(case_id, items))
 

@@ -151,7 +151,7 @@ async def ask_label(a: Asking) -> None:
 
 
 async def ask_model(a: Asking) -> None:
-    await a.question(texts.INTAKE_MODEL)
+    await a.question(texts.intake_model(a.draft.brand))
 
 
 async def ask_serial(a: Asking) -> None:

@@ -99,11 +99,21 @@ async def on_status_button(callback: CallbackQuery, callback_data: CaseCb, cases
     await callback.answer(outcome.message or texts.ACTION_DONE, show_alert=not outcome.ok)
 
 
+async def canned_refusal(case: Case | None, index: int | None = None) -> str | None:
+    """Templates follow the rule of typing in the topic: nothing reaches the partner before a claim."""
+    if case is None or (index is not None and scope.by_index(index) is None):
+        return texts.CASE_NOT_FOUND
+    if not allowed(Action.CANNED, case.status):
+        return texts.CLAIM_FIRST_SHORT if case.status == Status.NEW else texts.not_allowed_now(case)
+    return None
+
+
 @router.callback_query(CaseCb.filter(F.action == "canned"))
 async def on_canned_menu(callback: CallbackQuery, callback_data: CaseCb, cases: CaseService) -> None:
     case = await cases.get(callback_data.case_id)
-    if case is None:
-        await callback.answer(texts.CASE_NOT_FOUND, show_alert=True)
+    refusal = await canned_refusal(case)
+    if refusal:
+        await callback.answer(refusal, show_alert=True)
         return
     await callback.answer()
     await cases.note_in_topic_with_markup(
@@ -111,16 +121,41 @@ async def on_canned_menu(callback: CallbackQuery, callback_data: CaseCb, cases: 
     )
 
 
-@router.callback_query(CaseCb.filter(F.action == "reply"))
-async def on_canned_reply(callback: CallbackQuery, callback_data: CaseCb, cases: CaseService) -> None:
+@router.callback_query(CaseCb.filter(F.action.in_({"reply", "reply_cancel"})))
+async def on_canned_preview(callback: CallbackQuery, callback_data: CaseCb, cases: CaseService) -> None:
+    """A template first becomes its preview (the menu message is edited: no new message in the group);
+    «Отмена» turns the preview back into the menu."""
     case = await cases.get(callback_data.case_id)
-    exclusion = scope.by_index(callback_data.value)
-    if case is None or exclusion is None or not case.status.is_open:
-        await callback.answer(texts.CASE_NOT_FOUND if case is None else texts.not_allowed_now(case), show_alert=True)
+    refusal = await canned_refusal(case, callback_data.value)
+    if refusal:
+        await callback.answer(refusal, show_alert=True)
         return
+    await callback.answer()
+    if not isinstance(callback.message, Message):
+        return
+    if callback_data.action == "reply_cancel":
+        await callback.message.edit_text(texts.CANNED_MENU, reply_markup=keyboards.canned_replies(case.id, scope.EXCLUSIONS))
+        return
+    key = scope.by_index(callback_data.value).key
+    await callback.message.edit_text(texts.canned_preview(texts.scope_button(key), texts.scope_reply(key)),
+                                     reply_markup=keyboards.canned_preview(case.id, callback_data.value))
+
+
+@router.callback_query(CaseCb.filter(F.action == "reply_send"))
+async def on_canned_send(callback: CallbackQuery, callback_data: CaseCb, cases: CaseService) -> None:
+    case = await cases.get(callback_data.case_id)
+    refusal = await canned_refusal(case, callback_data.value)
+    if refusal:
+        await callback.answer(refusal, show_alert=True)
+        return
+    exclusion = scope.by_index(callback_data.value)
     await cases.notify_partner(case, engineer_header(case, callback.from_user.first_name) + "\n" + texts.scope_reply(exclusion.key))
-    await cases.note_in_topic(case, texts.canned_sent(texts.scope_button(exclusion.key), callback.from_user.first_name))
     await callback.answer(texts.CANNED_SENT_TOAST)
+    sent = texts.canned_sent(texts.scope_button(exclusion.key), callback.from_user.first_name)
+    if isinstance(callback.message, Message):
+        await callback.message.edit_text(sent, reply_markup=None)  # the preview becomes the note
+    else:
+        await cases.note_in_topic(case, sent)
 
 
 # --- commands in a case topic ----------------------------------------------------------------------

@@ -150,7 +150,7 @@ async def test_ban_by_case_number_notifies_once_and_survives_restart(desk):
     await admin_says(desk, f"/unban {desk.partner2}")
     await desk.partner_says("/start", desk.partner2)
     assert "Здравствуйте" in desk.last_to_partner(desk.partner2).text
-    assert "Не нашёл" in (await admin_says(desk, "/ban 999999")).text
+    assert (await admin_says(desk, "/ban 999999")).text == texts.BAN_NOT_FOUND.format(target="999999")
     assert texts.BAN_ADMIN == (await admin_says(desk, f"/ban {desk.admin}")).text
 
 

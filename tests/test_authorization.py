@@ -58,7 +58,8 @@ async def test_info_and_pick_buttons_check_the_owner(desk):
     assert not any("Ответ" in t for t in desk.texts_to(desk.group, thread) if "Иван" in t)
 
 
-@pytest.mark.parametrize("action", ["claim", "close", "reopen", "unclaim", "level", "canned", "reply"])
+@pytest.mark.parametrize("action", ["claim", "close", "reopen", "unclaim", "level", "canned", "reply", "reply_send",
+                                    "reply_cancel"])
 async def test_engineer_buttons_from_a_private_chat_do_nothing(desk, action):
     number = await file_case(desk)
     before = await desk.sb.app.cases.cases.get(number)

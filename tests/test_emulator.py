@@ -784,3 +784,33 @@ async def test_other_bots_anonymous_admins_and_who_sees_a_group(emu: Emulator, b
     emu.add_group(-1005, "Открытая", is_forum=False, username="open_group")
     post = await bot.send_message(-1005, "кнопка", reply_markup=keyboard(("Жми", "x")))
     await emu.press_button(PARTNER, -1005, post.message_id, "x")
+
+
+async def test_set_message_reaction_follows_the_bot_api(emu: Emulator, bot: Bot) -> None:
+    import inspect
+    import re as regex
+
+    from aiogram.exceptions import TelegramBadRequest
+    from aiogram.types import ReactionTypeCustomEmoji, ReactionTypeEmoji
+
+    from tgemu.botapi import REACTION_EMOJI
+
+    # The emoji a bot may react with are exactly those aiogram's schema names.
+    documented = inspect.getsource(ReactionTypeEmoji).split('"""Reaction emoji.')[1].split('"""')[0]
+    assert set(regex.findall(r'"([^"]+)"', documented)) == REACTION_EMOJI
+    post = await emu.send_text(ENGINEER, "ответ партнёру", chat_id=GROUP)
+    assert await bot.set_message_reaction(GROUP, post["message_id"], [ReactionTypeEmoji(emoji="👌")]) is True
+    sent = emu.message(GROUP, post["message_id"])
+    assert (sent.reactions, sent.reactions_big) == ([{"type": "emoji", "emoji": "👌"}], False)
+    for reaction, error in (
+        ([ReactionTypeEmoji(emoji="✅")], "REACTION_INVALID"),
+        ([ReactionTypeCustomEmoji(custom_emoji_id="5368324170671202286")], "REACTION_INVALID"),
+        ([ReactionTypeEmoji(emoji="👌"), ReactionTypeEmoji(emoji="👍")], "REACTIONS_TOO_MANY"),
+    ):
+        with pytest.raises(TelegramBadRequest, match=error):
+            await bot.set_message_reaction(GROUP, post["message_id"], reaction)
+    assert sent.reactions == [{"type": "emoji", "emoji": "👌"}]  # a refused call changes nothing
+    with pytest.raises(TelegramBadRequest, match="message to react not found"):
+        await bot.set_message_reaction(GROUP, 99999, [ReactionTypeEmoji(emoji="👌")])
+    assert await bot.set_message_reaction(GROUP, post["message_id"], []) is True
+    assert sent.reactions == []

@@ -137,7 +137,7 @@ async def test_menu_during_dialog_keeps_the_draft(desk):
     await desk.partner_says("📝 Новая заявка")
     assert desk.last_to_partner().text == texts.INTAKE_DRAFT_FOUND
     await desk.partner_presses("Продолжить")
-    assert desk.last_to_partner().text == texts.INTAKE_MODEL
+    assert desk.last_to_partner().text == texts.intake_model("ATIX")
 
 
 async def test_dialog_survives_a_restart(desk):
@@ -231,7 +231,7 @@ async def test_unknown_command_while_naming_another_brand_asks_for_the_brand_aga
     await desk.partner_says("/stats")
     assert desk.texts_to(desk.partner)[-2:] == [texts.INTAKE_UNKNOWN_COMMAND, texts.INTAKE_BRAND_OTHER]
     await desk.partner_says("Hikvision")
-    assert desk.last_to_partner().text == texts.INTAKE_MODEL
+    assert desk.last_to_partner().text == texts.intake_model("Hikvision")
 
 
 async def test_a_dialog_step_writes_its_state_data_and_handled_mark_in_one_trip(desk, monkeypatch):

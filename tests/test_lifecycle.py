@@ -168,6 +168,7 @@ async def test_out_of_scope_request_with_typos_is_explained_and_goes_on(desk):
     await desk.press(desk.engineer, card, "Взять")
     await desk.engineer_presses("Шаблоны ответов", desk.topic_of(1001))
     await desk.engineer_presses("Удалённый рабочий стол", desk.topic_of(1001))
+    await desk.engineer_presses(texts.BTN_CANNED_SEND, desk.topic_of(1001))
     reply = desk.last_to_partner().text
     assert reply.startswith("💬 Поддержка · заявка №1001 (Алексей):") and "TeamViewer" in reply
 

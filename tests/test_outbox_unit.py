@@ -144,6 +144,10 @@ class FakeTelegram:
     async def get_chat(self, chat_id):
         return SimpleNamespace(title="Инженеры")
 
+    async def set_message_reaction(self, chat_id, message_id, reaction, **kwargs):
+        return self._record("setMessageReaction", chat_id=chat_id, message_id=message_id,
+                            reaction=[r.emoji for r in reaction])
+
 
 class PlainButtons:
     def main_menu_rows(self):
@@ -290,3 +294,23 @@ async def test_an_unchanged_card_or_title_is_not_sent_again(desk):
     assert desk.telegram.methods() == ["sendMessage"]  # the card and the title already show the claim
     states = await desk.db.fetchall("SELECT state FROM outbox WHERE case_id = ?", (case_id,))
     assert {row["state"] for row in states} == {"done"}
+
+
+async def test_an_engineers_message_is_marked_when_delivered_and_a_later_mark_covers_earlier_ones(desk):
+    case_id = await file_case(desk)
+    desk.telegram.calls.clear()
+    async with desk.db.batch() as conn:
+        await desk.outbox.enqueue(conn, PARTNER, SendText("ответ", origin="engineer", source=(GROUP, 501)), case_id)
+        await desk.outbox.enqueue(conn, PARTNER, SendText("уведомление бота"), case_id)
+    desk.outbox.wake()
+    await desk.outbox.wait_idle()
+    marks = [kw for m, kw in desk.telegram.calls if m == "setMessageReaction"]
+    assert marks == [{"chat_id": GROUP, "message_id": 501, "reaction": [texts.DELIVERED_MARK]}]
+    # Two marks waiting in the case's lane: only the later goes out, it says the earlier arrived too.
+    desk.telegram.calls.clear()
+    async with desk.db.batch() as conn:
+        for message_id in (502, 503):
+            await desk.outbox.enqueue(conn, GROUP, kinds.SetReaction(message_id, texts.DELIVERED_MARK), case_id)
+    desk.outbox.wake()
+    await desk.outbox.wait_idle()
+    assert [(m, kw["message_id"]) for m, kw in desk.telegram.calls] == [("setMessageReaction", 503)]

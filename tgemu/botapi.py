@@ -57,6 +57,13 @@ CHAT_ACTIONS = frozenset(
         "upload_video_note",
     }
 )
+# The emoji a reaction may be (the Bot API's ReactionTypeEmoji); ✓ and ✅ are not among them.
+REACTION_EMOJI = frozenset((
+    "❤", "👍", "👎", "🔥", "🥰", "👏", "😁", "🤔", "🤯", "😱", "🤬", "😢", "🎉", "🤩", "🤮", "💩", "🙏", "👌", "🕊",
+    "🤡", "🥱", "🥴", "😍", "🐳", "❤‍🔥", "🌚", "🌭", "💯", "🤣", "⚡", "🍌", "🏆", "💔", "🤨", "😐", "🍓", "🍾", "💋",
+    "🖕", "😈", "😴", "😭", "🤓", "👻", "👨‍💻", "👀", "🎃", "🙈", "😇", "😨", "🤝", "✍", "🤗", "🫡", "🎅", "🎄", "☃",
+    "💅", "🤪", "🗿", "🆒", "💘", "🙉", "🦄", "😘", "💊", "🙊", "😎", "👾", "🤷‍♂", "🤷", "🤷‍♀", "😡",
+))
 _BUTTON_ACTIONS = (
     "url",
     "callback_data",
@@ -935,7 +942,16 @@ class BotApi:
         reaction = p.obj("reaction", what="reaction") or []
         if not isinstance(reaction, list):
             raise bad_request("can't parse reaction JSON object")
-        sent.reactions = reaction
+        for item in reaction:
+            if not isinstance(item, dict) or item.get("type") not in ("emoji", "custom_emoji", "paid"):
+                raise bad_request("can't parse reaction JSON object")
+            # Bots may not use paid reactions, nor custom emoji the chat did not allow (none here).
+            if item["type"] != "emoji" or item.get("emoji") not in REACTION_EMOJI:
+                raise bad_request("REACTION_INVALID")
+        if len(reaction) > 1:
+            raise bad_request("REACTIONS_TOO_MANY")  # a bot, like a user without Premium, sets one
+        sent.reactions = [{"type": "emoji", "emoji": item["emoji"]} for item in reaction]
+        sent.reactions_big = p.flag("is_big") and bool(reaction)
         return True
 
     @api("pinChatMessage")

@@ -148,7 +148,8 @@ class Sent:
     deleted: bool = False
     edited: int = 0
     file_ids: list[str] = field(default_factory=list)
-    reactions: list[Json] = field(default_factory=list)
+    reactions: list[Json] = field(default_factory=list)  # the bot's own (setMessageReaction)
+    reactions_big: bool = False
     pinned: bool = False
     history: list[Json] = field(default_factory=list)  # earlier versions of raw, oldest first
     user_reactions: dict[int, list[Json]] = field(default_factory=dict)  # each person's, as ReactionType lists

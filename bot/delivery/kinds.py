@@ -246,6 +246,15 @@ class TopicAction(Delivery):
 
 
 @dataclass(frozen=True)
+class SetReaction(Delivery):
+    """The mark on an engineer's message in the group once the partner has it (one call, no message)."""
+
+    kind: ClassVar[str] = "reaction"
+    message_id: int
+    emoji: str
+
+
+@dataclass(frozen=True)
 class HelpDeskFile(Delivery):
     """A file of a HelpDesk reply that came by e-mail (bot/delivery/mail_in.py): its bytes wait in the
     database (`mail_files`) until this uploads them."""
@@ -259,7 +268,7 @@ class HelpDeskFile(Delivery):
 KINDS: dict[str, type[Delivery]] = {
     cls.kind: cls
     for cls in (SendText, CopyMessage, MediaGroup, SendFile, AlbumItem, EditText, EditCaption, CaseCard, EditCard,
-                TopicAction, HelpDeskFile)
+                TopicAction, HelpDeskFile, SetReaction)
 }
 
 

@@ -18,15 +18,16 @@ from aiogram.types import (
     InputMediaPhoto,
     InputMediaVideo,
     Message,
+    ReactionTypeEmoji,
     ReplyParameters,
 )
 
-from bot import keyboards
+from bot import keyboards, texts
 from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.kinds import (
     AlbumItem, CaseCard, CopyMessage, Delivery, EditCaption, EditCard, EditText, HelpDeskFile, MediaGroup, SendFile,
-    SendText, Source, TopicAction, decode,
+    SendText, SetReaction, Source, TopicAction, decode,
 )
 from bot.delivery.queue import PacedQueue, Sent
 from bot.delivery.topics import Topics
@@ -159,9 +160,21 @@ class Outbox:
         return await self.topics.mend(item.case_id, exc, for_card=item.kind == CaseCard.kind)
 
     async def delivered(self, item: OutboxItem) -> None:
+        await self._mark_delivered(item)
         if item.case_id in self.topics.reclose:
             self.topics.reclose.discard(item.case_id)
             await self.topics.close_quietly(item.case_id)
+
+    async def _mark_delivered(self, item: OutboxItem) -> None:
+        """An engineer's message has reached the partner: mark it in the group with a reaction."""
+        payload = item.payload
+        if item.chat_id < 0 or payload.get("origin") != "engineer" or item.case_id is None:
+            return
+        source = payload.get("source") or (payload.get("from_chat_id"), payload.get("message_id"))
+        if source[0] != self.group_id or source[1] is None:
+            return
+        async with self.db.batch() as conn:
+            await self.enqueue(conn, self.group_id, SetReaction(int(source[1]), texts.DELIVERED_MARK), item.case_id)
 
     async def _target(self, item: OutboxItem, delivery: Delivery) -> Target:
         """Chat and topic the item goes to; the case's topic is made on first need. The case is
@@ -294,6 +307,15 @@ async def _edit_caption(outbox: Outbox, item: OutboxItem, d: EditCaption, to: Ta
         return Sent()
     await outbox.bot.edit_message_caption(chat_id=to.chat_id, message_id=target, caption=d.text)
     return Sent(target)
+
+
+@executes(SetReaction)
+async def _set_reaction(outbox: Outbox, item: OutboxItem, d: SetReaction, to: Target) -> Sent:
+    if await outbox.repo.pending_after(item, SetReaction.kind):
+        # A mark on a later message of this case says the partner has this one too: one call for both.
+        return Sent()
+    await outbox.bot.set_message_reaction(to.chat_id, d.message_id, [ReactionTypeEmoji(emoji=d.emoji)])
+    return Sent()
 
 
 @executes(EditCard)

@@ -6,7 +6,7 @@ import struct
 import zlib
 from datetime import date
 
-# 3x5 pixel digits: enough to label the axis without shipping a font.
+# 3x5 pixel digits, drawn enlarged (GLYPH_SCALE): enough to label the axis without shipping a font.
 DIGITS = {
     "0": ("111", "101", "101", "101", "111"), "1": ("010", "110", "010", "010", "111"),
     "2": ("111", "001", "111", "100", "111"), "3": ("111", "001", "111", "001", "111"),
@@ -58,26 +58,44 @@ class Canvas:
         return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
 
 
+# Telegram shows a photo as wide as the phone's screen (about 390 pt): an image of WIDTH pixels is
+# shrunk about twice, so digits 5 x 5 = 25 px tall read as 12 pt type, like the message text.
+WIDTH, HEIGHT = 800, 480
+GLYPH_SCALE = 5
+LABEL_GAP = 24  # px between two date labels
+
+
+def text_width(value: str, scale: int = GLYPH_SCALE) -> int:
+    return len(value) * 4 * scale - scale
+
+
 def cases_per_day(days: list[date], counts: dict[date, int]) -> bytes:
-    """Bars per day, weekends lighter; the top value and each Monday's date are labelled."""
+    """Bars per day, weekends lighter; the top value and Mondays' dates (as many as fit) are labelled."""
     days = days[-92:]  # a quarter is as much as a phone screen can show
-    bar, gap, left, bottom, top = 10, 3, 40, 30, 20
-    width = max(320, left + len(days) * (bar + gap) + 20)
-    height = 240
-    canvas = Canvas(width, height)
     peak = max([counts.get(d, 0) for d in days] + [1])
-    plot_height = height - bottom - top
-    canvas.rect(left - 2, top, left - 1, height - bottom, AXIS)
-    canvas.rect(left - 2, height - bottom, width - 10, height - bottom + 1, AXIS)
-    canvas.text(4, top - 4, str(peak))
-    canvas.text(4, height - bottom - 10, "0")
+    glyph_height = 5 * GLYPH_SCALE
+    left = 12 + text_width(str(peak))
+    top, bottom, right = 20 + glyph_height // 2, glyph_height + 30, 16
+    canvas = Canvas(WIDTH, HEIGHT)
+    plot_height = HEIGHT - bottom - top
+    per_day = (WIDTH - left - right) / max(len(days), 1)
+    bar = max(1, int(per_day * 0.75))
+    canvas.rect(left - 3, top, left - 1, HEIGHT - bottom, AXIS)
+    canvas.rect(left - 3, HEIGHT - bottom, WIDTH - right, HEIGHT - bottom + 2, AXIS)
+    canvas.text(6, top - glyph_height // 2, str(peak), scale=GLYPH_SCALE)
+    canvas.text(6 + text_width(str(peak)) - text_width("0"), HEIGHT - bottom - glyph_height, "0",
+                scale=GLYPH_SCALE)
+    label_end = 0
     for index, day in enumerate(days):
-        x = left + index * (bar + gap)
+        x = left + int(index * per_day)
         value = counts.get(day, 0)
         bar_height = round(plot_height * value / peak)
         colour = WEEKEND_BAR if day.weekday() >= 5 else BAR
-        canvas.rect(x, height - bottom - bar_height, x + bar, height - bottom, colour)
-        # Mondays, and the first day when the first Monday is far enough not to overlap it.
-        if day.weekday() == 0 or (index == 0 and day.weekday() <= 2):
-            canvas.text(x, height - bottom + 8, f"{day.day:02d}.{day.month:02d}", scale=1)
+        canvas.rect(x, HEIGHT - bottom - bar_height, x + bar, HEIGHT - bottom, colour)
+        # Mondays (the first day too, when it is early in its week), as many as fit without overlapping.
+        label = f"{day.day:02d}.{day.month:02d}"
+        if (day.weekday() == 0 or (index == 0 and day.weekday() <= 2)) and x >= label_end \
+                and x + text_width(label) <= WIDTH:
+            canvas.text(x, HEIGHT - bottom + 12, label, scale=GLYPH_SCALE)
+            label_end = x + text_width(label) + LABEL_GAP
     return canvas.png()

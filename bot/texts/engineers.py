@@ -258,6 +258,11 @@ CANNED_MENU = (
 )
 
 
+def canned_preview(button: str, reply: str) -> str:
+    """What the partner will read, above «Отправить» / «Отмена» (`reply` is HTML-safe)."""
+    return f"📋 <b>{escape(button)}</b> — партнёр получит:\n\n{reply}"
+
+
 def canned_sent(button: str, name: str) -> str:
     return f"📋 Партнёру отправлен шаблон «{escape(button)}» ({escape(name)})."
 
@@ -349,6 +354,10 @@ BTN_CANNED = "📋 Шаблоны ответов"
 ANOTHER_ENGINEER = "другой инженер"
 ACTION_DONE = "Готово"
 CANNED_SENT_TOAST = "Отправлено партнёру"
+# The reaction on an engineer's message once the partner has it (Telegram allows no ✓ or ✅ as a reaction).
+DELIVERED_MARK = "👌"
+BTN_CANNED_SEND = "📨 Отправить"
+BTN_CANNED_CANCEL = "✖️ Отмена"
 # What /info, /vendor and /resolve look like when typed without their text.
 COMMAND_EXAMPLES = {
     "info": "/info фото раздела Сеть → TCP/IP",

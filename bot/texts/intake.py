@@ -18,12 +18,21 @@ INTAKE_TYPE_HINT = "Пожалуйста, выберите тип обращен
 INTAKE_BRAND = "Оборудование какой марки?"
 INTAKE_BRAND_HINT = "Выберите марку кнопкой под сообщением."
 INTAKE_BRAND_OTHER = "Напишите марку оборудования."
-INTAKE_MODEL = (
-    "Напишите модель устройства так, как она указана на наклейке или в веб-интерфейсе "
-    "(например, DH-IPC-HFW2431SP-S-0280B).\n\n"
-    "📷 Или пришлите фото наклейки с корпуса: модель и серийный номер прочитаются с неё. "
-    "Снимите её близко и прямо; фото, отправленное файлом, получается чётче."
-)
+# The example under the model question follows the brand the partner chose.
+MODEL_EXAMPLES = {"Dahua": "DH-IPC-HFW2431SP-S-0280B", "ATIX": "AT-NC-4B4M-2.8"}
+
+
+def intake_model(brand: str | None) -> str:
+    example = MODEL_EXAMPLES.get(brand or "")
+    shown = f" (например, {example})" if example else ""
+    return (
+        f"Напишите модель устройства так, как она указана на наклейке или в веб-интерфейсе{shown}.\n\n"
+        "📷 Или пришлите фото наклейки с корпуса: модель и серийный номер прочитаются с неё. "
+        "Снимите её близко и прямо; фото, отправленное файлом, получается чётче."
+    )
+
+
+INTAKE_MODEL = intake_model("Dahua")
 INTAKE_MODEL_HINT = "Пришлите модель текстом. Если не знаете её, сфотографируйте наклейку на корпусе."
 INTAKE_MODEL_CANDIDATES = "Точного совпадения нет. Возможно, вы имели в виду одну из этих моделей?"
 INTAKE_MODEL_FAMILY = (
