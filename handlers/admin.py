@@ -92,7 +92,7 @@ async def cmd_stats(message: Message, command: CommandObject, administration: Ad
         await message.answer(texts.stats_bad_period(exc))
         return
     cases = await administration.cases_between(period.start, period.end)
-    result = stats.compute(cases, period, schedule, now)
+    result = stats.compute(cases, period, schedule, now, await administration.helpdesk_copies(cases))
     await message.answer(texts.stats_report(result))
     if result.total and len(period.days) > 1:
         image = chart.cases_per_day(period.days, result.by_day)

@@ -116,6 +116,8 @@ class Stats:
     breaches: int = 0
     after_hours: int = 0
     ratings: list[int] = field(default_factory=list)
+    by_channel: Counter = field(default_factory=Counter)  # how cases reached the desk
+    helpdesk_copies: Counter = field(default_factory=Counter)  # pending, done, failed; None: no copy
 
     @property
     def after_hours_share(self) -> float:
@@ -147,11 +149,16 @@ class Stats:
         return sorted(self.by_status.items(), key=lambda kv: list(Status).index(kv[0]))
 
 
-def compute(cases: list[Case], period: Period, schedule: Schedule, now: datetime) -> Stats:
-    """Times are working hours by the production calendar, as the regulation counts them."""
+def compute(
+    cases: list[Case], period: Period, schedule: Schedule, now: datetime, helpdesk_copies: dict[int, str] | None = None,
+) -> Stats:
+    """Times are working hours by the production calendar, as the regulation counts them.
+    `helpdesk_copies`: case id -> the state of its HelpDesk mail (Administration.helpdesk_copies)."""
     stats = Stats(period)
     for case in cases:
         stats.total += 1
+        stats.by_channel["telegram"] += 1  # the bot takes cases in Telegram only
+        stats.helpdesk_copies[(helpdesk_copies or {}).get(case.id)] += 1
         stats.by_status[case.status] += 1
         stats.by_type[case.request_type] += 1
         stats.by_brand[case.brand or "—"] += 1

@@ -166,3 +166,8 @@ def mail_unknown_sender(sender: str, subject: str) -> str:
 
 def mail_unknown_case(sender: str, subject: str) -> str:
     return f"✉️ Письмо от {escape(sender)} («{escape(subject[:120])}») никому не передано: в нём не найден номер заявки."
+
+
+def helpdesk_files_too_big(names: list[str]) -> str:
+    """Files of a HelpDesk reply that Telegram would not take (over 50 MB); the names are escaped."""
+    return escape("Не переданы (больше 50 МБ): " + ", ".join(names))
