@@ -42,6 +42,7 @@ from bot.services.group_check import GroupCheck
 from bot.services.membership import Membership
 from bot.services.schedule import Schedule
 from bot.storage.cases import CaseRepository
+from bot.storage.mail import MailOutboxRepository
 from bot.storage.database import Database
 from bot.storage.engineers import EngineerRepository
 from bot.storage.fsm import SQLiteStorage
@@ -316,7 +317,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
             alerts=alerts, broadcasts=broadcasts, engineers=engineers, membership=membership,
             contacts=Contacts(partners),
             administration=Administration(cases=case_repo, partners=partners, engineers=engineers,
-                                          membership=membership, settings=settings),
+                                          membership=membership, settings=settings, mail=MailOutboxRepository(db)),
             error_reports=error_reports, knowledge=knowledge, group_check=group_check,
         )
     except BaseException:

@@ -100,7 +100,8 @@ async def cmd_stats(message: Message, command: CommandObject, administration: Ad
         return
     cases = await administration.cases_between(period.start, period.end)
     answered = await knowledge.bulletin_answers_between(period.start, period.end)
-    result = stats.compute(cases, period, schedule, now, bulletin_answers=answered)
+    result = stats.compute(cases, period, schedule, now, await administration.helpdesk_copies(cases),
+                           bulletin_answers=answered)
     await message.answer(texts.stats_report(result))
     if result.total and len(period.days) > 1:
         image = chart.cases_per_day(period.days, result.by_day)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import email
 import imaplib
+import inspect
 import os
 import pwd
 import shutil
@@ -33,12 +34,16 @@ def free_port() -> int:
 
 
 async def eventually(check, timeout: float = 30.0, message: str = "the condition never held") -> None:
-    """Until `check()` is true (a server in another thread or process does the work)."""
+    """Until `check()` (or the coroutine it returns) is true: a server in another thread or process does the work."""
     deadline = time.monotonic() + timeout
-    while not check():
+    while not await _value(check()):
         if time.monotonic() > deadline:
             raise AssertionError(message)
         await asyncio.sleep(0.05)
+
+
+async def _value(result):
+    return await result if inspect.isawaitable(result) else result
 
 
 class SmtpSink:

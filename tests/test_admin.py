@@ -43,8 +43,9 @@ async def test_stats_report_and_chart(desk, clock):
     report = next(m for m in sent if m.text and m.text.startswith("📊"))
     for fragment in ("Всего заявок: 3", "закрыта: 1", "в работе: 1", "новая: 1", "Проблема с настройкой: 3",
                      "Dahua: 3", "до взятия: медиана 0 ч 15 мин", "4.0 из 5 (1 оценок)",
-                     "DH-IPC-HFW2431SP-S-0280B: 3", "Вне рабочего времени: 0%"):
+                     "DH-IPC-HFW2431SP-S-0280B: 3", "Вне рабочего времени: 0%", "Как поступили\nTelegram: 3"):
         assert fragment in report.text, fragment
+    assert "Копия в HelpDesk" not in report.text  # the e-mail bridge is off here
     chart = sent[-1]
     assert chart.kind == "photo" and desk.emu.file_bytes(chart.raw["photo"][-1]["file_id"]).startswith(b"\x89PNG")
     bad = await admin_says(desk, "/stats позавчера")
@@ -70,6 +71,7 @@ async def test_export_csv_parses_back_to_the_database(desk, clock):
         assert row["Описание"] == case.description and row["Поступила"] == case.created_at.strftime("%Y-%m-%d %H:%M")
         history = await repo.history(case.id)
         assert row["История"].count("|") == len(history) - 1
+        assert row["Канал"] == "Telegram" and row["Копия в HelpDesk"] == "нет"  # the e-mail bridge is off
     closed = next(r for r in rows if r["Статус"] == "закрыта")
     assert "resolved (Алексей): включили отправку событий" in closed["История"]
     empty = await admin_says(desk, "/export 2020-01-01 2020-01-31")

@@ -9,8 +9,10 @@ import pytest
 
 from bot.clock import MSK
 from bot.sandbox import Sandbox
+from bot.storage.database import Database
 from tests.flows import MODEL, PNG, file_case, run_dialog_to_attachments, finish_after_attachments
 from tests.helpers import Desk
+from tests.test_faults import BotProcess
 from tests.mail_servers import BRIDGE, HELPDESK, eventually, free_port, mail_settings, smtp  # noqa: F401
 
 PNG2 = PNG[:-12] + b"\x00\x00\x00\x00IEND\xaeB`\x82"  # another file's bytes (Telegram tells files apart by content)
@@ -157,3 +159,42 @@ async def test_files_over_the_mail_limit_are_listed_by_name(mail_desk, smtp):
     assert files[0][2] == "log line\n" * 10 or files[0][2] == b"log line\n" * 10
     assert ("Файлы: вложены: journal.log; не вложены: больше лимита письма, файлы есть в Telegram: "
             "record.mp4, huge.dav") in text
+
+
+async def test_sigkill_during_the_send_and_a_restart_resend_the_same_message_id(tmp_path, smtp):
+    """The mail server takes the DATA but never answers while the bot process is killed with
+    SIGKILL; the next process sends the mail again, and the HelpDesk sees the same Message-ID."""
+    smtp.hold.clear()  # every DATA waits: the sender is caught in the middle of sending
+    sandbox = Sandbox(workdir=tmp_path, settings=mail_settings(smtp, free_port()))
+    await sandbox.start()
+    desk = Desk(sandbox)
+    process = BotProcess(sandbox, tmp_path)
+    try:
+        number = await file_case(desk)
+        await eventually(lambda: len(smtp.seen) == 1, message="the mail never reached the server")
+        await sandbox.stop_bot()  # the in-process bot stops mid-send; a real process takes over
+        await process.start()
+        await eventually(lambda: len(smtp.seen) == 2, message="the bot process did not send the mail")
+        process.kill()
+        smtp.hold.set()
+        await process.start()
+        await eventually(lambda: len(smtp.seen) == 3, message="the restarted bot did not send the mail again")
+        db = await Database.open(tmp_path / "sandbox.sqlite3")
+        try:
+            await eventually(lambda: _mail_state(db, "done"), message="the mail was not marked sent")
+            rows = await db.fetchall("SELECT event, message_id FROM mail_outbox")
+        finally:
+            await db.close()
+    finally:
+        if process.proc and process.proc.poll() is None:
+            process.kill()
+        await sandbox.stop()
+    ids = [m["Message-ID"] for m in smtp.seen]
+    assert len(set(ids)) == 1 and ids[0].endswith(f"-case-{number}@desk.test>")
+    assert [tuple(r) for r in rows] == [("new_case", ids[0])]
+    assert len({m["Date"] for m in smtp.seen}) == 1  # the same mail, not a new one
+
+
+async def _mail_state(db: Database, state: str) -> bool:
+    row = await db.fetchone("SELECT state FROM mail_outbox")
+    return row["state"] == state

@@ -19,7 +19,7 @@ DATA_MODULES = {
     "bot/services/model_normalize.py": "Cyrillic look-alike and by-sound tables for model names",
     "bot/services/scope.py": "the phrases the out-of-scope matcher looks for",
     "bot/services/knowledge_lexicon.py": "stop words, stem fixes and synonyms the knowledge index compares",
-    "bot/services/mail_reply.py": "subject tags, quote headers and signature openings the HelpDesk's replies carry",
+    "bot/services/mail_reply.py": "the subject tag, quote headers and sign-offs the HelpDesk reply parser looks for",
 }
 # Single literals that are data inside modules that otherwise have none.
 DATA_LITERALS = {

@@ -172,7 +172,7 @@ class MailInbox:
         files = [f for f in reply.files if len(f.data) <= FILE_LIMIT]
         too_big = [f.name for f in reply.files if len(f.data) > FILE_LIMIT]
         if too_big:
-            body += "\n" + texts.helpdesk_files_too_big(too_big, FILE_LIMIT // (1024 * 1024))
+            body += "\n" + texts.helpdesk_files_too_big(too_big)
         for index, part in enumerate(split_text(body, PART_SIZE)):
             await self.outbox.enqueue(conn, case.partner_id,
                                       SendText(texts.helpdesk_reply_for_partner(case.number, part), origin="helpdesk"),

@@ -12,6 +12,7 @@ from bot.services import export
 from bot.services.membership import Membership
 from bot.storage.cases import CaseRepository
 from bot.storage.engineers import EngineerRepository
+from bot.storage.mail import MailOutboxRepository
 from bot.storage.partners import PartnerRepository
 
 
@@ -28,8 +29,9 @@ class BanResult:
 
 class Administration:
     def __init__(self, *, cases: CaseRepository, partners: PartnerRepository, engineers: EngineerRepository,
-                 membership: Membership, settings: Settings) -> None:
+                 membership: Membership, settings: Settings, mail: MailOutboxRepository | None = None) -> None:
         self.cases = cases
+        self.mail = mail  # the HelpDesk copies' states
         self.partners = partners
         self.engineers = engineers
         self.membership = membership
@@ -38,9 +40,14 @@ class Administration:
     async def cases_between(self, start: datetime, end: datetime) -> list[Case]:
         return await self.cases.created_between(start, end)
 
+    async def helpdesk_copies(self, cases: list[Case]) -> dict[int, str]:
+        """case id -> pending, done or failed for the HelpDesk copy; cases without one are left out."""
+        return await self.mail.copy_states([case.id for case in cases]) if self.mail is not None else {}
+
     async def export_csv(self, cases: list[Case]) -> bytes:
         ids = [case.id for case in cases]
-        return export.cases_csv(cases, await self.cases.history_for(ids), await self.cases.attachment_counts(ids))
+        return export.cases_csv(cases, await self.cases.history_for(ids), await self.cases.attachment_counts(ids),
+                                await self.helpdesk_copies(cases))
 
     async def resolve_partner(self, target: str) -> int | None:
         """"№1042" is a case; a bare number is a user id if such a partner exists, else a case number."""

@@ -10,6 +10,7 @@ from bot import texts
 from bot.domain import Case
 
 COLUMNS = texts.EXPORT_COLUMNS
+CHANNEL = "telegram"  # how a case reaches the desk: the bot takes cases in Telegram only
 
 
 # A cell starting with one of these is taken as a formula by Excel and LibreOffice (CSV injection,
@@ -50,7 +51,12 @@ def history_summary(rows) -> str:
     return " | ".join(parts)
 
 
-def cases_csv(cases: list[Case], histories: dict[int, list], attachment_counts: dict[int, int]) -> bytes:
+def cases_csv(
+    cases: list[Case], histories: dict[int, list], attachment_counts: dict[int, int],
+    helpdesk_copies: dict[int, str] | None = None,
+) -> bytes:
+    """`helpdesk_copies`: case id -> pending, done or failed (bot/delivery/mail.py); absent: no copy."""
+    copies = helpdesk_copies or {}
     buffer = io.StringIO()
     # QUOTE_MINIMAL with ';': descriptions full of commas and line breaks stay in one cell.
     writer = csv.writer(buffer, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
@@ -64,5 +70,7 @@ def cases_csv(cases: list[Case], histories: dict[int, list], attachment_counts: 
             _time(case.resolved_at), _time(case.closed_at),
             case.rating or "", case.rating_comment or "", attachment_counts.get(case.id, 0), case.description,
             history_summary(histories.get(case.id, [])),
+            # Every case is filed in Telegram; the bridge sends the HelpDesk its copy by e-mail.
+            texts.CHANNEL_LABELS[CHANNEL], texts.helpdesk_copy_label(copies.get(case.id)),
         ))
     return "\ufeff".encode() + buffer.getvalue().encode("utf-8")

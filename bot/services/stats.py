@@ -117,6 +117,8 @@ class Stats:
     after_hours: int = 0
     ratings: list[int] = field(default_factory=list)
     bulletin_answers: int = 0  # questions a bulletin answered: «Помогло», no case filed
+    by_channel: Counter = field(default_factory=Counter)  # how cases reached the desk
+    helpdesk_copies: Counter = field(default_factory=Counter)  # pending, done, failed; None: no copy
 
     @property
     def after_hours_share(self) -> float:
@@ -148,11 +150,18 @@ class Stats:
         return sorted(self.by_status.items(), key=lambda kv: list(Status).index(kv[0]))
 
 
-def compute(cases: list[Case], period: Period, schedule: Schedule, now: datetime, bulletin_answers: int = 0) -> Stats:
-    """Times are working hours by the production calendar, as the regulation counts them."""
+def compute(
+    cases: list[Case], period: Period, schedule: Schedule, now: datetime, helpdesk_copies: dict[int, str] | None = None,
+    bulletin_answers: int = 0,
+) -> Stats:
+    """Times are working hours by the production calendar, as the regulation counts them.
+    `helpdesk_copies`: case id -> the state of its HelpDesk mail (Administration.helpdesk_copies);
+    `bulletin_answers`: questions a bulletin answered with no case filed."""
     stats = Stats(period, bulletin_answers=bulletin_answers)
     for case in cases:
         stats.total += 1
+        stats.by_channel["telegram"] += 1  # the bot takes cases in Telegram only
+        stats.helpdesk_copies[(helpdesk_copies or {}).get(case.id)] += 1
         stats.by_status[case.status] += 1
         stats.by_type[case.request_type] += 1
         stats.by_brand[case.brand or "—"] += 1

@@ -70,12 +70,14 @@ class MailOutboxRepository:
         await self.db.execute("UPDATE mail_outbox SET state = 'failed', done_at = ?, error = ? WHERE id = ?",
                               (utc_stamp(), error[:500], item_id))
 
-    async def case_mail_state(self, case_id: int) -> str | None:
-        """done, failed or pending for the case's first mail; None when it never had one."""
-        row = await self.db.fetchone(
-            "SELECT state FROM mail_outbox WHERE case_id = ? AND event = 'new_case' ORDER BY id LIMIT 1", (case_id,)
+    async def copy_states(self, case_ids: list[int]) -> dict[int, str]:
+        """pending, done or failed: how each case's first mail (its HelpDesk copy) stands; cases
+        that never had one (filed while the bridge was off) are left out."""
+        rows = await self.db.fetchall(
+            "SELECT case_id, state FROM mail_outbox WHERE event = 'new_case'"
+            " AND case_id IN (SELECT value FROM json_each(?)) ORDER BY id DESC", (json.dumps(case_ids),),
         )
-        return row["state"] if row else None
+        return {row["case_id"]: row["state"] for row in rows}  # the first mail wins: it is read last
 
 
 @dataclass(frozen=True)

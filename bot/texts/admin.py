@@ -258,6 +258,11 @@ def stats_report(stats) -> str:
     lines.append("\n<b>Частые модели</b>")
     lines += [f"{escape(model)}: {n}" for model, n in stats.models.most_common(5)]
     lines.append(f"\nВне рабочего времени: {stats.after_hours_share:.0%}")
+    lines.append("\n<b>Как поступили</b>")
+    lines += [f"{CHANNEL_LABELS[c]}: {n}" for c, n in stats.by_channel.most_common()]
+    if set(stats.helpdesk_copies) != {None}:  # the e-mail bridge has been on in the period
+        lines.append("\n<b>Копия в HelpDesk</b>")
+        lines += [f"{HELPDESK_COPY_LABELS[s]}: {n}" for s, n in stats.helpdesk_copies.most_common()]
     return "\n".join(lines)
 
 
@@ -265,8 +270,15 @@ EXPORT_COLUMNS = (
     "Номер", "Поступила", "Статус", "Тип", "Марка", "Модель", "Модель в каталоге", "Серийный номер",
     "Веб-доступ", "ID партнёра", "Контакт", "Компания", "Телефон", "Уровень", "Реакция до",
     "Вне рабочего времени", "Инженер", "Взята", "Решена", "Закрыта", "Оценка", "Комментарий к оценке",
-    "Вложений", "Описание", "История",
+    "Вложений", "Описание", "История", "Канал", "Копия в HelpDesk",
 )
+CHANNEL_LABELS = {"telegram": "Telegram", "email": "e-mail"}
+HELPDESK_COPY_LABELS = {"done": "доставлена", "pending": "в очереди", "failed": "не доставлена", None: "нет"}
+
+
+def helpdesk_copy_label(state: str | None) -> str:
+    """None: the case has no HelpDesk copy (filed while the e-mail bridge was off)."""
+    return HELPDESK_COPY_LABELS[state]
 EXPORT_YES = "да"
 EXPORT_NO = "нет"
 

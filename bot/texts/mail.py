@@ -157,11 +157,6 @@ def helpdesk_file_caption(number: str, file_name: str) -> str:
     return f"📨 HelpDesk · заявка {escape(number)}: {escape(file_name)}"
 
 
-def helpdesk_files_too_big(names: list[str], limit_mb: int) -> str:
-    """Under a HelpDesk reply whose files are over what the bot may upload to Telegram."""
-    return escape(f"Не переданы (больше {limit_mb} МБ): " + ", ".join(names))
-
-
 def mail_failed_for_admins(number: str, error: str) -> str:
     return f"✉️ Письмо в HelpDesk по заявке {escape(number)} не принято почтовым сервером: {escape(error[:300])}"
 
@@ -172,3 +167,8 @@ def mail_unknown_sender(sender: str, subject: str) -> str:
 
 def mail_unknown_case(sender: str, subject: str) -> str:
     return f"✉️ Письмо от {escape(sender)} («{escape(subject[:120])}») никому не передано: в нём не найден номер заявки."
+
+
+def helpdesk_files_too_big(names: list[str]) -> str:
+    """Files of a HelpDesk reply that Telegram would not take (over 50 MB); the names are escaped."""
+    return escape("Не переданы (больше 50 МБ): " + ", ".join(names))
