@@ -105,7 +105,7 @@ async def test_later_events_are_replies_in_the_thread_without_internal_notes(mai
     ids = [m["Message-ID"] for m in smtp.accepted]
     assert len(set(ids)) == len(ids)
     bodies = [parts(m)[0] for m in replies]
-    expected = ["взял в работу инженер Алексей", "Пришлите, пожалуйста, скриншот настроек детектора.",
+    expected = ["занимается Алексей, инженер поддержки", "Пришлите, пожалуйста, скриншот настроек детектора.",
                 "Скриншот пришлю через час.", "передана производителю", "Передано в Dahua, тикет 777",
                 "решена", "Обновите прошивку до 2.840", "закрыта"]
     joined = "\n---\n".join(bodies)
@@ -142,7 +142,7 @@ async def test_a_permanent_refusal_fails_the_mail_and_tells_the_admins(mail_desk
     # The queue goes on: the next event is sent.
     await desk.engineer_presses("Взять", desk.topic_of(first))
     await mails_settled(desk)
-    assert len(smtp.accepted) == 1 and "взял в работу" in parts(smtp.accepted[0])[0]
+    assert len(smtp.accepted) == 1 and "занимается Алексей" in parts(smtp.accepted[0])[0]
 
 
 async def test_files_over_the_mail_limit_are_listed_by_name(mail_desk, smtp):

@@ -183,6 +183,22 @@ async def test_the_label_sample_button_reads_the_label_at_the_model_step(sandbox
     assert "Опишите" in (await last())["text"]
 
 
+async def test_every_text_of_the_bot_renders_for_the_texts_page(sandbox, http):
+    """/api/texts: every constant and function of bot.texts, rendered with samples, parsed as Telegram would."""
+    async with http.get("/api/texts") as response:
+        assert response.status == 200
+        items = await response.json()
+    from bot.sandbox.gallery import samples
+    assert len(items) == len(samples(sandbox.app.schedule)) > 350
+    assert [(i["module"], i["name"], i["problem"]) for i in items if i["problem"] or i["text"] is None] == []
+    by_name = {i["name"]: i for i in items}
+    notice = by_name["after_hours_notice"]  # rendered for a closed desk: the opening time in bold
+    assert any(e["type"] == "bold" for e in notice["entities"]) and "8 (800) 777-36-12" in notice["text"]
+    assert by_name["case_card"]["text"].startswith("📋 Заявка №1001")
+    async with http.get("/texts") as response:
+        assert response.status == 200 and "data-page=\"texts\"" in await response.text()
+
+
 async def test_events_stream_pushes_the_snapshot(sandbox, http):
     async with http.get("/api/events") as response:
         assert response.headers["Content-Type"].startswith("text/event-stream")
@@ -216,6 +232,43 @@ def browser_or_skip() -> None:
 
 # A desktop, a tablet and a phone: below 900 px the phone and the group are two tabs.
 WIDTHS = {1400: 960, 800: 1100, 390: 844}
+
+
+@pytest.mark.slow
+async def test_every_text_at_phone_width(sandbox, tmp_path):
+    """Each part of /texts at 390 px, kept as screenshots/texts-390-N.png for a person to read."""
+    browser_or_skip()
+    from playwright.async_api import async_playwright
+
+    problems: list[str] = []
+    folder = ROOT / "screenshots"
+    folder.mkdir(exist_ok=True)
+    async with async_playwright() as playwright:
+        context = await playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 390, "height": 844}, locale="ru-RU",
+        )
+        try:
+            page = context.pages[0] if context.pages else await context.new_page()
+            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+            page.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None)
+            await page.goto(web.page_url(sandbox).rstrip("/") + "/texts")
+            await page.wait_for_selector("body[data-ready]")
+            parts = await page.locator("#texts-parts a").count()
+            assert parts >= 9
+            shown = 0
+            for part in range(1, parts + 1):
+                await page.goto(web.page_url(sandbox).rstrip("/") + f"/texts?part={part}")
+                await page.wait_for_selector("body[data-ready]")
+                shown += await page.locator(".msg.bot").count()
+                assert await page.locator(".problem").count() == 0
+                # Nothing wider than the phone: no sideways scrolling to read a text.
+                assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+                await page.screenshot(path=str(folder / f"texts-390-{part}.png"), full_page=True)
+        finally:
+            await context.close()
+    assert not problems, problems
+    assert shown > 350
 
 
 @pytest.mark.slow

@@ -30,6 +30,10 @@ AUDIENCE = {"partner": "партнёр", "intake": "партнёр", "firmware":
             "commands": "меню команд", "mail": "HelpDesk"}
 
 
+# Texts of the e-mails to the HelpDesk (plain text or a mail's HTML), not Telegram messages.
+MAIL_ONLY = ("mail_subject", "case_mail_", "event_mail_", "MAIL_FILE_LIMIT_NOTE", "MEDIA_NAMES")
+
+
 @dataclass(frozen=True)
 class Sample:
     module: str
@@ -78,12 +82,58 @@ BY_NAME: dict[str, Any] = {
     "counts": {"sent": 120, "failed": 2, "blocked": 3}, "file_name": "журнал.log", "sender": "helpdesk@tdtorus.ru",
     "subject": "Re: [Торус №1001] DH-IPC-HFW2431SP-S-0280B — ООО «Ромашка»", "body_html": "Проверьте питание PoE.",
     "names": ["record.mp4"], "limit_mb": 50, "found": [], "target": "@someone", "period": "неделя",
+    "bad": "З", "length": 14, "limit": 10, "value": "7J0123456789AB", "rejected": 2, "query": "hfw2431",
+    "example": "/info фото раздела «Сеть»", "year": 2027, "file": "calendar-2027.xml", "reports": [],
 }
 
 
-def _schedule():
-    from bot.services.calendar import ProductionCalendar  # noqa: F401  (the sandbox's own)
-    return None
+SATURDAY_NIGHT = datetime(2026, 11, 28, 23, 0, tzinfo=MSK)  # the desk is closed
+
+
+def per_function(schedule) -> dict[str, dict[str, Any]]:
+    """Arguments for the texts that take a service's data: real records where they are plain, small
+    stand-ins with the fields the text reads where they are reports."""
+    from bot.services.catalogue import CatalogueMatch, MatchResult
+    from bot.services.intake_rules import Check
+    from bot.services.model_normalize import Lens
+    from bot.services import stats as statistics
+
+    lens = Lens(2.8, 2.8)
+    match = CatalogueMatch("DH-IPC-HFW2431SP-S-0280B", 100.0, ("01. IP-камеры/02. Серия Lite 2 (IPC-HX2XXX)",), lens)
+    other = CatalogueMatch("DH-IPC-HFW2431SP-S-0360B", 91.0, match.folders, Lens(3.6, 3.6))
+    week = statistics.Period(datetime(2026, 11, 23, tzinfo=MSK), datetime(2026, 11, 30, tzinfo=MSK))
+    stats = (statistics.compute(BY_NAME["cases"], week, schedule, AT + timedelta(days=2),
+                                helpdesk_copies={1001: "done"}, bulletin_answers=3) if schedule is not None else None)
+    engineer = SimpleNamespace(user_id=2001, first_name="Алексей", username="alexey_eng")
+    closed = {"at": SATURDAY_NIGHT}
+    report = SimpleNamespace(ok=True, seconds=0.4, models_before=1200, models_after=1210, folders_before=80,
+                             folders_after=81, added=10, removed=0, added_examples=["DH-IPC-HFW3441E-AS-0280B"],
+                             removed_examples=[], skipped_files=[], detail="")
+    return {
+        "*": {"schedule": schedule},
+        "after_hours_notice": closed, "closed_reason": closed, "after_hours_label": closed,
+        "catalogue_report": {"report": report},
+        "broadcast_report": {"counts": {"delivered": 120, "blocked": 3, "failed": 2}},
+        "engineers_list": {"rows": [(engineer, "administrator", 2)]},
+        "group_unreachable": {"problem": "rights"}, "helpdesk_copy_label": {"state": "done"},
+        "setup_fixed": {"problems": ["not_admin"]},
+        "stats_bad_period": {"error": SimpleNamespace(problem="bad_date", values={"text": "32.13.2026"})},
+        "stats_report": {"stats": stats},
+        "canned_preview": {"reply": "Прошивку вы обновляете сами: папка с прошивками — по ссылке из /firmware."},
+        "out_of_scope_notice": {"exclusions": [SimpleNamespace(key="firmware")]},
+        "lens_label": {"lens": lens},
+        "model_button": {"match": match},
+        "firmware_answer": {"result": MatchResult("hfw2431 0280", match, (match, other))},
+        "check_problem": {"check": Check(False, problem="dahua_length", details={"length": 14})},
+        "bulletins_report": {"report": SimpleNamespace(missing_dir=False, indexed=5, unchanged=0, removed=0,
+                                                       failed=[])},
+        "bulletins_offer": {"bulletins": [{"title": "Регистратор не пишет архив после обновления",
+                                           "excerpt": "Проверьте расписание записи и диски в разделе «Хранилище»."}]},
+        "case_mail_text": {"attached": ["detector.png"], "listed": []},
+        "case_mail_html": {"attached": ["detector.png"], "listed": []},
+        "event_mail_text": {"event": "claimed", "payload": {"engineer": "Алексей"}},
+        "event_mail_html": {"event": "claimed", "payload": {"engineer": "Алексей"}},
+    }
 
 
 def _call(func: Callable[..., str], overrides: dict[str, Any]) -> str:
@@ -102,12 +152,17 @@ def _call(func: Callable[..., str], overrides: dict[str, Any]) -> str:
     return func(**kwargs)
 
 
+# Placeholders of constants whose name means something else in a function's signature.
+FILL = {"problem": "у Dahua серийный номер из 15 знаков, а здесь 14",
+        "contact": "Иван Петров, ООО «Ромашка», +79991234567", "error": "дата «32.13.2026» не распознана"}
+
+
 def _fill(template: str) -> str:
     """A constant with {placeholders}: each filled with the sample of its name."""
     names = [field for _, field, _, _ in string.Formatter().parse(template) if field]
     if not names:
         return template
-    values = {n: BY_NAME.get(n, f"‹{n}›") for n in names}
+    values = {n: FILL.get(n, BY_NAME.get(n, f"‹{n}›")) for n in names}
     return template.format(**values)
 
 
@@ -124,9 +179,9 @@ def _top_level_names(module) -> list[str]:
     return names
 
 
-def samples(overrides: dict[str, Any] | None = None) -> list[Sample]:
-    """Every text of bot.texts, module by module in source order."""
-    overrides = overrides or {}
+def samples(schedule=None) -> list[Sample]:
+    """Every text of bot.texts, module by module in source order; `schedule`: the desk's (the sandbox's)."""
+    special = per_function(schedule)
     found: list[Sample] = []
     for info in pkgutil.iter_modules(texts.__path__):
         module = importlib.import_module(f"{texts.__name__}.{info.name}")
@@ -140,7 +195,7 @@ def samples(overrides: dict[str, Any] | None = None) -> list[Sample]:
                 found += [Sample(info.name, f"{name}[{k!r}]", _fill(v)) for k, v in value.items()]
             elif inspect.isfunction(value) and value.__module__ == module.__name__:
                 try:
-                    text = _call(value, overrides)
+                    text = _call(value, {**special["*"], **special.get(name, {})})
                 except Exception as exc:  # shown on the page, counted by the test
                     found.append(Sample(info.name, name, None, f"{type(exc).__name__}: {exc}"))
                     continue

@@ -17,9 +17,11 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.clock import MSK
+from bot.sandbox import gallery
 from bot.sandbox.harness import ADMIN, ENGINEERS, GROUP_ID, PARTNERS, Person
 from bot.texts.hours import WEEKDAYS_SHORT, day_month, status_line
 from tgemu import EmulatorError
+from tgemu.formatting import EntityParseError, parse_html
 from tgemu.world import MEDIA_KINDS, SERVICE_KEYS, Json, Sent
 
 if TYPE_CHECKING:
@@ -29,7 +31,7 @@ STATIC_DIR = Path(__file__).with_name("static")
 # A Dahua label photographed on a wall (drawn by tests/label_images.py): the partner's 🏷 button sends it,
 # so the label step can be tried without a device at hand.
 LABEL_SAMPLE = STATIC_DIR / "label-sample.jpg"
-STATIC_TYPES = {"index.html": "text/html", "app.css": "text/css", "app.js": "text/javascript"}
+STATIC_TYPES = {"index.html": "text/html", "texts.html": "text/html", "app.css": "text/css", "app.js": "text/javascript"}
 # The page loads nothing from elsewhere; the policy makes sure of it (and of no inline script).
 PAGE_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -72,6 +74,8 @@ def setup(app: web.Application, sandbox: Sandbox) -> SandboxPage:
     app.router.add_post("/api/contact", page.contact)
     app.router.add_post("/api/upload", page.upload)
     app.router.add_post("/api/label-sample", page.label_sample)
+    app.router.add_get("/texts", page.texts_page)
+    app.router.add_get("/api/texts", page.texts)
     app.router.add_post("/api/clock", page.set_clock)
     return page
 
@@ -100,7 +104,7 @@ class SandboxPage:
     async def static(self, request: web.Request) -> web.StreamResponse:
         _check_host(request)
         name = request.match_info["name"]
-        if name not in STATIC_TYPES or name == "index.html":
+        if name not in STATIC_TYPES or name.endswith(".html"):
             raise web.HTTPNotFound()
         return self._static_file(name)
 
@@ -331,6 +335,28 @@ class SandboxPage:
             )
 
         return await self._act(request, action)
+
+    async def texts_page(self, request: web.Request) -> web.Response:
+        """Every text the bot can send, as the bot's messages, for reading at phone width."""
+        _check_host(request)
+        return self._static_file("texts.html")
+
+    async def texts(self, request: web.Request) -> web.Response:
+        _check_host(request)
+        items = []
+        for sample in gallery.samples(self.sandbox.app.schedule):
+            item = {"module": sample.module, "audience": gallery.AUDIENCE.get(sample.module, ""),
+                    "name": sample.name, "problem": sample.problem, "text": None, "entities": []}
+            if sample.text is not None:
+                if sample.name.startswith(gallery.MAIL_ONLY):  # e-mails to the HelpDesk: shown as the mail has them
+                    item["text"] = sample.text
+                else:
+                    try:
+                        item["text"], item["entities"] = parse_html(sample.text, strict=False)
+                    except EntityParseError as exc:
+                        item["text"], item["problem"] = sample.text, f"Telegram не примет разметку: {exc}"
+            items.append(item)
+        return web.json_response(items)
 
     async def label_sample(self, request: web.Request) -> web.Response:
         """The partner sends the sample label photo, as a phone would send a picture of one."""

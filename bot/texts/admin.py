@@ -85,8 +85,8 @@ STATS_CHART_CAPTION = "Заявки по дням, {period} (светлые ст
 def banned(partner_id: int, reason: str | None) -> str:
     text = f"🚫 Партнёр {partner_id} заблокирован."
     if reason:
-        text += f" Причина: {escape(reason)}"
-    return text + " История его заявок сохранена."
+        text += f"\nПричина: {escape(reason)}"
+    return text + "\nИстория его заявок сохранена."
 
 
 def unbanned(partner_id: int) -> str:

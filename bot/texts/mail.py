@@ -115,9 +115,9 @@ def event_mail_text(case, event: str, payload: dict) -> str:
             body = f"[{MEDIA_NAMES.get(kind, 'вложение')} — в Telegram]" + (f"\n{body}" if body else "")
         return f"{who}:\n\n{body}\n"
     if event == "claimed":
-        return f"Заявку {case.number} взял в работу инженер {payload.get('engineer') or actor}.\n"
+        return f"Заявкой {case.number} занимается {payload.get('engineer') or actor}, инженер поддержки.\n"
     if event == "info_requested":
-        return f"Инженер {actor} запросил у партнёра сведения по заявке {case.number}:\n\n{comment}\n"
+        return f"По заявке {case.number} инженер поддержки ({actor}) запрашивает у партнёра сведения:\n\n{comment}\n"
     if event == "escalated":
         text = f"Заявка {case.number} передана производителю (инженер {actor})."
         return text + (f"\n\n{comment}\n" if comment else "\n")
@@ -129,7 +129,7 @@ def event_mail_text(case, event: str, payload: dict) -> str:
     if event == "reopened":
         return f"Заявка {case.number} снова открыта ({actor}).\n"
     if event == "rating":
-        text = f"Партнёр оценил работу по заявке {case.number}: {payload.get('rating')} из 5."
+        text = f"Оценка партнёра по заявке {case.number}: {payload.get('rating')} из 5."
         return text + (f"\nКомментарий: {comment}\n" if comment else "\n")
     return f"Заявка {case.number}: {event}.\n"
 

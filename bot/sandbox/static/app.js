@@ -140,6 +140,11 @@
     return fragment;
   }
 
+  if (document.body.dataset.page === 'texts') {
+    showTexts();  // the /texts view: every text of the bot, nothing to act on
+    return;
+  }
+
   // --- messages ---------------------------------------------------------------------------------
 
   const FILE_ICONS = { document: '📄', video: '🎬', audio: '🎵', voice: '🎤', animation: '🎞', video_note: '📹' };
@@ -684,4 +689,33 @@
   }
 
   connect();
+
+  // --- /texts: every text the bot can send, with sample values, forty to a part -------------------
+
+  async function showTexts() {
+    const PART = 40;
+    const items = await (await fetch('/api/texts')).json();
+    const parts = Math.ceil(items.length / PART);
+    const part = Math.min(Math.max(Number(new URLSearchParams(location.search).get('part') || 1), 1), parts);
+    const problems = items.filter((item) => item.problem).length;
+    $('#texts-count').textContent = `${items.length} текстов${problems ? `, не показано: ${problems}` : ''}`;
+    $('#texts-parts').replaceChildren(...Array.from({ length: parts }, (_, n) => h('a', {
+      href: `/texts?part=${n + 1}`, class: n + 1 === part ? 'active' : undefined, text: String(n + 1),
+    })));
+    let module = null;
+    const shown = [];
+    for (const item of items.slice((part - 1) * PART, part * PART)) {
+      if (item.module !== module) {
+        module = item.module;
+        shown.push(h('div', { class: 'day', text: `${module} · ${item.audience}` }));
+      }
+      const body = item.text === null ? h('div', { class: 'text problem', text: item.problem })
+        : h('div', { class: 'text' }, richText(item.text, item.entities));
+      shown.push(h('div', { class: 'msg bot', dataset: { name: item.name } },
+        h('div', { class: 'bubble' }, h('div', { class: 'sender', text: item.name }), body,
+          item.text !== null && item.problem ? h('div', { class: 'problem', text: item.problem }) : null)));
+    }
+    $('#texts').replaceChildren(...shown);
+    document.body.dataset.ready = '1';
+  }
 })();
