@@ -42,7 +42,7 @@ async def test_stats_report_and_chart(desk, clock):
     sent = desk.emu.bot_messages(desk.admin)
     report = next(m for m in sent if m.text and m.text.startswith("📊"))
     for fragment in ("Всего заявок: 3", "закрыта: 1", "в работе: 1", "новая: 1", "Проблема с настройкой: 3",
-                     "Dahua: 3", "до взятия: медиана 0 ч 15 мин", "4.0 из 5 (1 оценок)",
+                     "Dahua: 3", "до взятия: медиана 0 ч 15 мин", "4.0 из 5 (оценок: 1)",
                      "DH-IPC-HFW2431SP-S-0280B: 3", "Вне рабочего времени: 0%", "Как поступили\nTelegram: 3"):
         assert fragment in report.text, fragment
     assert "Копия в HelpDesk" not in report.text  # the e-mail bridge is off here

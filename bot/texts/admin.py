@@ -234,6 +234,12 @@ def _hours(value: float | None) -> str:
     return f"{hours} ч {minutes:02d} мин"
 
 
+def _speed(what: str, median: float | None, p90: float | None) -> str:
+    if median is None:
+        return f"{what}: пока не было"
+    return f"{what}: медиана {_hours(median)}, у 90 % — не дольше {_hours(p90)}"
+
+
 def stats_report(stats) -> str:
     """For a phone screen: short lines, biggest numbers first."""
     answered = [bulletin_answers_line(stats.bulletin_answers)] if stats.bulletin_answers else []
@@ -249,12 +255,12 @@ def stats_report(stats) -> str:
     lines.append("\n<b>По уровням</b>")
     lines += [f"уровень {lvl}: {n}" for lvl, n in sorted(stats.by_level.items())]
     lines.append("\n<b>Скорость (рабочие часы)</b>")
-    lines.append(f"до взятия: медиана {_hours(stats.claim_median)}, 90% — {_hours(stats.claim_p90)}")
-    lines.append(f"до решения: медиана {_hours(stats.resolve_median)}, 90% — {_hours(stats.resolve_p90)}")
+    lines.append(_speed("до взятия", stats.claim_median, stats.claim_p90))
+    lines.append(_speed("до решения", stats.resolve_median, stats.resolve_p90))
     lines.append(f"Нарушений времени реакции: {stats.breaches}")
     average = stats.rating_average
     lines.append("\n<b>Оценки</b>")
-    lines.append(f"{average:.1f} из 5 ({len(stats.ratings)} оценок)" if average is not None else "оценок нет")
+    lines.append(f"{average:.1f} из 5 (оценок: {len(stats.ratings)})" if average is not None else "оценок нет")
     lines.append("\n<b>Частые модели</b>")
     lines += [f"{escape(model)}: {n}" for model, n in stats.models.most_common(5)]
     lines.append(f"\nВне рабочего времени: {stats.after_hours_share:.0%}")
