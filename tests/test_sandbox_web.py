@@ -467,3 +467,43 @@ async def test_the_helpdesk_pane_shows_the_mail_and_its_reply_reaches_the_partne
     assert answer["outcome"] == "relayed"
     assert [m.content_text for m in sb.emu.messages(desk.partner)[partner_before + 1:]] == [
         f"📨 HelpDesk · заявка №{number}\nЕщё одно уточнение."]
+
+
+@pytest.mark.slow
+async def test_the_helpdesk_tab_shows_the_mail_on_a_phone(mail_sandbox, tmp_path):
+    browser_or_skip()
+    from playwright.async_api import async_playwright, expect
+
+    from tests.flows import file_case
+    from tests.helpers import Desk
+
+    number = await file_case(Desk(mail_sandbox))
+    await mail_sandbox.app.mail.wait_idle()
+    problems: list[str] = []
+    async with async_playwright() as playwright:
+        context = await playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 390, "height": 844}, locale="ru-RU",
+        )
+        try:
+            page = context.pages[0] if context.pages else await context.new_page()
+            page.set_default_timeout(10_000)
+            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+            await page.goto(web.page_url(mail_sandbox))
+            mail_pane = page.locator("#mail-pane")
+            tab = page.locator('#pane-tabs [data-pane="mail"]')
+            await expect(tab).to_be_visible()
+            await expect(mail_pane).to_be_hidden()
+            await tab.click()
+            await expect(mail_pane).to_be_visible()
+            await expect(page.locator("#partner-pane")).to_be_hidden()
+            card = mail_pane.locator(".mail-card")
+            await expect(card).to_have_count(1)
+            await expect(card.locator(".mail-subject")).to_contain_text(f"[Торус №{number}]")
+            await card.locator(".mail-answer").click()
+            await page.locator("#mail-text").fill("Ответ из HelpDesk")
+            await page.locator("#mail-send").click()
+            await expect(page.locator(".toast", has_text="передан партнёру")).to_be_visible()
+        finally:
+            await context.close()
+    assert not problems, problems
