@@ -470,7 +470,8 @@ async def test_the_helpdesk_pane_shows_the_mail_and_its_reply_reaches_the_partne
 
 
 @pytest.mark.slow
-async def test_the_helpdesk_tab_shows_the_mail_on_a_phone(mail_sandbox, tmp_path):
+@pytest.mark.parametrize("width", [390, 1400])
+async def test_the_helpdesk_pane_shows_the_mail_in_the_browser(mail_sandbox, tmp_path, width):
     browser_or_skip()
     from playwright.async_api import async_playwright, expect
 
@@ -483,7 +484,7 @@ async def test_the_helpdesk_tab_shows_the_mail_on_a_phone(mail_sandbox, tmp_path
     async with async_playwright() as playwright:
         context = await playwright.chromium.launch_persistent_context(
             str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 390, "height": 844}, locale="ru-RU",
+            viewport={"width": width, "height": WIDTHS[width]}, locale="ru-RU",
         )
         try:
             page = context.pages[0] if context.pages else await context.new_page()
@@ -492,11 +493,18 @@ async def test_the_helpdesk_tab_shows_the_mail_on_a_phone(mail_sandbox, tmp_path
             await page.goto(web.page_url(mail_sandbox))
             mail_pane = page.locator("#mail-pane")
             tab = page.locator('#pane-tabs [data-pane="mail"]')
-            await expect(tab).to_be_visible()
-            await expect(mail_pane).to_be_hidden()
-            await tab.click()
-            await expect(mail_pane).to_be_visible()
-            await expect(page.locator("#partner-pane")).to_be_hidden()
+            if width < 900:
+                await expect(tab).to_be_visible()
+                await expect(mail_pane).to_be_hidden()
+                await tab.click()
+                await expect(mail_pane).to_be_visible()
+                await expect(page.locator("#partner-pane")).to_be_hidden()
+            else:  # a folded strip beside the group; opened, it leaves the phone and the group room
+                await expect(mail_pane.locator(".mail-list")).to_be_hidden()
+                await page.locator("#mail-toggle").click()
+                await expect(mail_pane.locator(".mail-list")).to_be_visible()
+                for pane, least in (("#partner-pane", 400), ("#group-pane", 500)):
+                    assert (await page.locator(pane).bounding_box())["width"] >= least, pane
             card = mail_pane.locator(".mail-card")
             await expect(card).to_have_count(1)
             await expect(card.locator(".mail-subject")).to_contain_text(f"[Торус №{number}]")
