@@ -74,6 +74,7 @@ class App:
     updates: InboxUpdates | None = None  # polling, or the webhook's intake, once started
     mail: MailSender | None = None  # the HelpDesk bridge, when HELPDESK_EMAIL is set
     mail_inbox: Any = None  # its reader of the HelpDesk's replies
+    read_mailbox: bool = True  # the sandbox has no IMAP server: its page hands replies to mail_inbox.take
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     closed: bool = False
 
@@ -83,7 +84,7 @@ class App:
         self.background.append(asyncio.create_task(self.housekeeping(), name="housekeeping"))
         if self.mail is not None:
             self.background.append(asyncio.create_task(self.mail.run(), name="mail-out"))
-        if self.mail_inbox is not None:
+        if self.mail_inbox is not None and self.read_mailbox:
             self.background.append(asyncio.create_task(self.mail_inbox.run(), name="mail-in"))
         await self.check_groups()
 

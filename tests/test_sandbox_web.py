@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import json
@@ -15,7 +16,7 @@ import aiohttp
 import pytest
 
 from bot.clock import MSK
-from bot.sandbox import ENGINEERS, GROUP_ID, PARTNERS, Sandbox, settle, web
+from bot.sandbox import ADMIN, ENGINEERS, GROUP_ID, PARTNERS, Sandbox, settle, web
 from tgemu import make_png
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,10 +36,9 @@ SATURDAY_NIGHT = datetime(2026, 11, 28, 23, 0, tzinfo=MSK)
 ACT = {"X-Sandbox": "1"}
 
 
-@pytest.fixture
-async def sandbox(tmp_path) -> AsyncIterator[Sandbox]:
-    """The sandbox as `python -m bot sandbox` runs it (real ticking clock), with its page attached."""
-    sb = Sandbox(workdir=tmp_path / "sandbox")
+@contextlib.asynccontextmanager
+async def page_sandbox(tmp_path: Path, **options) -> AsyncIterator[Sandbox]:
+    sb = Sandbox(workdir=tmp_path / "sandbox", **options)
     sb.workdir.mkdir()
     web.attach(sb)
     await sb.start()
@@ -46,6 +46,13 @@ async def sandbox(tmp_path) -> AsyncIterator[Sandbox]:
         yield sb
     finally:
         await sb.stop()
+
+
+@pytest.fixture
+async def sandbox(tmp_path) -> AsyncIterator[Sandbox]:
+    """The sandbox as `python -m bot sandbox` runs it (real ticking clock), with its page attached."""
+    async with page_sandbox(tmp_path) as sb:
+        yield sb
 
 
 @pytest.fixture
@@ -442,3 +449,122 @@ async def test_partner_files_a_case_and_the_engineer_answers_in_the_browser(sand
     shutil.copyfile(shot, folder / f"sandbox-{width}.png")
     if narrow:
         shutil.copyfile(tmp_path / "partner.png", folder / f"sandbox-{width}-partner.png")
+
+
+# --- the HelpDesk's mailbox -------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def mail_sandbox(tmp_path, clock) -> AsyncIterator[Sandbox]:
+    """The sandbox with the HelpDesk bridge pointed at its own SMTP sink, as `python -m bot sandbox` runs it."""
+    async with page_sandbox(tmp_path, clock=clock, helpdesk_mailbox=True) as sb:
+        yield sb
+
+
+async def test_the_helpdesk_pane_shows_the_mail_and_its_reply_reaches_the_partner_and_topic_once(mail_sandbox):
+    from tests.flows import PNG, file_case
+    from tests.helpers import Desk
+
+    sb = mail_sandbox
+    assert sb.app.mail_inbox is not None and sb.app.read_mailbox is False  # no IMAP reader in the sandbox
+    assert not any(task.get_name() == "mail-in" for task in sb.app.background)
+    desk = Desk(sb)
+    number = await file_case(desk, photos=1)
+    await sb.app.mail.wait_idle()
+    await settle(sb)
+    async with aiohttp.ClientSession(base_url=sb.emu.base_url) as http:
+        helpdesk = (await state(http))["helpdesk"]
+        assert helpdesk["address"] == "911@helpdesk.sandbox.test"
+        [mail] = helpdesk["mails"]
+        assert mail["number"] == 1
+        assert mail["subject"].startswith(f"[Торус №{number}] ")
+        assert mail["to"] == "911@helpdesk.sandbox.test" and mail["from"] == "support-bot@torus.sandbox.test"
+        assert re.fullmatch(rf"<torus-[0-9a-f]+-case-{number}@torus\.sandbox\.test>", mail["message_id"])
+        assert mail["in_reply_to"] == "" and mail["references"] == [] and mail["thread"] == mail["message_id"]
+        assert f"Заявка: №{number}" in mail["text"]
+        assert [f["name"] for f in mail["files"]] == ["photo-1.jpg"] and mail["files"][0]["size"] == len(PNG)
+        async with http.get("/api/mail") as response:
+            assert (await response.json())["mails"] == helpdesk["mails"]
+
+        partner_before = len(sb.emu.messages(desk.partner))
+        topic = desk.topic_of(number)
+        topic_before = len([m for m in sb.emu.messages(GROUP_ID) if m.thread_id == topic])
+        reply = {"mail": 1, "text": "Добрый день! Обновите прошивку до версии 2.800."}
+        async with http.post("/api/mail-reply", json=reply) as response:
+            assert response.status == 403  # the page's header is required, as for every action
+        for wrong, why in (({"mail": 7, "text": "x"}, "нет"), ({"mail": 1, "text": "  "}, "пустой"),
+                           ({"mail": 1, "text": "x", "from": "nobody"}, "адрес")):
+            async with http.post("/api/mail-reply", json=wrong, headers=ACT) as response:
+                assert response.status == 400 and why in (await response.json())["error"]
+        answer = await act(http, "/api/mail-reply", reply, sb)
+        assert answer["outcome"] == "relayed" and "передан партнёру" in answer["note"]
+
+        partner_new = [m.content_text for m in sb.emu.messages(desk.partner)[partner_before:]]
+        topic_new = [m.content_text for m in sb.emu.messages(GROUP_ID) if m.thread_id == topic][topic_before:]
+        assert partner_new == [f"📨 HelpDesk · заявка №{number}\nДобрый день! Обновите прошивку до версии 2.800."]
+        assert topic_new == ["📨 HelpDesk (911@helpdesk.sandbox.test), передано партнёру:\n"
+                             "Добрый день! Обновите прошивку до версии 2.800."]
+
+        # A sender the bridge does not know reaches nobody; the admins are told.
+        stranger = {"mail": 1, "text": "Спам", "from": "someone@elsewhere.test"}
+        answer = await act(http, "/api/mail-reply", stranger, sb)
+        assert answer["outcome"] == "sender"
+        assert len(sb.emu.messages(desk.partner)) == partner_before + 1
+        assert "someone@elsewhere.test" in sb.emu.messages(ADMIN.user_id)[-1].content_text
+
+    # Across a restart the next reply is numbered after the kept position: relayed too, once.
+    await sb.restart()
+    assert sb.app.read_mailbox is False
+    async with aiohttp.ClientSession(base_url=sb.emu.base_url) as http:
+        answer = await act(http, "/api/mail-reply", {"mail": 1, "text": "Ещё одно уточнение."}, sb)
+    assert answer["outcome"] == "relayed"
+    assert [m.content_text for m in sb.emu.messages(desk.partner)[partner_before + 1:]] == [
+        f"📨 HelpDesk · заявка №{number}\nЕщё одно уточнение."]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [390, 1400])
+async def test_the_helpdesk_pane_shows_the_mail_in_the_browser(mail_sandbox, tmp_path, width):
+    browser_or_skip()
+    from playwright.async_api import async_playwright, expect
+
+    from tests.flows import file_case
+    from tests.helpers import Desk
+
+    number = await file_case(Desk(mail_sandbox))
+    await mail_sandbox.app.mail.wait_idle()
+    problems: list[str] = []
+    async with async_playwright() as playwright:
+        context = await playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": width, "height": WIDTHS[width]}, locale="ru-RU",
+        )
+        try:
+            page = context.pages[0] if context.pages else await context.new_page()
+            page.set_default_timeout(10_000)
+            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+            await page.goto(web.page_url(mail_sandbox))
+            mail_pane = page.locator("#mail-pane")
+            tab = page.locator('#pane-tabs [data-pane="mail"]')
+            if width < 900:
+                await expect(tab).to_be_visible()
+                await expect(mail_pane).to_be_hidden()
+                await tab.click()
+                await expect(mail_pane).to_be_visible()
+                await expect(page.locator("#partner-pane")).to_be_hidden()
+            else:  # a folded strip beside the group; opened, it leaves the phone and the group room
+                await expect(mail_pane.locator(".mail-list")).to_be_hidden()
+                await page.locator("#mail-toggle").click()
+                await expect(mail_pane.locator(".mail-list")).to_be_visible()
+                for pane, least in (("#partner-pane", 400), ("#group-pane", 500)):
+                    assert (await page.locator(pane).bounding_box())["width"] >= least, pane
+            card = mail_pane.locator(".mail-card")
+            await expect(card).to_have_count(1)
+            await expect(card.locator(".mail-subject")).to_contain_text(f"[Торус №{number}]")
+            await card.locator(".mail-answer").click()
+            await page.locator("#mail-text").fill("Ответ из HelpDesk")
+            await page.locator("#mail-send").click()
+            await expect(page.locator(".toast", has_text="передан партнёру")).to_be_visible()
+        finally:
+            await context.close()
+    assert not problems, problems

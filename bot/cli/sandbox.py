@@ -48,7 +48,7 @@ async def _main(args: argparse.Namespace, signals: StopSignals) -> int:
     from bot.sandbox import Sandbox, web
 
     async with signals.watch() as stop:
-        sandbox = Sandbox(port=args.port)
+        sandbox = Sandbox(port=args.port, helpdesk_mailbox=not args.demo_only)
         try:
             if not args.demo_only:
                 web.attach(sandbox)

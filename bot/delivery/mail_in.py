@@ -149,22 +149,34 @@ class MailInbox:
             count += 1
         return count
 
-    async def handle(self, uid: int, uidvalidity: int, raw: bytes) -> None:
+    async def take(self, raw: bytes) -> str:
+        """A mail handed over without an IMAP session (the sandbox's HelpDesk): numbered after the
+        kept position, so it goes through the same relay, once, as a mail read from the folder."""
+        position = await self.folders.position(self.folder)
+        uidvalidity, last = position if position is not None else (1, 0)
+        return await self.handle(last + 1, uidvalidity, raw)
+
+    async def handle(self, uid: int, uidvalidity: int, raw: bytes) -> str:
+        """Relays one mail or tells the admins why not; returns which: relayed, own, sender or case."""
         reply = parse_reply(raw, await self.mail.desk_id())
         case = await self.cases.get(reply.case_id) if reply.case_id is not None else None
         async with self.db.transaction() as conn:
             if reply.sender == self.settings.mail_from.lower():
-                pass  # the bridge's own mail (a copy kept in its mailbox)
+                outcome = "own"  # the bridge's own mail (a copy kept in its mailbox)
             elif not sender_allowed(reply.sender, self.settings.mail_allowed_senders):
                 log.info("Mail UID %s from %s is not from an allowed sender", uid, reply.sender)
                 await self._tell_admins(conn, texts.mail_unknown_sender(reply.sender, reply.subject))
+                outcome = "sender"
             elif case is None:
                 log.info("Mail UID %s from %s names no known case", uid, reply.sender)
                 await self._tell_admins(conn, texts.mail_unknown_case(reply.sender, reply.subject))
+                outcome = "case"
             else:
                 await self._relay(conn, uid, uidvalidity, case, reply)
+                outcome = "relayed"
             await self.folders.advance(conn, self.folder, uidvalidity, uid)
         self.outbox.wake()
+        return outcome
 
     async def _relay(self, conn, uid: int, uidvalidity: int, case, reply: HelpDeskReply) -> None:
         key = f"mail-in:{self.folder}:{uidvalidity}:{uid}"

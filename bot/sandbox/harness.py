@@ -15,6 +15,7 @@ from typing import Any
 from bot.app import App, build_app
 from bot.clock import Clock, OffsetClock
 from bot.config import Settings, load_settings
+from bot.sandbox.mailbox import HelpDeskMailbox
 from tgemu import Emulator
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class Sandbox:
         settings: dict[str, Any] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        helpdesk_mailbox: bool = False,
     ) -> None:
         self._tmp: tempfile.TemporaryDirectory | None = None
         if workdir is None:
@@ -74,6 +76,8 @@ class Sandbox:
         self.app: App | None = None
         self._polling: asyncio.Task | None = None
         self.settings: Settings | None = None
+        # The HelpDesk's mailbox (bot/sandbox/mailbox.py), when the bridge is to run in the sandbox.
+        self.mailbox: HelpDeskMailbox | None = HelpDeskMailbox() if helpdesk_mailbox else None
 
     async def __aenter__(self) -> Sandbox:
         await self.start()
@@ -100,6 +104,8 @@ class Sandbox:
             "outbox_group_per_minute": 60,
             "outbox_global_per_second": 0,
         }
+        if self.mailbox is not None:
+            values.update(self.mailbox.settings())
         values.update(self.overrides)
         return load_settings(**values)
 
@@ -119,6 +125,8 @@ class Sandbox:
         self.emu.add_group(GROUP_ID, GROUP_TITLE, is_forum=self.forum)
         for engineer in ENGINEERS:
             self.emu.add_member(GROUP_ID, engineer.user_id, status="member")
+        if self.mailbox is not None:
+            self.mailbox.start()
         self.settings = self._make_settings()
         if with_bot:
             await self.start_bot()
@@ -147,6 +155,8 @@ class Sandbox:
     async def start_bot(self) -> None:
         assert self.settings is not None
         self.app = await build_app(self.settings, clock=self.clock)
+        if self.mailbox is not None:
+            self.app.read_mailbox = False  # no IMAP here: the page hands the HelpDesk's replies over
         self._polling = asyncio.create_task(self.app.run_polling())
         await asyncio.sleep(0)
 
@@ -180,6 +190,8 @@ class Sandbox:
     async def stop(self) -> None:
         await self.stop_bot()
         await self.emu.stop()
+        if self.mailbox is not None:
+            self.mailbox.stop()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

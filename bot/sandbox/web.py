@@ -19,6 +19,7 @@ from aiohttp import web
 from bot.clock import MSK
 from bot.sandbox import gallery
 from bot.sandbox.harness import ADMIN, ENGINEERS, GROUP_ID, PARTNERS, Person
+from bot.sandbox.mailbox import HELPDESK_ADDRESS, build_reply
 from bot.texts.hours import WEEKDAYS_SHORT, day_month, status_line
 from tgemu import EmulatorError
 from tgemu.formatting import EntityParseError, parse_html
@@ -46,6 +47,14 @@ CALLBACK_WAIT = 2.0  # how long a button press waits for the bot's answerCallbac
 HISTORY = 400  # newest messages per chat sent to the page
 ALBUM_SIZE = 10
 IMAGE_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"))
+
+# What the bridge did with a reply written on the page, shown to the person as a toast.
+MAIL_OUTCOMES = {
+    "relayed": "Ответ HelpDesk передан партнёру и в тему заявки",
+    "sender": "Отправитель не в MAIL_ALLOWED_SENDERS: ответ никому не передан, админам сообщено",
+    "case": "В письме не найдена заявка: ответ никому не передан, админам сообщено",
+    "own": "Письмо от адреса самого бота: пропущено",
+}
 
 _dumps = partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 
@@ -77,6 +86,8 @@ def setup(app: web.Application, sandbox: Sandbox) -> SandboxPage:
     app.router.add_get("/texts", page.texts_page)
     app.router.add_get("/api/texts", page.texts)
     app.router.add_post("/api/clock", page.set_clock)
+    app.router.add_get("/api/mail", page.mail)
+    app.router.add_post("/api/mail-reply", page.mail_reply)
     return page
 
 
@@ -149,7 +160,8 @@ class SandboxPage:
         activity = self.emu.server.activity
         messages = sum(len(chat.messages) for chat in self.emu.world.chats.values())
         minute = int(self.sandbox.clock.now().timestamp() // 60)
-        return self.revision, activity.last, activity.inflight, messages, len(self.emu.server.calls), minute
+        mails = self.sandbox.mailbox.count() if self.sandbox.mailbox is not None else 0
+        return self.revision, activity.last, activity.inflight, messages, len(self.emu.server.calls), minute, mails
 
     def snapshot_json(self) -> str:
         key = self._fingerprint()
@@ -167,6 +179,7 @@ class SandboxPage:
             "engineers": [_person(p, "инженер") for p in ENGINEERS],
             "chats": {str(p.user_id): self._private_view(p.user_id) for p in (*PARTNERS, ADMIN)},
             "group": self._group_view(),
+            "helpdesk": self._helpdesk_view(),
         }
 
     async def state(self, request: web.Request) -> web.StreamResponse:
@@ -271,6 +284,38 @@ class SandboxPage:
             "messages": [_message(sent) for sent in shown],
             "commands": {str(p.user_id): self.emu.visible_commands(p.user_id, GROUP_ID) for p in ENGINEERS},
         }
+
+    def _helpdesk_view(self) -> Json | None:
+        """The HelpDesk's mailbox: every mail the bot sent it (None when the sandbox runs without the bridge)."""
+        mailbox = self.sandbox.mailbox
+        if mailbox is None:
+            return None
+        return {"address": HELPDESK_ADDRESS, "mails": mailbox.view()}
+
+    async def mail(self, request: web.Request) -> web.StreamResponse:
+        _check_host(request)
+        return web.json_response(self._helpdesk_view(), dumps=_dumps)
+
+    async def mail_reply(self, request: web.Request) -> web.Response:
+        """The HelpDesk answers one of the bot's mails: a real reply mail goes through the bridge's relay."""
+        async def action() -> Json:
+            body = await _json_body(request)
+            mailbox, app = self.sandbox.mailbox, self.sandbox.app
+            if mailbox is None or app is None or app.mail_inbox is None:
+                raise PageError("почта HelpDesk в этой песочнице выключена")
+            original = mailbox.get(_int(body, "mail"))
+            if original is None:
+                raise PageError("такого письма нет в почте HelpDesk")
+            text = body.get("text")
+            if not isinstance(text, str) or not text.strip():
+                raise PageError("пустой ответ")
+            sender = body.get("from") or HELPDESK_ADDRESS
+            if not isinstance(sender, str) or "@" not in sender:
+                raise PageError("адрес отправителя должен выглядеть как name@example.ru")
+            outcome = await app.mail_inbox.take(build_reply(original, text, sender=sender.strip()))
+            return {"outcome": outcome, "note": MAIL_OUTCOMES[outcome]}
+
+        return await self._act(request, action)
 
     # --- acting as people -------------------------------------------------------------------------
 

@@ -29,7 +29,8 @@
     topicChosen: false,
     seen: {}, // chat key -> newest message id the person has looked at
     pane: 'partner', // on a narrow screen only one pane shows: 'partner' or 'group'
-    paneSeen: { partner: null, group: null }, // pane -> how many messages it held when last in view
+    paneSeen: { partner: null, group: null, mail: null }, // pane -> how many messages it held when last in view
+    mail: null, // the number of the HelpDesk mail being answered
   };
   const narrow = window.matchMedia('(max-width: 900px)');
 
@@ -605,7 +606,7 @@
   function paneTotals(state) {
     // What the other side wrote: the bot's messages to partners, everything in the group.
     const partner = Object.values(state.chats).reduce((n, chat) => n + chat.messages.filter((m) => m.from_bot).length, 0);
-    return { partner, group: state.group.messages.length };
+    return { partner, group: state.group.messages.length, mail: state.helpdesk ? state.helpdesk.mails.length : 0 };
   }
 
   function renderPaneTabs(state) {
@@ -643,7 +644,57 @@
     renderClock(state.clock);
     renderPartner(state);
     renderGroup(state);
+    renderMail(state);
   }
+
+  // --- the HelpDesk's mailbox -------------------------------------------------------------------
+
+  function renderMail(state) {
+    const pane = $('#mail-pane');
+    const helpdesk = state.helpdesk;
+    pane.hidden = !helpdesk;
+    $('#pane-tabs [data-pane="mail"]').hidden = !helpdesk;
+    if (!helpdesk) return;
+    $('#mail-address').textContent = helpdesk.address;
+    const list = $('#mail-list');
+    const shown = list.dataset.count === String(helpdesk.mails.length) && list.dataset.chosen === String(ui.mail);
+    if (!shown) {
+      list.replaceChildren(...(helpdesk.mails.length ? helpdesk.mails.map(mailCard)
+        : [h('div', { class: 'empty', text: 'Бот ещё не отправлял писем в HelpDesk' })]));
+      list.dataset.count = String(helpdesk.mails.length);
+      list.dataset.chosen = String(ui.mail);
+      list.scrollTop = list.scrollHeight;
+    }
+    const chosen = helpdesk.mails.find((m) => m.number === ui.mail);
+    $('#mail-reply-to').textContent = chosen ? `Ответ на: ${chosen.subject}` : 'Выберите письмо, чтобы ответить от имени HelpDesk';
+    $('#mail-send').disabled = !chosen;
+  }
+
+  function mailCard(mail) {
+    const header = (name, value) => (value ? h('div', { class: 'mail-header' }, h('b', { text: `${name}: ` }), value) : null);
+    return h('article', { class: `mail-card${mail.number === ui.mail ? ' chosen' : ''}`, dataset: { mail: String(mail.number) } },
+      h('div', { class: 'mail-subject', text: mail.subject }),
+      header('От', mail.from), header('Кому', mail.to), header('Дата', mail.date),
+      header('Message-ID', mail.message_id), header('In-Reply-To', mail.in_reply_to),
+      h('pre', { class: 'mail-text', text: mail.text }),
+      mail.files.length ? h('div', { class: 'mail-files' }, '📎 ', mail.files.map((f) => f.name).join(', ')) : null,
+      h('button', { type: 'button', class: 'mail-answer', text: '↩️ Ответить', onclick: () => { ui.mail = mail.number; render(); $('#mail-text').focus(); } }));
+  }
+
+  $('#mail-reply').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const text = $('#mail-text').value;
+    if (!ui.mail || !text.trim()) { toast('Напишите ответ', 'error'); return; }
+    const result = await api('/api/mail-reply', { mail: ui.mail, text });
+    if (result) {
+      $('#mail-text').value = '';
+      toast(result.note, result.outcome === 'relayed' ? 'info' : 'error');
+    }
+  });
+  $('#mail-toggle').addEventListener('click', (event) => {
+    const open = document.body.classList.toggle('mail-open');
+    event.currentTarget.setAttribute('aria-expanded', String(open));
+  });
 
   // --- clock ------------------------------------------------------------------------------------
 
