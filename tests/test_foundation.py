@@ -619,3 +619,15 @@ async def test_a_unit_writes_the_newest_record_and_a_failed_trip_leaves_memory_t
     await asyncio.create_task(failing())
     assert await storage.get_state(key) == "InfoRequest:answer"
     assert await storage.get_data(key) == {"a": 1}
+
+
+def test_every_setting_is_documented_in_env_example():
+    """Each field of Settings has its line in .env.example, and the file names no setting that does not exist."""
+    import re
+
+    from bot.config import Settings
+
+    text = (Path(__file__).resolve().parent.parent / ".env.example").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", text, re.M))
+    fields = {(field.alias or name).upper() for name, field in Settings.model_fields.items()}
+    assert (sorted(fields - documented), sorted(documented - fields)) == ([], [])
