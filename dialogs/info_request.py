@@ -38,7 +38,8 @@ class InfoDialogs:
         if await self.storage.get_state(key) is not None:
             return False
         await self.storage.set_state(key, InfoRequest.answer)
-        await self.storage.update_data(key, {"info_case": case_id})
+        # A new request starts with nothing answered: «Готово» waits for this request's answer.
+        await self.storage.update_data(key, {"info_case": case_id, "info_sent": False})
         return True
 
 

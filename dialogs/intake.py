@@ -52,6 +52,10 @@ ALBUM_QUIET = 1.0
 SUMMARY = "summary"
 
 
+# Every kind of file a partner can attach to a case.
+FILES = F.photo | F.video | F.document | F.audio | F.voice | F.animation | F.video_note
+
+
 def cb(action: str, value: str = "") -> str:
     return IntakeCb(action=action, value=value).pack()
 
@@ -499,7 +503,7 @@ async def on_label_answer(callback: CallbackQuery, callback_data: IntakeCb, stat
     await advance(callback.message, state, partner, draft, pressed=callback.message)
 
 
-@router.message(Intake.label, F.photo | F.document)
+@router.message(Intake.label, FILES)
 async def on_label_another_file(message: Message, state: FSMContext) -> None:
     await save(state, add_attachments(await load(state), [attachment_of(message)])[0])
     await message.answer(texts.INTAKE_LABEL_HINT)
@@ -655,6 +659,16 @@ async def on_bulletin_answer(callback: CallbackQuery, callback_data: IntakeCb, s
     await callback.message.answer(texts.INTAKE_BULLETIN_HELPED, reply_markup=keyboards.main_menu())
 
 
+@router.message(Intake.bulletins, FILES)
+async def on_bulletins_file(message: Message, state: FSMContext, partner: Partner) -> None:
+    """A screenshot sent while the bulletins are offered belongs to the case, if one is filed."""
+    draft, added = add_attachments(await load(state), [attachment_of(message)])
+    await save(state, draft)
+    await message.answer(texts.INTAKE_FILE_KEPT if added else texts.INTAKE_ATTACHMENT_LIMIT.format(
+        limit=MAX_ATTACHMENTS, rejected=1))
+    await ask("bulletins", message, state, partner)
+
+
 @router.message(Intake.bulletins)
 async def wrong_bulletins(message: Message, state: FSMContext, partner: Partner) -> None:
     await message.answer(texts.INTAKE_BULLETINS_HINT)
@@ -679,7 +693,7 @@ def add_attachments(draft: IntakeDraft, items: Iterable[Attachment | None]) -> t
     return draft.changed(attachments=tuple(kept)), len(kept) - len(current)
 
 
-@router.message(Intake.attachments, F.photo | F.video | F.document | F.audio | F.voice | F.animation | F.video_note)
+@router.message(Intake.attachments, FILES)
 async def on_attachment(message: Message, state: FSMContext, debouncer: Debouncer) -> None:
     item = attachment_of(message)
     draft = await load(state)
@@ -691,6 +705,8 @@ async def on_attachment(message: Message, state: FSMContext, debouncer: Debounce
 
     async def acknowledge() -> None:
         rejected = debouncer.take(key)
+        if await state.get_state() != Intake.attachments.state:
+            return  # «Готово» was pressed meanwhile: the next question is out, no stale "press Готово"
         asking = Asking(message, state, await load(state), None)
         text = texts.INTAKE_ATTACHMENT_ADDED.format(count=len(asking.draft.attachments), limit=MAX_ATTACHMENTS)
         if rejected:

@@ -116,6 +116,18 @@ async def test_words_instead_of_a_button_repeat_the_offer(desk: Desk):
     assert desk.last_to_partner().text == ATTACHMENTS
 
 
+async def test_a_file_sent_while_the_bulletins_are_offered_goes_with_the_case(desk: Desk):
+    await ask_a_general_question(desk)
+    await desk.partner_sends_photo()
+    kept, again = desk.emu.bot_messages(desk.partner)[-2:]
+    assert kept.text == texts.INTAKE_FILE_KEPT and again.text.startswith("📚 Возможно, ответ уже есть")
+    await desk.partner_presses("Не помогло")
+    await desk.partner_presses("Готово")
+    await finish_after_attachments(desk)
+    case_id = (await desk.sb.app.db.fetchone("SELECT id FROM cases"))[0]
+    assert [f.kind for f in await desk.sb.app.cases.cases.attachments(case_id)] == ["photo"]
+
+
 # --- similar solved cases on the card ------------------------------------------------------------------
 
 async def test_the_card_of_a_new_case_shows_the_similar_solved_one_with_a_link(desk: Desk):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import asyncio
 import importlib.util
 import os
 import json
@@ -520,6 +521,15 @@ async def test_the_helpdesk_pane_shows_the_mail_and_its_reply_reaches_the_partne
     assert answer["outcome"] == "relayed"
     assert [m.content_text for m in sb.emu.messages(desk.partner)[partner_before + 1:]] == [
         f"📨 HelpDesk · заявка №{number}\nЕщё одно уточнение."]
+
+    # Two answers sent at the same moment are two mails: both reach the partner.
+    async with aiohttp.ClientSession(base_url=sb.emu.base_url) as http:
+        posts = [http.post("/api/mail-reply", json={"mail": 1, "text": t}, headers=ACT) for t in ("Первое.", "Второе.")]
+        answers = [await r.json() for r in await asyncio.gather(*posts)]
+    await settle(sb)
+    assert [a["outcome"] for a in answers] == ["relayed", "relayed"]
+    got = [m.content_text for m in sb.emu.messages(desk.partner)[partner_before + 2:]]
+    assert sorted(got) == sorted(f"📨 HelpDesk · заявка №{number}\n{t}" for t in ("Первое.", "Второе."))
 
 
 @pytest.mark.slow

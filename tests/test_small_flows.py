@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from bot import texts
 from bot.services import intake_rules
-from tests.flows import MODEL, file_case
+from tests.flows import MODEL, file_case, run_dialog_to_attachments
 
 
 async def start_intake_to_serial(desk, brand: str = "Dahua") -> None:
@@ -59,6 +59,12 @@ async def test_info_request_has_done_from_the_start_and_done_needs_an_answer_fir
     await desk.partner_presses(texts.BTN_INFO_DONE)
     assert (await desk.sb.app.cases.cases.get(number)).status.value == "claimed"
     assert desk.last_to_partner().text == texts.INFO_DONE
+    # A second request waits for its own answer: «Готово» at once is refused again.
+    await desk.engineer_writes("/info журнал устройства за вчера", thread)
+    second = desk.last_to_partner()
+    query = await desk.press(desk.partner, second, texts.BTN_INFO_DONE)
+    assert desk.emu.callback_answer(query["id"])["text"] == texts.INFO_NOTHING_YET
+    assert (await desk.sb.app.cases.cases.get(number)).status.value == "waiting"
 
 
 async def test_level_that_the_case_already_has_is_answered(desk):
@@ -98,6 +104,17 @@ async def test_the_rating_is_shown_once_on_the_card_and_the_comment_joins_it(des
     # No note of its own in the (closed) topic: the card is the one place the rating is shown.
     assert [m.message_id for m in rating_posts(desk, thread)] == [desk.card_of(number).message_id]
     assert desk.last_to_partner().text == texts.RATE_THANKS
+
+
+async def test_a_long_rating_comment_is_cut_on_the_card_and_kept_whole_in_the_topic(desk):
+    number, thread = await resolved_and_confirmed(desk)
+    await desk.partner_presses("2")
+    comment = "Долго ждали ответа, " + "камера <IPC> так и перезагружается по ночам; " * 20
+    await desk.partner_says(comment)
+    card = desk.card_of(number).text
+    assert texts.RATING_COMMENT_CUT.strip() in card and comment.strip() not in card
+    full = [m.text for m in desk.emu.bot_messages(desk.group, thread) if (m.text or "").startswith("💬 Комментарий")]
+    assert len(full) == 1 and full[0].endswith(comment.strip())
 
 
 async def test_the_model_example_follows_the_brand(desk):
@@ -224,3 +241,15 @@ async def test_a_refusal_says_what_to_do_next(desk):
     assert answer["text"] == (f"Сейчас заявка №{number} закрыта, это действие недоступно. "
                               "Чтобы продолжить, откройте её снова: /reopen.")
     assert len(answer["text"]) <= 200  # a callback alert's limit
+
+
+async def test_a_file_then_done_at_once_leaves_no_stale_files_added_message(desk):
+    """«Готово» pressed before the one-per-album answer is due: that answer is not sent under the next question."""
+    await run_dialog_to_attachments(desk)
+    question = desk.last_to_partner()
+    await desk.emu.send_photo(desk.partner)  # not settled: the album's answer is still waiting its quiet second
+    done = next(data for text, data in desk.buttons(question) if "Готово" in text)
+    await desk.emu.press_button(desk.partner, question.chat_id, question.message_id, done)
+    await desk.settle()  # waits for the album's answer too (the debouncer counts as busy)
+    after = desk.texts_to(desk.partner)[desk.texts_to(desk.partner).index(question.text) + 1:]
+    assert not [t for t in after if t.startswith("Добавлено файлов")], after

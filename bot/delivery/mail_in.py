@@ -63,6 +63,7 @@ class MailInbox:
         self.folders = MailFolderRepository(db)
         self.folder = settings.imap_folder
         self.looks = 0
+        self._taking = asyncio.Lock()  # `take`: one handed-over mail numbered at a time
         self.idle_used: bool | None = None  # learnt from the server's capabilities
 
     async def run(self) -> None:
@@ -152,9 +153,10 @@ class MailInbox:
     async def take(self, raw: bytes) -> str:
         """A mail handed over without an IMAP session (the sandbox's HelpDesk): numbered after the
         kept position, so it goes through the same relay, once, as a mail read from the folder."""
-        position = await self.folders.position(self.folder)
-        uidvalidity, last = position if position is not None else (1, 0)
-        return await self.handle(last + 1, uidvalidity, raw)
+        async with self._taking:  # two at once would get the same number, and the second would count as seen
+            position = await self.folders.position(self.folder)
+            uidvalidity, last = position if position is not None else (1, 0)
+            return await self.handle(last + 1, uidvalidity, raw)
 
     async def handle(self, uid: int, uidvalidity: int, raw: bytes) -> str:
         """Relays one mail or tells the admins why not; returns which: relayed, own, sender or case."""

@@ -455,6 +455,13 @@ class CaseService:
         if case is None or case.partner_id != partner_id:
             return
         await self.cases.set_rating_comment(case_id, comment)
+        if len(comment) > texts.RATING_COMMENT_ON_CARD:
+            # The card shows the start; the engineers read the rest in the topic, nothing is cut off.
+            async with self.db.batch() as conn:
+                for chunk in split_text(escape(comment), texts.MESSAGE_LIMIT - 100):
+                    await self.outbox.enqueue(
+                        conn, self.group_id, SendText(texts.RATING_COMMENT_FULL + "\n" + chunk, to_topic=True), case_id,
+                    )
         await self._show_on_card(case_id)
         await self._mail_now(case_id, "rating", {"rating": case.rating, "comment": comment})
 

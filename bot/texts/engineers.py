@@ -69,7 +69,10 @@ def case_card(case, partner, attachment_count: int, note: str | None = None, out
     if case.rating:
         lines.append(f"<b>Оценка партнёра:</b> {rating_stars(case.rating)}")
         if case.rating_comment:
-            lines.append(f"<b>Комментарий к оценке:</b> {escape(case.rating_comment[:RATING_COMMENT_ON_CARD])}")
+            comment = escape(case.rating_comment[:RATING_COMMENT_ON_CARD])
+            if len(case.rating_comment) > RATING_COMMENT_ON_CARD:
+                comment += RATING_COMMENT_CUT  # the whole comment is a note in the topic
+            lines.append(f"<b>Комментарий к оценке:</b> {comment}")
     if out_of_scope:
         lines.append("⚠️ <b>Вне регламента:</b> " + ", ".join(scope_button(e.key).lower() for e in out_of_scope)
                      + " — см. «Шаблоны ответов»")
@@ -132,6 +135,8 @@ CLAIM_FIRST_SHORT = "Сначала возьмите заявку в работ�
 PARTNER_ANSWERED_HISTORY = "ответ партнёра"
 CLOSED_BY_PARTNER_CARD = "партнёр подтвердил, что проблема решена"
 RATING_COMMENT_ON_CARD = 500
+RATING_COMMENT_CUT = " … (полностью — в теме)"
+RATING_COMMENT_FULL = "💬 <b>Комментарий партнёра к оценке</b>, полностью:"
 REOPENED_BY_PARTNER = "🔄 Партнёр сообщает, что проблема НЕ решена: заявка снова открыта."
 FEEDBACK_TOO_LATE = "Статус заявки уже изменился."
 WISHES_TOPIC = "💡 Пожелания партнёров"

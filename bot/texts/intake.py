@@ -217,6 +217,7 @@ def label_confirm(model: str | None, serial: str | None) -> str:
 
 # Text typed at the attachments step joins the description under this mark.
 DESCRIPTION_ADDENDUM = "Дополнение:"
+INTAKE_FILE_KEPT = "Файл сохранён: он уйдёт инженерам вместе с заявкой, если её придётся отправить."
 INTAKE_ATTACHMENT_TEXT_ADDED = (
     "Текст добавлен к описанию заявки. Пришлите файлы или нажмите «Готово»."
 )
